@@ -1,0 +1,78 @@
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+export const ACCESS_RIGHTS = ['PUBLIC', 'RESTRICTED', 'NON_PUBLIC'] as const;
+export type AccessRights = (typeof ACCESS_RIGHTS)[number];
+export const ACCESS_RIGHTS_URI = 'http://publications.europa.eu/resource/authority/access-right/';
+
+export const DATASET_STATES = ['draft', 'published', 'archived'] as const;
+export type DatasetState = (typeof DATASET_STATES)[number];
+
+/** A text in the three languages the catalogue speaks. Missing languages are absent, not empty strings. */
+export interface LangText {
+  nb?: string;
+  nn?: string;
+  en?: string;
+}
+export interface LangList {
+  nb?: string[];
+  nn?: string[];
+  en?: string[];
+}
+
+export interface ContactPoint {
+  name?: string;
+  email?: string;
+  phone?: string;
+  url?: string;
+}
+
+export interface DatasetsTable {
+  id: string;
+  orgnr: string; // publisher
+  state: DatasetState;
+  title: string; // JSON LangText
+  description: string; // JSON LangText
+  keywords: string; // JSON LangList
+  themes: string; // JSON array of EU data theme URIs
+  los_themes: string; // JSON array of LOS URIs
+  access_rights: AccessRights;
+  licence: string | null; // URI
+  contact_point: string; // JSON ContactPoint
+  spatial: string; // JSON array of kommunenummer / fylkesnummer codes
+  temporal_start: string | null; // ISO date
+  temporal_end: string | null;
+  frequency: string | null; // EU frequency authority code, e.g. ANNUAL
+  provenance: string | null;
+  issued: string | null; // ISO date
+  modified: string | null;
+  landing_page: string | null;
+  legal_basis_restriction: string | null;
+  legal_basis_processing: string | null;
+  legal_basis_access: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+}
+
+export interface DistributionsTable {
+  id: string;
+  dataset_id: string;
+  title: string; // JSON LangText
+  description: string; // JSON LangText
+  access_url: string | null;
+  download_url: string | null;
+  media_type: string | null; // IANA media type, e.g. text/csv
+  format: string | null; // EU file-type code, e.g. CSV
+  licence: string | null;
+  byte_size: number | null;
+  blob_key: string | null; // hosted file in the blob store
+  table_id: string | null; // hosted table this distribution feeds
+  created_at: string;
+  updated_at: string;
+}
+
+export type DatasetRow = Selectable<DatasetsTable>;
+export type NewDatasetRow = Insertable<DatasetsTable>;
+export type DatasetRowUpdate = Updateable<DatasetsTable>;
+export type DistributionRow = Selectable<DistributionsTable>;

@@ -1,0 +1,293 @@
+// The `datafabrikken` command: serve, worker, migrate, seed, user create, org create, org add-member, token create.
+// Each command parses its flags with node:util parseArgs, has --help, prints results as text or --json, and exits
+// non-zero with a clear message on failure (1 = the operation failed, 2 = the command line was wrong).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CONFIG_KEYS, ConfigError, loadConfig, type Config } from '../config';
+import { DomainError } from '../errors';
+import { createLogger } from '../platform/log';
+import { openPlatform, type Platform } from '../platform/index';
+import { migrateToLatest } from '../platform/db/migrate';
+import { openDatabase } from '../platform/db/index';
+import { createServices, type Services } from '../services';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+interface Command {
+  name: string; // e.g. "user create"
+  summary: string;
+  usage: string;
+  options: Options;
+  details?: string;
+  run(args: { values: Record<string, string | boolean | undefined>; positionals: string[]; io: Io }): Promise<number>;
+}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const defaultIo: Io = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  env: process.env,
+};
+
+const JSON_OPT: Options = { json: { type: 'boolean', default: false } };
+
+function configHelp(): string {
+  const width = Math.max(...CONFIG_KEYS.map((k) => k.name.length));
+  return ['Configuration (environment variables):', ...CONFIG_KEYS.map((k) => `  ${k.name.padEnd(width)}  ${k.description} Default: ${k.default}`)].join('\n');
+}
+
+function need(values: Record<string, string | boolean | undefined>, key: string): string {
+  const v = values[key];
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${key} is required.`);
+  return v.trim();
+}
+
+function print(io: Io, json: boolean, data: unknown, text: string): void {
+  io.out(json ? JSON.stringify(data, null, 2) : text);
+}
+
+/** Opens the platform and services for one command and always closes them. */
+async function withServices<T>(io: Io, fn: (s: Services, p: Platform, c: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig(io.env);
+  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn');
+  const platform = await openPlatform(config, logger);
+  try {
+    return await fn(createServices(platform), platform, config);
+  } finally {
+    await platform.close();
+  }
+}
+
+function parseExpiry(v: string | undefined): number | undefined {
+  if (v === undefined || v === 'never') return undefined;
+  const m = /^(\d+)d?$/.exec(v.trim());
+  if (!m) throw new UsageError(`--expires must be a number of days like 30d, or "never"; got "${v}".`);
+  const days = Number(m[1]);
+  if (days < 1 || days > 365) throw new UsageError('--expires must be between 1d and 365d.');
+  return days;
+}
+
+const commands: Command[] = [
+  {
+    name: 'serve',
+    summary: 'Run the web server (and, unless WORKER=false, the job worker).',
+    usage: 'datafabrikken serve [--port N] [--host H] [--no-seed]',
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'no-seed': { type: 'boolean', default: false } },
+    details: `Creates DATA_DIR, runs migrations, seeds the demo catalogue when it is empty (SEED_DEMO), creates the first
+operator account when none exists (its password is printed once), and prints the URL.\n\n${configHelp()}`,
+    async run({ values, io }) {
+      const env = { ...io.env };
+      if (typeof values.port === 'string') env.PORT = values.port;
+      if (typeof values.host === 'string') env.HOST = values.host;
+      if (values['no-seed']) env.SEED_DEMO = 'false';
+      const { serve } = await import('./serve');
+      return serve(env, io);
+    },
+  },
+  {
+    name: 'worker',
+    summary: 'Run only the job worker (ingest, harvest, notifications).',
+    usage: 'datafabrikken worker',
+    options: {},
+    details: `Use with WORKER=false on the web nodes to scale workers separately.\n\n${configHelp()}`,
+    async run({ io }) {
+      const { worker } = await import('./serve');
+      return worker(io.env, io);
+    },
+  },
+  {
+    name: 'migrate',
+    summary: 'Apply database migrations.',
+    usage: 'datafabrikken migrate [--json]',
+    options: { ...JSON_OPT },
+    async run({ values, io }) {
+      const config = loadConfig(io.env);
+      const dbh = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const { applied } = await migrateToLatest(dbh.db);
+        print(io, values.json === true, { dialect: dbh.dialect, applied }, applied.length ? `Applied ${applied.length} migration(s) on ${dbh.dialect}: ${applied.join(', ')}` : `Database (${dbh.dialect}) is up to date.`);
+        return 0;
+      } finally {
+        await dbh.close();
+      }
+    },
+  },
+  {
+    name: 'seed',
+    summary: 'Seed the demo catalogue (when empty) and the first operator account (when none exists).',
+    usage: 'datafabrikken seed [--json]',
+    options: { ...JSON_OPT },
+    async run({ values, io }) {
+      return withServices(io, async (services, platform) => {
+        const { seedAll } = await import('./serve');
+        const result = await seedAll(services, platform, { waitForJobs: true });
+        print(io, values.json === true, result, describeSeed(result));
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'user create',
+    summary: 'Create a user account.',
+    usage: 'datafabrikken user create --email E --password P [--name N] [--operator] [--json]',
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, operator: { type: 'boolean', default: false }, ...JSON_OPT },
+    async run({ values, io }) {
+      const email = need(values, 'email');
+      const password = need(values, 'password');
+      return withServices(io, async (services) => {
+        const user = await services.accounts.createUser({ email, password, name: typeof values.name === 'string' ? values.name : email.split('@')[0] ?? email, isOperator: values.operator === true });
+        print(io, values.json === true, { id: user.id, email: user.email, name: user.name, isOperator: user.is_operator === 1 }, `Created user ${user.email} (${user.id})${user.is_operator ? ' as platform operator' : ''}.`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'org create',
+    summary: 'Register an organisation by its organisasjonsnummer.',
+    usage: 'datafabrikken org create --orgnr N --name NAME [--form AS] [--municipality 0301] [--homepage URL] [--json]',
+    options: { orgnr: { type: 'string' }, name: { type: 'string' }, form: { type: 'string' }, municipality: { type: 'string' }, homepage: { type: 'string' }, ...JSON_OPT },
+    async run({ values, io }) {
+      const orgnr = need(values, 'orgnr');
+      const name = need(values, 'name');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const org = await services.organisations.create(CLI_ACTOR, {
+          orgnr,
+          name,
+          orgForm: typeof values.form === 'string' ? values.form : undefined,
+          municipality: typeof values.municipality === 'string' ? values.municipality : undefined,
+          homepage: typeof values.homepage === 'string' ? values.homepage : undefined,
+        });
+        print(io, values.json === true, org, `Created organisation ${org.name} (${org.orgnr}).`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'org add-member',
+    summary: 'Give a user a role in an organisation.',
+    usage: 'datafabrikken org add-member --orgnr N --email E --role admin|editor|member [--json]',
+    options: { orgnr: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, ...JSON_OPT },
+    async run({ values, io }) {
+      const orgnr = need(values, 'orgnr');
+      const email = need(values, 'email');
+      const role = need(values, 'role');
+      if (!['admin', 'editor', 'member'].includes(role)) throw new UsageError('--role must be admin, editor or member.');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const member = await services.organisations.addMember(CLI_ACTOR, orgnr, { email, role: role as 'admin' | 'editor' | 'member' });
+        print(io, values.json === true, member, `${email} is now ${role} of ${orgnr}.`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'token create',
+    summary: 'Create an API token for a user (printed once).',
+    usage: 'datafabrikken token create --email E [--name N] [--scopes read,write] [--expires 30d|never] [--json]',
+    options: { email: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' }, ...JSON_OPT },
+    async run({ values, io }) {
+      const email = need(values, 'email');
+      const expiresInDays = parseExpiry(typeof values.expires === 'string' ? values.expires : '30d');
+      const scopes = (typeof values.scopes === 'string' ? values.scopes : 'read').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const s of scopes) if (!['read', 'write', 'admin'].includes(s)) throw new UsageError(`Unknown scope "${s}"; use read, write or admin.`);
+      return withServices(io, async (services) => {
+        const user = await services.accounts.findUserByEmail(email);
+        if (!user) throw new DomainError(404, 'user_not_found', `No user with e-mail ${email}.`);
+        const { token, record } = await services.accounts.createTokenForUser(user.id, {
+          name: typeof values.name === 'string' ? values.name : 'cli',
+          scopes: scopes as ('read' | 'write' | 'admin')[],
+          expiresInDays,
+        });
+        print(io, values.json === true, { token, ...record }, `${token}\n(This token is shown once. Scopes: ${scopes.join(', ')}; expires: ${record.expiresAt ?? 'never'}.)`);
+        return 0;
+      });
+    },
+  },
+];
+
+function describeSeed(r: { operator: { created: boolean; email: string; password?: string }; demo: { seeded: boolean; datasets: number } }): string {
+  const lines: string[] = [];
+  lines.push(r.demo.seeded ? `Seeded the demo catalogue: ${r.demo.datasets} datasets.` : 'The catalogue already has datasets; demo seed skipped.');
+  if (r.operator.created) lines.push(`Created operator ${r.operator.email} with password ${r.operator.password} (shown once — change it under My account).`);
+  else lines.push(`Operator account exists: ${r.operator.email}.`);
+  return lines.join('\n');
+}
+
+function helpFor(cmd: Command): string {
+  const opts = Object.entries(cmd.options).map(([k, o]) => `  --${k}${o.type === 'string' ? ' VALUE' : ''}`);
+  return [`${cmd.usage}`, '', cmd.summary, ...(cmd.details ? ['', cmd.details] : []), '', 'Options:', ...opts, '  --help', ''].join('\n');
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Datafabrikken — share data, find data and use data.',
+    '',
+    'Usage: datafabrikken <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `datafabrikken <command> --help` for a command\'s options.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(mainHelp());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const two = argv.slice(0, 2).join(' ');
+  const cmd = commands.find((c) => c.name === two) ?? commands.find((c) => c.name === argv[0]);
+  if (!cmd) {
+    io.err(`Unknown command "${argv.slice(0, 2).join(' ')}".\n\n${mainHelp()}`);
+    return 2;
+  }
+  const rest = argv.slice(cmd.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(helpFor(cmd));
+    return 0;
+  }
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true }) as typeof parsed;
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\nUsage: ${cmd.usage}`);
+    return 2;
+  }
+  try {
+    return await cmd.run({ ...parsed, io });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\n\nUsage: ${cmd.usage}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`Configuration error: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof DomainError) {
+      const problems = (err.details as { problems?: { message: string }[] } | undefined)?.problems;
+      io.err(`Error (${err.code}): ${problems?.length ? problems.map((p) => p.message).join(' ') : err.message}`);
+      return 1;
+    }
+    io.err(`Error: ${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}
+
+export const COMMAND_NAMES = commands.map((c) => c.name);
+export function commandHelp(name: string): string | undefined {
+  const c = commands.find((x) => x.name === name);
+  return c ? helpFor(c) : undefined;
+}

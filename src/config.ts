@@ -1,0 +1,141 @@
+// One typed configuration, parsed once and synchronously from the environment at start-up (STYLE §5).
+// No other module reads process.env. The table CONFIG_KEYS is the single list of settings: `serve --help`
+// prints it and a test checks that README.md documents every key.
+import path from 'node:path';
+
+export interface S3Config {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  baseUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  s3: S3Config | undefined;
+  smtpUrl: string | undefined;
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  logLevel: string;
+  duckdb: { memoryLimit: string; threads: number };
+  bodyLimitBytes: number;
+  uploadLimitBytes: number;
+  seedDemo: boolean;
+  runWorkerInProcess: boolean;
+  /** True when BASE_URL is https: session cookies then carry the Secure flag. */
+  secureCookies: boolean;
+}
+
+export interface ConfigKey {
+  name: string;
+  default: string;
+  description: string;
+}
+
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  { name: 'PORT', default: '3000', description: 'TCP port the HTTP server listens on.' },
+  { name: 'HOST', default: '127.0.0.1', description: 'Interface to bind (0.0.0.0 to listen on all).' },
+  { name: 'BASE_URL', default: 'http://localhost:PORT', description: 'Public URL of the platform; https turns on Secure cookies.' },
+  { name: 'DATA_DIR', default: './data', description: 'Directory for the SQLite database, local blobs, DuckDB temp files.' },
+  { name: 'DATABASE_URL', default: '(unset = SQLite in DATA_DIR)', description: 'postgres://… to keep metadata, sessions and jobs in PostgreSQL (jobs via pg-boss).' },
+  { name: 'S3_ENDPOINT', default: '(unset)', description: 'S3-compatible endpoint URL; with S3_BUCKET set, files go to object storage instead of DATA_DIR/blobs.' },
+  { name: 'S3_BUCKET', default: '(unset = local directory)', description: 'Bucket for files and table versions.' },
+  { name: 'S3_REGION', default: 'us-east-1', description: 'Region sent to the S3 endpoint.' },
+  { name: 'S3_ACCESS_KEY_ID', default: '(unset)', description: 'S3 access key id.' },
+  { name: 'S3_SECRET_ACCESS_KEY', default: '(unset)', description: 'S3 secret access key.' },
+  { name: 'S3_FORCE_PATH_STYLE', default: 'true', description: 'Use path-style bucket addressing (needed by most self-hosted S3 servers).' },
+  { name: 'SMTP_URL', default: '(unset = mail is logged)', description: 'smtp://user:pass@host:port for outgoing mail.' },
+  { name: 'OIDC_ISSUER', default: '(unset)', description: 'OpenID Connect issuer for single sign-on.' },
+  { name: 'OIDC_CLIENT_ID', default: '(unset)', description: 'OpenID Connect client id.' },
+  { name: 'OIDC_CLIENT_SECRET', default: '(unset)', description: 'OpenID Connect client secret.' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
+  { name: 'DUCKDB_MEMORY_LIMIT', default: '1GB', description: 'Memory limit for the DuckDB table engine.' },
+  { name: 'DUCKDB_THREADS', default: '2', description: 'Threads DuckDB may use.' },
+  { name: 'BODY_LIMIT', default: '1048576', description: 'Largest JSON or form body in bytes (larger gets 413).' },
+  { name: 'UPLOAD_LIMIT', default: '1073741824', description: 'Largest file upload in bytes.' },
+  { name: 'SEED_DEMO', default: 'true', description: 'Seed the demo catalogue of real Norwegian open data when the catalogue is empty.' },
+  { name: 'WORKER', default: 'true', description: 'Run the job worker inside `serve` (set false when running `datafabrikken worker` separately).' },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${key} must be a whole number, got "${raw}"`);
+  return n;
+}
+
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${key} must be true or false, got "${env[key]}"`);
+}
+
+function blankToUndefined(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const port = int(env, 'PORT', 3000);
+  if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`);
+  const host = blankToUndefined(env.HOST) ?? '127.0.0.1';
+  const baseUrl = (blankToUndefined(env.BASE_URL) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new ConfigError(`BASE_URL must be an absolute URL, got "${baseUrl}"`);
+  }
+  const databaseUrl = blankToUndefined(env.DATABASE_URL);
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const bucket = blankToUndefined(env.S3_BUCKET);
+  const s3: S3Config | undefined = bucket
+    ? {
+        endpoint: blankToUndefined(env.S3_ENDPOINT),
+        bucket,
+        region: blankToUndefined(env.S3_REGION) ?? 'us-east-1',
+        accessKeyId: blankToUndefined(env.S3_ACCESS_KEY_ID),
+        secretAccessKey: blankToUndefined(env.S3_SECRET_ACCESS_KEY),
+        forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
+      }
+    : undefined;
+  const issuer = blankToUndefined(env.OIDC_ISSUER);
+  const clientId = blankToUndefined(env.OIDC_CLIENT_ID);
+  const threads = int(env, 'DUCKDB_THREADS', 2);
+  const memoryLimit = blankToUndefined(env.DUCKDB_MEMORY_LIMIT) ?? '1GB';
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
+    throw new ConfigError(`DUCKDB_MEMORY_LIMIT must look like 512MB or 2GB, got "${memoryLimit}"`);
+  }
+  const config: Config = {
+    port,
+    host,
+    baseUrl,
+    dataDir: path.resolve(blankToUndefined(env.DATA_DIR) ?? './data'),
+    databaseUrl,
+    s3,
+    smtpUrl: blankToUndefined(env.SMTP_URL),
+    oidc: issuer && clientId ? { issuer, clientId, clientSecret: blankToUndefined(env.OIDC_CLIENT_SECRET) } : undefined,
+    logLevel: blankToUndefined(env.LOG_LEVEL) ?? 'info',
+    duckdb: { memoryLimit, threads: Math.max(1, threads) },
+    bodyLimitBytes: int(env, 'BODY_LIMIT', 1024 * 1024),
+    uploadLimitBytes: int(env, 'UPLOAD_LIMIT', 1024 * 1024 * 1024),
+    seedDemo: bool(env, 'SEED_DEMO', true),
+    runWorkerInProcess: bool(env, 'WORKER', true),
+    secureCookies: baseUrl.startsWith('https://'),
+  };
+  return { ...config, ...overrides };
+}

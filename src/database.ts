@@ -1,0 +1,28 @@
+// The metadata database as Kysely sees it: every domain's tables in one interface.
+import type { Kysely, Transaction } from 'kysely';
+import type { ApiTokensTable, RateLimitsTable, SessionsTable, UsersTable } from './accounts/model';
+import type { AuditLogTable } from './audit-model';
+import type { DatasetsTable, DistributionsTable } from './catalog/model';
+import type { MembershipsTable, OrganizationsTable } from './organisations/model';
+import type { JobsTable } from './platform/jobs/model';
+import type { TablesTable, TableVersionsTable } from './tables/model';
+
+export interface Database {
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  rate_limits: RateLimitsTable;
+  datasets: DatasetsTable;
+  distributions: DistributionsTable;
+  tables: TablesTable;
+  table_versions: TableVersionsTable;
+  jobs: JobsTable;
+  audit_log: AuditLogTable;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Query functions take either the database or an open transaction as their first argument (STYLE §6). */
+export type DbOrTx = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,9 @@
+// Migrations are frozen history (STYLE §8): never edit one that has landed; add a new file and list it here.
+import type { Migration } from 'kysely';
+import * as m20261126_001_foundation from './20261126-001-foundation';
+import * as m20261126_002_jobs_backoff from './20261126-002-jobs-backoff';
+
+export const migrations: Record<string, Migration> = {
+  '20261126-001-foundation': m20261126_001_foundation,
+  '20261126-002-jobs-backoff': m20261126_002_jobs_backoff,
+};

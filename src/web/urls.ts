@@ -1,0 +1,55 @@
+// Every URL the platform builds goes through here (STYLE §10), so links, redirects and API `next` links never drift
+// from the route table.
+type Query = Record<string, string | number | undefined>;
+
+function withQuery(path: string, q?: Query): string {
+  if (!q) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+const enc = encodeURIComponent;
+
+export const urls = {
+  home: () => '/',
+  signIn: (next?: string) => withQuery('/logg-inn', { next }),
+  signUp: () => '/registrer',
+  signOut: () => '/logg-ut',
+  account: () => '/konto',
+  accountPassword: () => '/konto/passord',
+  accountTokens: () => '/konto/tokens',
+  accountTokenRevoke: (id: string) => `/konto/tokens/${enc(id)}/tilbakekall`,
+  organizations: () => '/virksomheter',
+  organizationNew: () => '/virksomheter/ny',
+  organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,
+  organizationMembers: (orgnr: string) => `/virksomheter/${enc(orgnr)}/medlemmer`,
+  datasets: (q?: Query) => withQuery('/datasett', q),
+  datasetNew: (orgnr?: string) => withQuery('/datasett/ny', { org: orgnr }),
+  dataset: (id: string) => `/datasett/${enc(id)}`,
+  datasetEdit: (id: string) => `/datasett/${enc(id)}/rediger`,
+  datasetPublish: (id: string) => `/datasett/${enc(id)}/publiser`,
+  datasetArchive: (id: string) => `/datasett/${enc(id)}/arkiver`,
+  language: (lang: string, next?: string) => withQuery('/sprak', { lang, next }),
+  apiDocs: () => '/api',
+  api: {
+    openapi: () => '/api/v1/openapi.json',
+    me: () => '/api/v1/me',
+    tokens: () => '/api/v1/tokens',
+    token: (id: string) => `/api/v1/tokens/${enc(id)}`,
+    organizations: (q?: Query) => withQuery('/api/v1/organizations', q),
+    organization: (orgnr: string) => `/api/v1/organizations/${enc(orgnr)}`,
+    members: (orgnr: string) => `/api/v1/organizations/${enc(orgnr)}/members`,
+    member: (orgnr: string, userId: string) => `/api/v1/organizations/${enc(orgnr)}/members/${enc(userId)}`,
+    datasets: (q?: Query) => withQuery('/api/v1/datasets', q),
+    dataset: (id: string) => `/api/v1/datasets/${enc(id)}`,
+    distributions: (id: string) => `/api/v1/datasets/${enc(id)}/distributions`,
+    distribution: (id: string, distId: string) => `/api/v1/datasets/${enc(id)}/distributions/${enc(distId)}`,
+    tables: (id: string) => `/api/v1/datasets/${enc(id)}/tables`,
+    table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
+    rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
+    job: (id: string) => `/api/v1/jobs/${enc(id)}`,
+  },
+  static: (file: string) => `/static/${file}`,
+};

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { accountsApi } from './accounts/api';
 import { accountsPages } from './accounts/pages';
@@ -42,7 +42,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
   const config = services.platform.config;
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     requestIdHeader: 'x-request-id',
@@ -108,7 +108,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   registerStatic(app);
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/ready', { schema: { hide: true } }, async (request, reply) => {
     const checks: Record<string, string> = {};
     const p = services.platform;
     await Promise.all(

@@ -1,0 +1,92 @@
+// Browser-test harness: a real Datafabrikken server on a loopback port (fresh database: SQLite, or PostgreSQL when
+// DATABASE_URL is set), Debian's Chromium driven by playwright-core, and axe-core checking WCAG 2.1 AA on every page.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import AxeBuilder from '@axe-core/playwright';
+import pino from 'pino';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config';
+import { openPlatform, type Platform } from '../../src/platform/index';
+import { buildApp } from '../../src/server';
+import { createServices, type Services } from '../../src/services';
+import { createPgDatabase, tempDir } from '../helpers/db';
+
+export interface RunningServer {
+  baseUrl: string;
+  services: Services;
+  platform: Platform;
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: { seed?: boolean } = {}): Promise<RunningServer> {
+  const dataDir = tempDir('df-e2e-');
+  let dropDb: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+  if (process.env.DATABASE_URL) {
+    const created = await createPgDatabase(process.env.DATABASE_URL);
+    databaseUrl = created.url;
+    dropDb = created.drop;
+  }
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false' });
+  const logger = pino({ level: 'silent' });
+  const platform = await openPlatform(config, logger);
+  const services = createServices(platform);
+  services.tables.registerJobs();
+  await platform.jobs.start();
+  if (opts.seed) {
+    const { seedAll } = await import('../../src/cli/serve');
+    await seedAll(services, platform, { waitForJobs: true });
+  }
+  const app = await buildApp({ services, logger });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    services,
+    platform,
+    async stop() {
+      await app.close();
+      await platform.close();
+      if (dropDb) await dropDb();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const name of ['chromium', 'chromium-browser']) {
+    try {
+      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+    } catch {
+      // try the next name
+    }
+  }
+  throw new Error('Chromium was not found: install Debian\'s chromium package (apt-get install chromium) or set CHROMIUM_PATH.');
+}
+
+export async function launchBrowser(): Promise<{ browser: Browser; context: BrowserContext; page: Page; close(): Promise<void> }> {
+  const userDataDir = tempDir('df-chromium-');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', `--user-data-dir=${userDataDir}`],
+  });
+  const context = await browser.newContext({ locale: 'nb-NO' });
+  const page = await context.newPage();
+  return {
+    browser,
+    context,
+    page,
+    async close() {
+      await browser.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs axe-core with the WCAG 2.1 A/AA rules on the current page and returns violations in a readable form. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.map((v) => `${page.url()} ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+}

@@ -1,0 +1,172 @@
+// The real application on a fresh database for HTTP tests (STYLE §14): SQLite in a temp directory by default, a new
+// PostgreSQL database when DATABASE_URL is set. Usage:
+//   const t = await createTestApp();
+//   afterAll(() => t.close());
+//   const alice = await signUpAndSignIn(t.app, { email: 'alice@example.no', password: 'correct horse battery', name: 'Alice' });
+//   await t.app.inject({ method: 'POST', url: '/konto/tokens', cookies: …, headers: { cookie: alice.cookie }, payload: { _csrf: alice.csrf, … } });
+//   const token = await bearerFor(t.services, 'alice@example.no', ['read', 'write']);
+//   await t.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { TokenScope } from '../../src/accounts/model';
+import { loadConfig } from '../../src/config';
+import type { Db } from '../../src/database';
+import { openPlatform, type Platform } from '../../src/platform/index';
+import { buildApp } from '../../src/server';
+import { createServices, type Services } from '../../src/services';
+import { createPgDatabase, tempDir } from './db';
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  platform: Platform;
+  db: Db;
+  /** Closes the app and the platform, drops the PostgreSQL database and removes the temp directory. */
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Extra environment for loadConfig, e.g. { BASE_URL: 'https://data.example.no', BODY_LIMIT: '2048' }. */
+  env?: Record<string, string>;
+  /** Start the job worker (default false: tests that need jobs call services.jobs.start() or drain()). */
+  startJobs?: boolean;
+}
+
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = tempDir('df-app-');
+  let drop: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+  if (process.env.DATABASE_URL) {
+    const created = await createPgDatabase(process.env.DATABASE_URL);
+    databaseUrl = created.url;
+    drop = created.drop;
+  }
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'silent',
+    SEED_DEMO: 'false',
+    WORKER: 'false',
+    ...opts.env,
+  });
+  const logger = pino({ level: 'silent' });
+  let platform: Platform | undefined;
+  try {
+    platform = await openPlatform(config, logger);
+    const services = createServices(platform);
+    if (opts.startJobs) {
+      const tables = services.tables as { registerJobs?: () => void };
+      tables.registerJobs?.();
+      await services.jobs.start();
+    }
+    const app = await buildApp({ services, logger });
+    await app.ready();
+    const opened = platform;
+    return {
+      app,
+      services,
+      platform: opened,
+      db: opened.dbh.db,
+      async close() {
+        await app.close();
+        await opened.close();
+        if (drop) await drop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await platform?.close().catch(() => undefined);
+    if (drop) await drop().catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+// --- cookies -----------------------------------------------------------------------------------------------------------
+
+/** The name=value pairs a response sets (Set-Cookie), without attributes. */
+export function setCookies(res: { headers: Record<string, unknown> }): Record<string, string> {
+  const raw = res.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  const out: Record<string, string> = {};
+  for (const c of list) {
+    const first = c.split(';')[0] ?? '';
+    const eq = first.indexOf('=');
+    if (eq > 0) out[first.slice(0, eq).trim()] = first.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** The raw Set-Cookie header line for one cookie (to assert its flags). */
+export function setCookieLine(res: { headers: Record<string, unknown> }, name: string): string | undefined {
+  const raw = res.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  return list.find((c) => c.startsWith(`${name}=`));
+}
+
+export function cookieHeader(cookies: Record<string, string>): string {
+  return Object.entries(cookies)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
+}
+
+/** GETs a page to obtain the df_csrf cookie; returns the token (the raw cookie value) and the cookie pair. */
+export async function csrfFor(app: FastifyInstance, pageUrl = '/logg-inn'): Promise<{ csrf: string; cookies: Record<string, string> }> {
+  const res = await app.inject({ method: 'GET', url: pageUrl });
+  const cookies = setCookies(res);
+  const csrf = cookies.df_csrf;
+  if (!csrf) throw new Error(`GET ${pageUrl} did not set df_csrf (status ${res.statusCode})`);
+  return { csrf: decodeURIComponent(csrf), cookies: { df_csrf: csrf } };
+}
+
+export interface SignedIn {
+  /** Cookie header carrying df_session and df_csrf. */
+  cookie: string;
+  /** The CSRF token to post as `_csrf` with forms. */
+  csrf: string;
+  userId: string;
+}
+
+async function finishSignIn(app: FastifyInstance, res: { statusCode: number; headers: Record<string, unknown>; body: string }, csrfCookies: Record<string, string>, csrf: string, what: string): Promise<SignedIn> {
+  const session = setCookies(res).df_session;
+  if (res.statusCode !== 303 || !session) throw new Error(`${what} failed: status ${res.statusCode}\n${res.body.slice(0, 2000)}`);
+  const cookie = cookieHeader({ ...csrfCookies, df_session: session });
+  const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } });
+  if (me.statusCode !== 200) throw new Error(`GET /api/v1/me after ${what} returned ${me.statusCode}: ${me.body}`);
+  const userId = (me.json() as { id: string }).id;
+  return { cookie, csrf, userId };
+}
+
+/** Signs up through the real form flow (GET /registrer for the CSRF cookie, POST the form) and returns the session. */
+export async function signUpAndSignIn(app: FastifyInstance, user: { email: string; password: string; name: string }): Promise<SignedIn> {
+  const { csrf, cookies } = await csrfFor(app, '/registrer');
+  const res = await app.inject({
+    method: 'POST',
+    url: '/registrer',
+    headers: { cookie: cookieHeader(cookies) },
+    payload: { name: user.name, email: user.email, password: user.password, confirm: user.password, _csrf: csrf },
+  });
+  return finishSignIn(app, res, cookies, csrf, `Sign-up of ${user.email}`);
+}
+
+/** Signs an existing user in through the form (GET /logg-inn, POST /logg-inn). */
+export async function signIn(app: FastifyInstance, user: { email: string; password: string }): Promise<SignedIn> {
+  const { csrf, cookies } = await csrfFor(app, '/logg-inn');
+  const res = await app.inject({
+    method: 'POST',
+    url: '/logg-inn',
+    headers: { cookie: cookieHeader(cookies) },
+    payload: { email: user.email, password: user.password, _csrf: csrf },
+  });
+  return finishSignIn(app, res, cookies, csrf, `Sign-in of ${user.email}`);
+}
+
+/** Creates an API token for an existing user and returns the raw `df_…` token. */
+export async function bearerFor(services: Services, email: string, scopes: TokenScope[] = ['read', 'write', 'admin']): Promise<string> {
+  const user = await services.accounts.findUserByEmail(email);
+  if (!user) throw new Error(`bearerFor: no user with email ${email}`);
+  const { token } = await services.accounts.createTokenForUser(user.id, { name: `test ${path.basename(email)}`, scopes });
+  return token;
+}

@@ -1,0 +1,341 @@
+// The DuckDB table engine against real Norwegian files (test/fixtures/tables, see its README) and bad input.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBDateValue, DuckDBDecimalValue, DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import { EngineError, type ConvertResult } from './index';
+import {
+  createDuckDbEngine,
+  detectEncoding,
+  guessDelimiter,
+  identifierWord,
+  looksLikeHeader,
+  toJsonValue,
+  type DuckDbTableEngine,
+} from './duckdb';
+
+const FIXTURES = join(__dirname, '../../../test/fixtures/tables');
+const fixture = (name: string) => join(FIXTURES, name);
+
+let work: string;
+let tempDir: string;
+let engine: DuckDbTableEngine;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'engine-test-'));
+  tempDir = join(work, 'duck-tmp');
+  engine = await createDuckDbEngine({ memoryLimit: '256MiB', threads: 2, tempDir });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function column(result: ConvertResult, name: string) {
+  const col = result.columns.find((c) => c.name === name);
+  if (!col) throw new Error(`no column ${name} in ${result.columns.map((c) => c.name).join(', ')}`);
+  return col;
+}
+
+async function expectEngineError(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(EngineError);
+  expect((err as EngineError).code).toBe(code);
+  expect((err as EngineError).message).toMatch(message);
+}
+
+describe('engine settings', () => {
+  it('opens DuckDB with the given memory, thread and temp limits and no extension auto-loading', async () => {
+    expect(await engine.currentSetting('memory_limit')).toBe('256.0 MiB');
+    expect(await engine.currentSetting('threads')).toBe('2');
+    expect(await engine.currentSetting('temp_directory')).toBe(tempDir);
+    expect(await engine.currentSetting('autoinstall_known_extensions')).toBe('false');
+    expect(await engine.currentSetting('autoload_known_extensions')).toBe('false');
+  });
+
+  it('refuses work after close', async () => {
+    const other = await createDuckDbEngine({ memoryLimit: '64MiB', threads: 1, tempDir });
+    expect(await other.currentSetting('threads')).toBe('1');
+    await other.close();
+    await expectEngineError(other.currentSetting('threads'), 'engine_closed', /closed/);
+    await other.close(); // twice is fine
+  });
+});
+
+describe('ldir pristilskudd 2022 (UTF-8 with BOM, ";")', () => {
+  const out = () => join(work, 'ldir.parquet');
+  let result: ConvertResult;
+
+  beforeAll(async () => {
+    result = await engine.csvToParquet(fixture('ldir_pristilskudd_jordbruksforetak_2022.csv'), out());
+  });
+
+  it('detects the dialect and counts every row', () => {
+    expect(result.rowCount).toBe(24_899);
+    expect(result.detected).toEqual({ encoding: 'utf-8', delimiter: ';', header: true, decimalSeparator: '.' });
+    expect(result.columns[0]?.name).toBe('komnr'); // the BOM is not part of the first name
+    expect(result.columns).toHaveLength(15);
+  });
+
+  it('keeps code columns as text and amounts numeric', async () => {
+    expect(column(result, 'komnr')).toMatchObject({ type: 'VARCHAR', keptAsText: expect.stringContaining('"0301"') });
+    expect(column(result, 'orgnr')).toMatchObject({ type: 'VARCHAR', keptAsText: expect.stringContaining('orgnr') });
+    expect(column(result, 'sum_tilskudd')).toMatchObject({ type: 'BIGINT', nullable: false });
+    expect(column(result, 'navn').keptAsText).toBeUndefined();
+    const [first] = await engine.readRows(out(), { offset: 0, limit: 1 });
+    expect(first).toEqual({
+      komnr: '0301', navn: 'NORDRE LINDEBERG GÅRD', orgnr: '988178616',
+      distriktstilskudd_egg: 0, distriktstilskudd_kjott: 0, distriktstilskudd_gris: 0, grunntilskudd_kjott: 0,
+      tilskudd_norsk_ull: 0, tilskudd_norsk_skinn: 0, distriktstilskudd_melk: 3709, grunntilskudd_melk: 0,
+      kvalitetstilskudd_storfe: 0, frakttilskudd_kraftfor: 0, tilskudd_lam_og_kje: 0, sum_tilskudd: 3709,
+    });
+  });
+
+  it('pages through all rows in file order, matching the CSV line by line', async () => {
+    const lines = (await readFile(fixture('ldir_pristilskudd_jordbruksforetak_2022.csv'), 'utf8')).replace(/^\uFEFF/, '').trim().split('\n').slice(1);
+    expect(lines).toHaveLength(24_899);
+    const rows: Record<string, unknown>[] = [];
+    for (let offset = 0; ; offset += 10_000) {
+      const page = await engine.readRows(out(), { offset, limit: 10_000 });
+      rows.push(...page);
+      if (page.length < 10_000) {
+        expect(page).toHaveLength(4_899); // the last page is short
+        break;
+      }
+    }
+    expect(rows).toHaveLength(24_899);
+    let mismatches = 0;
+    lines.forEach((line, i) => {
+      const f = line.split(';');
+      const row = rows[i]!;
+      if (row.komnr !== f[0] || row.orgnr !== f[2] || row.sum_tilskudd !== Number(f[14])) mismatches++;
+    });
+    expect(mismatches).toBe(0);
+    expect(rows.every((r) => typeof r.orgnr === 'string' && /^\d{9}$/.test(r.orgnr))).toBe(true);
+  });
+
+  it('returns consecutive rows for consecutive pages and an empty page past the end', async () => {
+    const a = await engine.readRows(out(), { offset: 100, limit: 20 });
+    const b = await engine.readRows(out(), { offset: 120, limit: 20 });
+    const ab = await engine.readRows(out(), { offset: 100, limit: 40 });
+    expect([...a, ...b]).toEqual(ab);
+    const last = await engine.readRows(out(), { offset: 24_890, limit: 50 });
+    expect(last).toHaveLength(9);
+    expect(last[8]).toMatchObject({ komnr: '5444', navn: 'TROND DANILOFF OG GUNN SVANE ANS', orgnr: '986392483', sum_tilskudd: 1_049_770 });
+    expect(await engine.readRows(out(), { offset: 24_899, limit: 10 })).toEqual([]);
+  });
+
+  it('describes the Parquet file', async () => {
+    const d = await engine.describeParquet(out());
+    expect(d.rowCount).toBe(24_899);
+    expect(d.columns.map((c) => [c.name, c.type])).toEqual(result.columns.map((c) => [c.name, c.type]));
+    expect(d.columns.find((c) => c.name === 'komnr')?.nullable).toBe(false);
+  });
+});
+
+describe('SSB Klass 131 (Latin-1, ",", quoted)', () => {
+  it('decodes Norwegian letters and keeps codes as text', async () => {
+    const out = join(work, 'ssb.parquet');
+    const result = await engine.csvToParquet(fixture('ssb_klass131_kommuner_2024_latin1.csv'), out);
+    expect(result.detected).toMatchObject({ encoding: 'latin-1', delimiter: ',', header: true });
+    expect(result.rowCount).toBe(358);
+    expect(column(result, 'code')).toMatchObject({ type: 'VARCHAR', nullable: false });
+    expect(column(result, 'level').type).toBe('BIGINT');
+    expect(column(result, 'validFrom')).toMatchObject({ type: 'VARCHAR', nullable: true }); // all empty
+    const rows = await engine.readRows(out, { offset: 0, limit: 1000 });
+    expect(rows).toHaveLength(358);
+    expect(rows[0]).toMatchObject({ code: '0301', name: 'Oslo', level: 1, parentCode: null });
+    expect(rows[0]?.notes).toContain('overført til 0301 Oslo');
+    const byCode = new Map(rows.map((r) => [r.code, r.name]));
+    expect(byCode.get('1867')).toBe('Bø');
+    expect(byCode.get('3218')).toBe('Ås');
+    expect(byCode.get('4613')).toBe('Bømlo');
+    expect(byCode.get('9999')).toBe('Uoppgitt');
+  });
+});
+
+describe('Bring postnummerregister (cp1252, TAB, CRLF, no header)', () => {
+  it('reads every line as data with leading zeros kept', async () => {
+    const out = join(work, 'bring.parquet');
+    const result = await engine.csvToParquet(fixture('bring_postnummerregister_2025_ansi.txt'), out);
+    expect(result.detected).toMatchObject({ encoding: 'latin-1', delimiter: '\t', header: false });
+    expect(result.rowCount).toBe(5_137);
+    expect(result.columns.map((c) => c.type)).toEqual(['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']);
+    expect(result.columns[0]?.keptAsText).toContain('"0001"');
+    const rows = await engine.readRows(out, { offset: 0, limit: 2 });
+    expect(rows[0]).toEqual({ column0: '0001', column1: 'OSLO', column2: '0301', column3: 'OSLO', column4: 'P' });
+    const around = await engine.readRows(out, { offset: 644, limit: 1 }); // line 645 of the file
+    expect(around[0]).toEqual({ column0: '1311', column1: 'HØVIKODDEN', column2: '3201', column3: 'BÆRUM', column4: 'G' });
+    const [last] = await engine.readRows(out, { offset: 5_136, limit: 5 });
+    expect(last).toEqual({ column0: '9991', column1: 'BÅTSFJORD', column2: '5632', column3: 'BÅTSFJORD', column4: 'P' });
+  });
+
+  it('follows explicit options over detection', async () => {
+    const out = join(work, 'bring-header.parquet');
+    const result = await engine.csvToParquet(fixture('bring_postnummerregister_2025_ansi.txt'), out, { header: true, delimiter: '\t' });
+    expect(result.rowCount).toBe(5_136);
+    expect(result.columns[0]?.name).toBe('0001');
+  });
+});
+
+describe('KMD partistøtte 2014 (decimal comma, space thousands)', () => {
+  it('parses decimal-comma amounts and keeps kommune numbers as text', async () => {
+    const out = join(work, 'kmd.parquet');
+    const result = await engine.csvToParquet(fixture('kmd_partistotte_2014.original.csv'), out);
+    expect(result.detected).toEqual({ encoding: 'utf-8', delimiter: ';', header: true, decimalSeparator: ',' });
+    expect(result.rowCount).toBe(2_709);
+    expect(column(result, 'kummunenr')).toMatchObject({ type: 'VARCHAR', keptAsText: expect.stringContaining('identifier') });
+    expect(column(result, 'totalt').type).toBe('DOUBLE');
+    expect(column(result, 'relativdel').type).toBe('DOUBLE');
+    expect(column(result, 'stemmer').type).toBe('BIGINT');
+    const [first] = await engine.readRows(out, { offset: 0, limit: 1 });
+    expect(first).toMatchObject({
+      partinamn: 'ØSTFOLD ARBEIDERPARTI', fylkesnr: '1', kummunenr: '100', stemmer: 47_298, relativdel: 40.1,
+      grunnstonad: 47_639, stemmestonad: 1_316_303.34, totalt: 1_363_942.34,
+    });
+  });
+});
+
+describe('types and JSON values', () => {
+  it('infers dates, timestamps, booleans, decimals and keeps big and zero-padded numbers exact', async () => {
+    const csv = join(work, 'types.csv');
+    await writeFile(csv, [
+      'dato;tid;dato_no;flagg;stor;belop;telefon;tekst;tom',
+      '2024-01-31;2024-01-31 13:45:10.25;31.12.2023;true;9007199254740993;1 234,50;+4722334455;a;',
+      '2023-12-01;2023-12-01T00:00:00;01.02.2024;FALSE;12;-0,5;22334455;b;',
+      ';;;;;;;;',
+    ].join('\r\n'));
+    const out = join(work, 'types.parquet');
+    const result = await engine.csvToParquet(csv, out);
+    expect(result.columns.map((c) => [c.name, c.type])).toEqual([
+      ['dato', 'DATE'], ['tid', 'TIMESTAMP'], ['dato_no', 'DATE'], ['flagg', 'BOOLEAN'], ['stor', 'BIGINT'],
+      ['belop', 'DOUBLE'], ['telefon', 'VARCHAR'], ['tekst', 'VARCHAR'], ['tom', 'VARCHAR'],
+    ]);
+    expect(column(result, 'dato').nullable).toBe(true);
+    expect(column(result, 'telefon').keptAsText).toMatch(/plus sign/);
+    const rows = await engine.readRows(out, { offset: 0, limit: 10 });
+    expect(rows).toEqual([
+      { dato: '2024-01-31', tid: '2024-01-31T13:45:10.25', dato_no: '2023-12-31', flagg: true, stor: '9007199254740993', belop: 1234.5, telefon: '+4722334455', tekst: 'a', tom: null },
+      { dato: '2023-12-01', tid: '2023-12-01T00:00:00', dato_no: '2024-02-01', flagg: false, stor: 12, belop: -0.5, telefon: '22334455', tekst: 'b', tom: null },
+      { dato: null, tid: null, dato_no: null, flagg: null, stor: null, belop: null, telefon: null, tekst: null, tom: null },
+    ]);
+    expect(JSON.parse(JSON.stringify(rows))).toEqual(rows);
+  });
+
+  it('converts DuckDB values to JSON-safe values', () => {
+    expect(toJsonValue(null)).toBeNull();
+    expect(toJsonValue(42n)).toBe(42);
+    expect(toJsonValue(2n ** 60n)).toBe('1152921504606846976');
+    expect(toJsonValue(new DuckDBDecimalValue(123456n, 10, 2))).toBe(1234.56);
+    expect(toJsonValue(new DuckDBDateValue(19_753))).toBe('2024-01-31');
+    expect(toJsonValue(new DuckDBTimestampValue(1_706_708_710_250_000n))).toBe('2024-01-31T13:45:10.25');
+    expect(toJsonValue(new DuckDBTimestampTZValue(0n))).toBe('1970-01-01T00:00:00Z');
+    expect(toJsonValue(Number.NaN)).toBeNull();
+  });
+
+  it('recognises identifier column names but not amounts or land-register numbers', () => {
+    for (const name of ['orgnr', 'komnr', 'Kommunenummer', 'knr', 'postnummer', 'fnr', 'kontonummer', 'produsentnummer_10', 'foretak_orgnr', 'leverandørOrgnr', 'sourceCode']) {
+      expect(identifierWord(name), name).toBeDefined();
+    }
+    for (const name of ['sum_tilskudd', 'belop', 'antall', 'gardsnr', 'bruksnr', 'stemmer', 'knrx_total', 'navn']) {
+      expect(identifierWord(name), name).toBeUndefined();
+    }
+  });
+
+  it('guesses the delimiter from the first lines', () => {
+    expect(guessDelimiter('a;b;c\n1;2;3\n')).toBe(';');
+    expect(guessDelimiter('"x, y";b\n"1,5";2\n')).toBe(';');
+    expect(guessDelimiter('a\tb|c\n1\t2|3\n4\t5\n')).toBe('\t');
+    expect(guessDelimiter('one column\n')).toBeUndefined();
+  });
+
+  it('judges the header row', () => {
+    expect(looksLikeHeader([['komnr', 'navn'], ['0301', 'Oslo']])).toBe(true);
+    expect(looksLikeHeader([['0001', 'OSLO', '0301'], ['0010', 'OSLO', '0301']])).toBe(false);
+    expect(looksLikeHeader([['region', '2019', '2020'], ['Oslo', '12', '13']])).toBe(true);
+    expect(looksLikeHeader([['Oslo', '12,5'], ['Bergen', '13']])).toBe(false);
+    expect(looksLikeHeader([['01.01.2024', 'x']])).toBe(false);
+  });
+});
+
+describe('paths and concurrency', () => {
+  it('handles quotes and spaces in paths and runs conversions side by side', async () => {
+    const dir = join(work, "o'brien's dir");
+    await mkdir(dir, { recursive: true });
+    const src = join(dir, "kommuner 'latin1'.csv");
+    await copyFile(fixture('ssb_klass131_kommuner_2024_latin1.csv'), src);
+    const [a, b] = await Promise.all([
+      engine.csvToParquet(src, join(dir, "a'1.parquet")),
+      engine.csvToParquet(fixture('kmd_partistotte_2014.original.csv'), join(dir, 'b.parquet')),
+    ]);
+    expect(a.rowCount).toBe(358);
+    expect(b.rowCount).toBe(2_709);
+    expect((await engine.readRows(join(dir, "a'1.parquet"), { offset: 1, limit: 1 }))[0]?.name).toBe('Eigersund');
+  });
+});
+
+describe('bad input', () => {
+  it('rejects an empty file', async () => {
+    const p = join(work, 'empty.csv');
+    await writeFile(p, '');
+    await expectEngineError(engine.csvToParquet(p, join(work, 'empty.parquet')), 'file_empty', /empty/);
+  });
+
+  it('rejects a file of blank lines', async () => {
+    const p = join(work, 'blank.csv');
+    await writeFile(p, '\uFEFF\r\n\r\n  \r\n');
+    await expectEngineError(engine.csvToParquet(p, join(work, 'blank.parquet')), 'file_empty', /empty/);
+  });
+
+  it('rejects binary garbage', async () => {
+    const p = join(work, 'garbage.bin');
+    await writeFile(p, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), randomBytes(200_000)]));
+    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not valid CSV/);
+    expect(existsSync(join(work, 'garbage.parquet'))).toBe(false);
+  });
+
+  it('rejects a missing file', async () => {
+    await expectEngineError(engine.csvToParquet(join(work, 'nope.csv'), join(work, 'nope.parquet')), 'file_not_found', /does not exist/);
+    await expectEngineError(engine.readRows(join(work, 'nope.parquet'), { offset: 0, limit: 1 }), 'file_not_found', /does not exist/);
+    await expectEngineError(engine.describeParquet(join(work, 'nope.parquet')), 'file_not_found', /does not exist/);
+  });
+
+  it('rejects a CSV whose rows do not fit its header', async () => {
+    const p = join(work, 'ragged.csv');
+    await writeFile(p, 'a;b;c\n1;2;3\n4;5;6;7;8;9\n7;8;9\n');
+    await expectEngineError(engine.csvToParquet(p, join(work, 'ragged.parquet')), 'invalid_csv', /^The file is not valid CSV: line 3 has 6 fields where line 1 has 3/);
+    expect(existsSync(join(work, 'ragged.parquet'))).toBe(false);
+  });
+
+  it('rejects a non-Parquet file and bad paging arguments', async () => {
+    await expectEngineError(engine.readRows(fixture('kmd_partistotte_2014.original.csv'), { offset: 0, limit: 1 }), 'invalid_parquet', /not a valid Parquet/);
+    await expectEngineError(engine.describeParquet(fixture('kmd_partistotte_2014.original.csv')), 'invalid_parquet', /not a valid Parquet/);
+    const out = join(work, 'ldir.parquet');
+    await expectEngineError(engine.readRows(out, { offset: -1, limit: 1 }), 'invalid_argument', /offset/);
+    await expectEngineError(engine.readRows(out, { offset: 0, limit: 1e6 }), 'invalid_argument', /limit/);
+    await expectEngineError(engine.csvToParquet(fixture('kmd_partistotte_2014.original.csv'), join(work, 'x.parquet'), { delimiter: ';;' }), 'invalid_argument', /delimiter/);
+  });
+
+  it('leaves no staging files behind', async () => {
+    expect((await readdir(tempDir)).filter((f) => f.startsWith('staging-'))).toEqual([]);
+  });
+});
+
+describe('encoding detection', () => {
+  it('tells UTF-8 from Latin-1 across chunk boundaries', async () => {
+    const utf8 = join(work, 'enc-utf8.csv');
+    // 'ø' (2 bytes) placed so that it straddles the 1 MB read boundary.
+    await writeFile(utf8, Buffer.concat([Buffer.alloc((1 << 20) - 1, 0x61), Buffer.from('ø\n', 'utf8')]));
+    expect(await detectEncoding(utf8)).toEqual({ encoding: 'utf-8', binary: false });
+    const latin = join(work, 'enc-latin.csv');
+    await writeFile(latin, Buffer.concat([Buffer.alloc(3 << 20, 0x61), Buffer.from([0xf8, 0x0a])]));
+    expect(await detectEncoding(latin)).toEqual({ encoding: 'latin-1', binary: false });
+    const truncated = join(work, 'enc-trunc.csv');
+    await writeFile(truncated, Buffer.from([0x61, 0xc3]));
+    expect((await detectEncoding(truncated)).encoding).toBe('latin-1');
+  });
+});

@@ -1,0 +1,615 @@
+// The DuckDB table engine: turns uploaded CSV files into typed Parquet table versions and reads rows back from them.
+//
+// Ingest runs in three steps over one DuckDB instance (in memory, extensions neither installed nor loaded, explicit
+// memory/thread/temp limits):
+//   1. sniff: encoding by strict UTF-8 validation of the bytes, delimiter by DuckDB's `sniff_csv`, header by our own
+//      rule on the first rows (the sniffer calls a first row of codes like "0001" a header);
+//   2. stage: parse the CSV once, every column as VARCHAR, into a staging Parquet file in the temp directory;
+//   3. type: one aggregate pass over the staging file decides a type per column (BIGINT, DOUBLE with '.' or ',' as
+//      decimal mark, DATE, TIMESTAMP, BOOLEAN, else VARCHAR); code-like columns (leading zeros, identifier names such as
+//      orgnr/komnr/postnummer) stay VARCHAR so "0301" never becomes 301. A second COPY writes the typed file, to a
+//      temporary name first and then renamed, so a half-written table version is never visible.
+// Each call uses its own connection, so calls may overlap; `close()` interrupts and closes them all.
+import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { dirname, join, basename } from 'node:path';
+import {
+  DuckDBBlobValue,
+  DuckDBConnection,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBInstance,
+  DuckDBListValue,
+  DuckDBStructValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import {
+  EngineError,
+  type ColumnInfo,
+  type ConvertResult,
+  type CsvReadOptions,
+  type ParquetDescription,
+  type TableEngine,
+} from './index';
+
+export interface DuckDbEngineOptions {
+  /** DuckDB memory_limit, e.g. '1GB'. */
+  memoryLimit: string;
+  threads: number;
+  /** Where DuckDB spills and where staging files are written; created if missing. */
+  tempDir: string;
+}
+
+export interface DuckDbTableEngine extends TableEngine {
+  /** The value of a DuckDB setting as `current_setting(name)` reports it (for checks and diagnostics). */
+  currentSetting(name: string): Promise<string>;
+}
+
+/** The largest page readRows serves in one call. */
+export const MAX_PAGE_ROWS = 10_000;
+
+// ---------------------------------------------------------------------------------------------------------------
+// SQL quoting. Paths come from our own code, but they are quoted as literals all the same.
+
+export function sqlString(value: string): string {
+  if (value.includes('\0')) throw new EngineError('invalid_argument', 'A path or name contains a NUL character.');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export function sqlIdent(name: string): string {
+  if (name.includes('\0')) throw new EngineError('invalid_argument', 'A column name contains a NUL character.');
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding detection
+
+/** How many bytes at the end of `buf` start a UTF-8 sequence that continues in the next chunk. */
+function incompleteUtf8Tail(buf: Buffer): number {
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const byte = buf[buf.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
+    if (byte < 0xc0) return 0; // ASCII: the chunk ends on a boundary
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+export interface EncodingGuess {
+  encoding: 'utf-8' | 'latin-1' | 'utf-16';
+  /** True when the first bytes hold NUL characters and no UTF-16 byte-order mark: not a text file. */
+  binary: boolean;
+}
+
+/**
+ * Decides the encoding of a text file by streaming it through a strict UTF-8 validator: valid UTF-8 (with or without
+ * BOM) is 'utf-8'; the first invalid sequence means a single-byte Norwegian encoding, read as 'latin-1'. A UTF-16
+ * byte-order mark gives 'utf-16'. The file is read in 1 MB chunks, never whole; reading stops at the first invalid byte.
+ */
+export async function detectEncoding(path: string): Promise<EncodingGuess> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  let carry: Buffer = Buffer.alloc(0);
+  let first = true;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (first) {
+        first = false;
+        if ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff)) {
+          return { encoding: 'utf-16', binary: false };
+        }
+        if (chunk.subarray(0, 65_536).includes(0)) return { encoding: 'utf-8', binary: true };
+      }
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      const tail = incompleteUtf8Tail(buf);
+      if (!isUtf8(buf.subarray(0, buf.length - tail))) return { encoding: 'latin-1', binary: false };
+      carry = Buffer.from(buf.subarray(buf.length - tail));
+    }
+  } finally {
+    stream.destroy();
+  }
+  return { encoding: carry.length > 0 ? 'latin-1' : 'utf-8', binary: false };
+}
+
+const DELIMITERS = [';', ',', '\t', '|'];
+
+/** How often `delim` occurs outside double quotes in `line`. */
+function countOutsideQuotes(line: string, delim: string): number {
+  let inQuotes = false;
+  let count = 0;
+  for (const ch of line) {
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (ch === delim && !inQuotes) count++;
+  }
+  return count;
+}
+
+/**
+ * Our own delimiter guess from the first lines: the candidate (; , TAB |) found in the first line that occurs the same
+ * number of times on most lines. Used when DuckDB's sniffer settles on a delimiter the first line does not contain,
+ * which it does for files with ragged rows (it then reads one column and hides the problem).
+ */
+export function guessDelimiter(sample: string): string | undefined {
+  const lines = sample.split(/\r?\n/).slice(0, 30).filter((l) => l.trim() !== '');
+  if (lines.length > 1 && !sample.endsWith('\n')) lines.pop(); // the last line may be cut off
+  const first = lines[0];
+  if (!first) return undefined;
+  let best: { delim: string; agree: number; count: number } | undefined;
+  for (const delim of DELIMITERS) {
+    const count = countOutsideQuotes(first, delim);
+    if (count === 0) continue;
+    const agree = lines.filter((l) => countOutsideQuotes(l, delim) === count).length;
+    if (!best || agree > best.agree || (agree === best.agree && count > best.count)) best = { delim, agree, count };
+  }
+  return best?.delim;
+}
+
+/**
+ * The first line (of the sample) whose field count differs from the first line's, in words, e.g. "line 3 has 6
+ * fields where line 1 has 3". Lines are counted naively (a quoted line break counts as one), so only used to explain
+ * an error DuckDB has already raised.
+ */
+export function describeRaggedLine(sample: string, delimiter: string): string | undefined {
+  const lines = sample.split(/\r?\n/);
+  if (!sample.endsWith('\n')) lines.pop();
+  const expected = countOutsideQuotes(lines[0] ?? '', delimiter) + 1;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === '') continue;
+    const fields = countOutsideQuotes(line, delimiter) + 1;
+    if (fields !== expected) return `line ${i + 1} has ${fields} fields where line 1 has ${expected}`;
+  }
+  return undefined;
+}
+
+async function readHead(path: string, bytes: number, encoding: string): Promise<string> {
+  const handle = await openFile(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return new TextDecoder(encoding === 'latin-1' ? 'latin1' : encoding === 'utf-16' ? 'utf-16le' : 'utf-8').decode(buf.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Column rules
+
+const ID_TOKENS = new Set([
+  'orgnr', 'orgno', 'orgnummer', 'organisasjonsnr', 'organisasjonsnummer',
+  'komnr', 'kommnr', 'kommunenr', 'kommunenummer', 'kummunenr', 'knr',
+  'fylkenr', 'fylkesnr', 'fylkesnummer', 'fylkenummer',
+  'postnr', 'postnummer',
+  'fnr', 'fodselsnr', 'fodselsnummer', 'personnr', 'personnummer', 'dnr', 'dnummer',
+  'kontonr', 'kontonummer',
+  'produsentnr', 'produsentnummer',
+  'telefon', 'telefonnr', 'telefonnummer', 'tlf', 'mobil', 'mobilnr', 'mobilnummer',
+  'kode', 'code',
+]);
+// Long stems that mark an identifier also at the end of a compound word ("foretaksorgnr", "leverandorkontonummer").
+const ID_SUFFIXES = ['orgnr', 'organisasjonsnummer', 'kommunenr', 'kommunenummer', 'postnummer', 'kontonummer',
+  'fodselsnummer', 'produsentnummer', 'telefonnummer'];
+
+/**
+ * The identifier word in a column name, if it has one (orgnr, komnr, kommunenummer, postnummer, fnr, kontonummer,
+ * produsentnummer, telefon, kode …). Land-register numbers (gardsnr, bruksnr, festenr) are deliberately not
+ * identifiers here: they never carry leading zeros and sort usefully as numbers. Amounts never match.
+ */
+export function identifierWord(columnName: string): string | undefined {
+  const normalised = columnName
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/æ/g, 'ae').replace(/ø/g, 'o').replace(/å/g, 'a')
+    .normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  for (const token of normalised.split(/[^a-z0-9]+/)) {
+    if (!token) continue;
+    if (ID_TOKENS.has(token)) return token;
+    if (ID_SUFFIXES.some((s) => token.endsWith(s))) return token;
+  }
+  return undefined;
+}
+
+const NUMBERISH = /^[+-]?\d[\d \u00a0.,]*$/;
+const DATEISH = /^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}/;
+const YEAR = /^(1[89]|20)\d\d$/;
+
+/**
+ * Whether the first row is a header, judged from the first rows read without one: a first row holding a number or a
+ * date (other than a year, as in SSB's wide tables) is data — Bring's register starts "0001 OSLO 0301"; otherwise it is
+ * a header. DuckDB's sniffer cannot tell when every column is text-like.
+ */
+export function looksLikeHeader(rows: (string | null)[][]): boolean {
+  const first = rows[0];
+  if (!first) return false;
+  return !first.some((v) => {
+    const t = v?.trim() ?? '';
+    return t !== '' && (NUMBERISH.test(t) || DATEISH.test(t)) && !YEAR.test(t);
+  });
+}
+
+// Regular expressions (RE2, full match) for the per-column type checks. Grouping marks for decimal-comma numbers are a
+// space, a no-break space or a dot: "1 316 303,34", "1.316.303,34".
+const RE = {
+  leading: String.raw`0[0-9]+|\+[0-9 ]+`,
+  intDot: String.raw`[+-]?[0-9]+`,
+  decDot: String.raw`[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?`,
+  intGrouped: String.raw`[+-]?[0-9]{1,3}([ \x{00A0}.][0-9]{3})+`,
+  decComma: String.raw`[+-]?([0-9]+|[0-9]{1,3}([ \x{00A0}.][0-9]{3})+)(,[0-9]+)?`,
+  dateIso: String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}`,
+  dateNo: String.raw`[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}`,
+  timestamp: String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?`,
+};
+
+const GROUP_MARKS = String.raw`[ \x{00A0}.]`;
+
+interface ColumnStats {
+  raw: number; // non-null values as read
+  n: number; // non-empty values after trimming
+  leading: number;
+  leadingExample: string | null;
+  intDot: number;
+  intDotFits: number;
+  decDot: number;
+  intGrouped: number;
+  intGroupedFits: number;
+  decComma: number;
+  withComma: number;
+  dateIso: number;
+  dateNo: number;
+  timestamp: number;
+  bool: number;
+}
+
+const STAT_KEYS: (keyof ColumnStats)[] = ['raw', 'n', 'leading', 'leadingExample', 'intDot', 'intDotFits', 'decDot',
+  'intGrouped', 'intGroupedFits', 'decComma', 'withComma', 'dateIso', 'dateNo', 'timestamp', 'bool'];
+
+/**
+ * The aggregate expressions for one column, over `r` (the raw value) and `v` (trimmed, '' as NULL) from the inner
+ * projection. Costly casts sit inside CASE so they run only on values whose shape already matches.
+ */
+function statsSql(r: string, v: string): string[] {
+  const m = (re: string) => `regexp_full_match(${v}, ${sqlString(re)})`;
+  const count = (cond: string) => `count(*) FILTER (WHERE ${cond})`;
+  const countCast = (re: string, cast: string) => `count(CASE WHEN ${m(re)} THEN ${cast} END)`;
+  const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
+  return [
+    `count(${r})`,
+    `count(${v})`,
+    count(m(RE.leading)),
+    `any_value(${v}) FILTER (WHERE ${m(RE.leading)})`,
+    count(m(RE.intDot)),
+    countCast(RE.intDot, `TRY_CAST(${v} AS BIGINT)`),
+    count(m(RE.decDot)),
+    count(m(RE.intGrouped)),
+    countCast(RE.intGrouped, `TRY_CAST(${ungrouped} AS BIGINT)`),
+    count(m(RE.decComma)),
+    count(`contains(${v}, ',')`),
+    countCast(RE.dateIso, `TRY_CAST(${v} AS DATE)`),
+    countCast(RE.dateNo, `try_strptime(${v}, '%d.%m.%Y')`),
+    countCast(RE.timestamp, `TRY_CAST(${v} AS TIMESTAMP)`),
+    count(`lower(${v}) IN ('true', 'false')`),
+  ];
+}
+
+interface ColumnPlan {
+  info: ColumnInfo;
+  /** SQL expression over the staging column that yields the typed value. */
+  expr: string;
+  usedDecimalComma: boolean;
+}
+
+function planColumn(name: string, s: ColumnStats, rows: number, opts: { allowComma: boolean; allowDot: boolean }): ColumnPlan {
+  const c = sqlIdent(name);
+  const v = `NULLIF(trim(${c}), '')`;
+  const text = (keptAsText?: string): ColumnPlan => ({
+    info: { name, type: 'VARCHAR', nullable: s.raw < rows, ...(keptAsText ? { keptAsText } : {}) },
+    expr: c,
+    usedDecimalComma: false,
+  });
+  const typed = (type: string, expr: string, usedDecimalComma = false): ColumnPlan => ({
+    info: { name, type, nullable: s.n < rows },
+    expr,
+    usedDecimalComma,
+  });
+  const n = s.n;
+  if (n === 0) return text();
+
+  const allInt = opts.allowDot && s.intDot === n;
+  const allDot = opts.allowDot && s.decDot === n;
+  const allComma = opts.allowComma && s.decComma === n;
+  if (allInt || allDot || allComma) {
+    if (s.leading > 0) {
+      const example = s.leadingExample ?? '';
+      return text(`${example.startsWith('+') ? 'values start with a plus sign' : 'values have leading zeros'} (e.g. "${example}")`);
+    }
+    const word = identifierWord(name);
+    if (word) return text(`the column name marks an identifier ("${word}")`);
+    if (allInt) {
+      return s.intDotFits === n ? typed('BIGINT', `CAST(${v} AS BIGINT)`) : text('whole numbers too large for BIGINT');
+    }
+    if (allDot) return typed('DOUBLE', `CAST(${v} AS DOUBLE)`);
+    const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
+    if (s.withComma === 0 && s.intDot + s.intGrouped === n) {
+      if (s.intDotFits + s.intGroupedFits === n) return typed('BIGINT', `CAST(${ungrouped} AS BIGINT)`);
+      return text('whole numbers too large for BIGINT');
+    }
+    return typed('DOUBLE', `CAST(replace(${ungrouped}, ',', '.') AS DOUBLE)`, s.withComma > 0);
+  }
+  if (s.dateIso === n) return typed('DATE', `CAST(${v} AS DATE)`);
+  if (s.dateNo === n) return typed('DATE', `CAST(strptime(${v}, '%d.%m.%Y') AS DATE)`);
+  if (s.timestamp === n) return typed('TIMESTAMP', `CAST(${v} AS TIMESTAMP)`);
+  if (s.bool === n) return typed('BOOLEAN', `(lower(${v}) = 'true')`);
+  return text();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values out
+
+function timestampIso(micros: bigint, finite: boolean, fallback: string, zone: string): string {
+  if (!finite) return fallback;
+  const millis = micros / 1000n;
+  if (millis < -8_640_000_000_000_000n || millis > 8_640_000_000_000_000n) return fallback;
+  const iso = new Date(Number(millis)).toISOString(); // 2024-01-02T03:04:05.678Z
+  const sub = micros % 1_000_000n;
+  const fraction = sub === 0n ? '' : `.${String(sub < 0n ? sub + 1_000_000n : sub).padStart(6, '0').replace(/0+$/, '')}`;
+  return `${iso.slice(0, 19)}${fraction}${zone}`;
+}
+
+/** Converts one DuckDB value to a JSON-safe JS value. */
+export function toJsonValue(value: DuckDBValue): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (value instanceof DuckDBDecimalValue) return value.toDouble();
+  if (value instanceof DuckDBDateValue) return value.toString();
+  if (value instanceof DuckDBTimestampValue) return timestampIso(value.micros, value.isFinite, value.toString(), '');
+  if (value instanceof DuckDBTimestampTZValue) return timestampIso(value.micros, value.isFinite, value.toString(), 'Z');
+  if (value instanceof DuckDBTimestampSecondsValue) return timestampIso(value.seconds * 1_000_000n, true, value.toString(), '');
+  if (value instanceof DuckDBTimestampMillisecondsValue) return timestampIso(value.millis * 1000n, true, value.toString(), '');
+  if (value instanceof DuckDBTimestampNanosecondsValue) return timestampIso(value.nanos / 1000n, true, value.toString(), '');
+  if (value instanceof DuckDBBlobValue) return Buffer.from(value.bytes).toString('base64');
+  if (value instanceof DuckDBListValue) return value.items.map(toJsonValue);
+  if (value instanceof DuckDBStructValue) {
+    return Object.fromEntries(Object.entries(value.entries).map(([k, v]) => [k, toJsonValue(v)]));
+  }
+  return String(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors
+
+function duckMessage(err: unknown, paths: string[] = []): string {
+  let text = err instanceof Error ? err.message : String(err);
+  // Server paths mean nothing to the person who uploaded the file; keep the file name only.
+  for (const p of paths) text = text.split(p).join(basename(p));
+  // DuckDB's CSV errors run to a dozen lines of hints; the first lines say what went wrong.
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const short = lines.slice(0, 2).join(' ');
+  return short.length > 400 ? `${short.slice(0, 400)}…` : short;
+}
+
+async function statFile(path: string, what: string): Promise<{ size: number }> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new EngineError('invalid_argument', `The ${what} path is not a file: ${basename(path)}`);
+    return { size: st.size };
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    throw new EngineError('file_not_found', `The ${what} file does not exist: ${basename(path)}`, { path });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The engine
+
+export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<DuckDbTableEngine> {
+  if (!Number.isInteger(opts.threads) || opts.threads < 1) {
+    throw new EngineError('invalid_argument', `threads must be a positive whole number, got ${opts.threads}.`);
+  }
+  await mkdir(opts.tempDir, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    memory_limit: opts.memoryLimit,
+    threads: String(opts.threads),
+    temp_directory: opts.tempDir,
+    preserve_insertion_order: 'true',
+  });
+  const open = new Set<DuckDBConnection>();
+  let closed = false;
+
+  async function withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (closed) throw new EngineError('engine_closed', 'The table engine has been closed.');
+    const conn = await instance.connect();
+    open.add(conn);
+    try {
+      return await work(conn);
+    } finally {
+      // close() may already have closed it.
+      if (open.delete(conn)) conn.closeSync();
+    }
+  }
+
+  async function rowsOf(conn: DuckDBConnection, sql: string): Promise<Record<string, DuckDBValue>[]> {
+    const reader = await conn.runAndReadAll(sql);
+    return reader.getRowObjects();
+  }
+
+  async function sniffDelimiter(conn: DuckDBConnection, path: string, encoding: string, head: string): Promise<string> {
+    let sniffed: string | undefined;
+    try {
+      const [row] = await rowsOf(conn, `SELECT Delimiter FROM sniff_csv(${sqlString(path)}, encoding = ${sqlString(encoding)}, all_varchar = true)`);
+      sniffed = typeof row?.Delimiter === 'string' && row.Delimiter.length === 1 ? row.Delimiter : undefined;
+    } catch {
+      // Ragged or oddly quoted files defeat the sniffer; our own count below still names the delimiter, and reading
+      // with it then reports what is wrong with the file.
+    }
+    const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
+    if (sniffed && countOutsideQuotes(firstLine, sniffed) > 0) return sniffed;
+    return guessDelimiter(head) ?? sniffed ?? ',';
+  }
+
+  async function csvToParquet(csvPath: string, parquetPath: string, readOpts: CsvReadOptions = {}): Promise<ConvertResult> {
+    const { size } = await statFile(csvPath, 'CSV');
+    if (size === 0) throw new EngineError('file_empty', 'The file is empty.');
+    if (readOpts.delimiter !== undefined && (readOpts.delimiter.length !== 1 || /[\r\n"]/.test(readOpts.delimiter))) {
+      throw new EngineError('invalid_argument', `The delimiter must be one character other than a quote or line break, got ${JSON.stringify(readOpts.delimiter)}.`);
+    }
+    const guess = await detectEncoding(csvPath);
+    if (guess.binary && !readOpts.encoding) {
+      throw new EngineError('file_not_text', 'The file is not valid CSV: it contains binary data, not text.');
+    }
+    const encoding = readOpts.encoding ?? guess.encoding;
+    const head = await readHead(csvPath, 65_536, encoding);
+    if (size <= 65_536 && head.replace(/^\uFEFF/, '').trim() === '') throw new EngineError('file_empty', 'The file is empty: it holds only blank lines.');
+    const src = sqlString(csvPath);
+    const staging = join(opts.tempDir, `staging-${randomUUID()}.parquet`);
+    const target = join(dirname(parquetPath), `.${basename(parquetPath)}.${randomUUID()}.tmp`);
+
+    return withConnection(async (conn) => {
+      try {
+        // 1. Sniff.
+        let delimiter: string | undefined;
+        let header: boolean;
+        try {
+          delimiter = readOpts.delimiter ?? (await sniffDelimiter(conn, csvPath, encoding, head));
+          const csvArgs = `delim = ${sqlString(delimiter)}, encoding = ${sqlString(encoding)}, all_varchar = true`;
+          if (readOpts.header !== undefined) {
+            header = readOpts.header;
+          } else {
+            const reader = await conn.runAndReadAll(`SELECT * FROM read_csv(${src}, ${csvArgs}, header = false) LIMIT 50`);
+            header = looksLikeHeader(reader.getRowsJS() as (string | null)[][]);
+          }
+          // 2. Stage: parse once, all text.
+          await conn.run(`COPY (SELECT * FROM read_csv(${src}, ${csvArgs}, header = ${header})) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION uncompressed)`);
+        } catch (err) {
+          if (err instanceof EngineError) throw err;
+          const ragged = delimiter === undefined ? undefined : describeRaggedLine(head, delimiter);
+          const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, [csvPath]);
+          throw new EngineError('invalid_csv', `The file is not valid CSV: ${why}`, { delimiter, encoding });
+        }
+        const stagingSrc = `read_parquet(${sqlString(staging)})`;
+        const names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${stagingSrc})`)).map((r) => String(r.column_name));
+        if (names.length === 0) throw new EngineError('invalid_csv', 'The file is not valid CSV: no columns were found.');
+
+        // 3. Type each column from one aggregate pass.
+        const selects = [`count(*) AS rows`];
+        const inner = names.map((name, i) => `${sqlIdent(name)} AS r${i}, NULLIF(trim(${sqlIdent(name)}), '') AS v${i}`);
+        names.forEach((_, i) => statsSql(`r${i}`, `v${i}`).forEach((expr, k) => selects.push(`${expr} AS s${i}_${k}`)));
+        const [agg] = await rowsOf(conn, `SELECT ${selects.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${stagingSrc})`);
+        if (!agg) throw new EngineError('engine_failed', 'The column statistics query returned nothing.');
+        const rows = Number(agg.rows);
+        const allowComma = readOpts.decimalSeparator === ',' || (readOpts.decimalSeparator === undefined && delimiter !== ',');
+        const allowDot = readOpts.decimalSeparator !== ',';
+        const plans = names.map((name, i) => {
+          const stats = Object.fromEntries(STAT_KEYS.map((key, k) => {
+            const raw = agg[`s${i}_${k}`];
+            return [key, key === 'leadingExample' ? (raw === null || raw === undefined ? null : String(raw)) : Number(raw)];
+          })) as unknown as ColumnStats;
+          return planColumn(name, stats, rows, { allowComma, allowDot });
+        });
+
+        const projection = plans.map((p) => `${p.expr} AS ${sqlIdent(p.info.name)}`).join(', ');
+        try {
+          await conn.run(`COPY (SELECT ${projection} FROM ${stagingSrc}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+        } catch (err) {
+          throw new EngineError('engine_failed', `Writing the typed Parquet file failed: ${duckMessage(err)}`);
+        }
+        await rename(target, parquetPath);
+        const usedComma = plans.some((p) => p.usedDecimalComma);
+        return {
+          rowCount: rows,
+          columns: plans.map((p) => p.info),
+          detected: { encoding, delimiter, header, decimalSeparator: usedComma ? ',' : '.' },
+        };
+      } finally {
+        await rm(staging, { force: true });
+        await rm(target, { force: true });
+      }
+    });
+  }
+
+  async function describeWith(conn: DuckDBConnection, parquetPath: string): Promise<ParquetDescription> {
+    await statFile(parquetPath, 'Parquet');
+    const src = sqlString(parquetPath);
+    try {
+      const cols = await rowsOf(conn, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`);
+      const nulls = await rowsOf(conn, `SELECT path_in_schema AS name, sum(stats_null_count) AS nulls, bool_or(stats_null_count IS NULL) AS unknown FROM parquet_metadata(${src}) GROUP BY 1`);
+      const [meta] = await rowsOf(conn, `SELECT num_rows FROM parquet_file_metadata(${src})`);
+      const nullsBy = new Map(nulls.map((r) => [String(r.name), r.unknown === true || Number(r.nulls ?? 0) > 0]));
+      return {
+        rowCount: Number(meta?.num_rows ?? 0),
+        columns: cols.map((r) => ({ name: String(r.column_name), type: String(r.column_type), nullable: nullsBy.get(String(r.column_name)) ?? true })),
+      };
+    } catch (err) {
+      throw new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err)}`);
+    }
+  }
+
+  async function readRows(parquetPath: string, page: { offset: number; limit: number }): Promise<Record<string, unknown>[]> {
+    const { offset, limit } = page;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new EngineError('invalid_argument', `offset must be a whole number ≥ 0, got ${offset}.`);
+    if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_PAGE_ROWS) {
+      throw new EngineError('invalid_argument', `limit must be a whole number from 0 to ${MAX_PAGE_ROWS}, got ${limit}.`);
+    }
+    await statFile(parquetPath, 'Parquet');
+    if (limit === 0) return [];
+    return withConnection(async (conn) => {
+      const src = sqlString(parquetPath);
+      let names: string[];
+      try {
+        names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`)).map((r) => String(r.column_name));
+      } catch (err) {
+        throw new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err)}`);
+      }
+      // file_row_number is the row's position in the file: filtering on it reads only the row groups of the page and
+      // gives file order regardless of threads. A table with its own column of that name falls back to LIMIT/OFFSET,
+      // which keeps file order because insertion order is preserved.
+      const sql = names.includes('file_row_number')
+        ? `SELECT * FROM read_parquet(${src}) LIMIT ${limit} OFFSET ${offset}`
+        : `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${src}, file_row_number = true)
+           WHERE file_row_number >= ${offset} AND file_row_number < ${offset + limit} ORDER BY file_row_number`;
+      const reader = await conn.runAndReadAll(sql);
+      const columnNames = reader.columnNames();
+      return reader.getRows().map((row) => {
+        const out: Record<string, unknown> = {};
+        columnNames.forEach((name, i) => { out[name] = toJsonValue(row[i] as DuckDBValue); });
+        return out;
+      });
+    });
+  }
+
+  return {
+    csvToParquet,
+    readRows,
+    describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),
+    async currentSetting(name: string): Promise<string> {
+      return withConnection(async (conn) => {
+        const [row] = await rowsOf(conn, `SELECT current_setting(${sqlString(name)})::VARCHAR AS value`);
+        return String(row?.value ?? '');
+      });
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const conn of open) {
+        conn.interrupt();
+        conn.closeSync();
+      }
+      open.clear();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,244 @@
+// The tables service over the real stores: a fresh SQLite (or PostgreSQL, with DATABASE_URL) database, the local blob
+// store, DuckDB and the job queue the database calls for. Data are real Norwegian files from test/fixtures/tables.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANONYMOUS, type Actor } from '../access/model';
+import type { AccessRights } from '../catalog/model';
+import { createLocalBlobStore } from '../platform/blobs/local';
+import type { BlobStore } from '../platform/blobs/index';
+import { nowIso } from '../platform/db/index';
+import { createDuckDbEngine, type DuckDbTableEngine } from '../platform/engine/duckdb';
+import { createJobQueue, type JobQueue } from '../platform/jobs/index';
+import { createTestDb, type TestDb } from '../../test/helpers/db';
+import { createTablesService, parsePage, safeFilename, type TablesService } from './service';
+
+const fixtures = path.resolve(__dirname, '../../test/fixtures/tables');
+const ORGNR = '981544315';
+const OTHER_ORGNR = '971526920';
+
+const editor: Actor = {
+  kind: 'user',
+  user: { id: 'u-editor', email: 'editor@example.no', name: 'Editor', isOperator: false },
+  memberships: { [ORGNR]: 'editor' },
+  scopes: null,
+  via: 'session',
+};
+const outsider: Actor = {
+  kind: 'user',
+  user: { id: 'u-outsider', email: 'outsider@example.no', name: 'Outsider', isOperator: false },
+  memberships: { [OTHER_ORGNR]: 'admin' },
+  scopes: null,
+  via: 'session',
+};
+
+let tdb: TestDb;
+let blobs: BlobStore;
+let engine: DuckDbTableEngine;
+let jobs: JobQueue;
+let tables: TablesService;
+
+async function insertDataset(id: string, accessRights: AccessRights, state: 'draft' | 'published' = 'published'): Promise<void> {
+  const now = nowIso();
+  await tdb.db
+    .insertInto('datasets')
+    .values({
+      id,
+      orgnr: ORGNR,
+      state,
+      title: JSON.stringify({ nb: id }),
+      description: '{}',
+      keywords: '{}',
+      themes: '[]',
+      los_themes: '[]',
+      access_rights: accessRights,
+      licence: null,
+      contact_point: '{}',
+      spatial: '[]',
+      temporal_start: null,
+      temporal_end: null,
+      frequency: null,
+      provenance: null,
+      issued: null,
+      modified: null,
+      landing_page: null,
+      legal_basis_restriction: null,
+      legal_basis_processing: null,
+      legal_basis_access: null,
+      created_by: null,
+      created_at: now,
+      updated_at: now,
+      published_at: state === 'published' ? now : null,
+    })
+    .execute();
+}
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  const now = nowIso();
+  for (const orgnr of [ORGNR, OTHER_ORGNR]) {
+    await tdb.db.insertInto('organizations').values({ orgnr, name: orgnr, org_form: null, municipality: null, homepage: null, created_at: now, updated_at: now }).execute();
+  }
+  await insertDataset('ds-public', 'PUBLIC');
+  await insertDataset('ds-restricted', 'RESTRICTED');
+  await insertDataset('ds-draft', 'PUBLIC', 'draft');
+  blobs = createLocalBlobStore(path.join(tdb.dataDir, 'blobs'));
+  engine = await createDuckDbEngine({ memoryLimit: '512MB', threads: 2, tempDir: path.join(tdb.dataDir, 'tmp', 'duckdb') });
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  jobs = await createJobQueue(tdb, tdb.databaseUrl, { pollIntervalMs: 50, logger: quiet });
+  tables = createTablesService({ db: tdb.db, blobs, jobs, engine, dataDir: tdb.dataDir });
+  tables.registerJobs();
+  await jobs.start();
+});
+
+afterAll(async () => {
+  await jobs?.stop();
+  await engine?.close();
+  await blobs?.close();
+  await tdb?.destroy();
+});
+
+describe('tables service', () => {
+  it('ingests the farm-subsidy CSV through the queue and serves every row, codes kept as text', async () => {
+    const { table, version, jobId } = await tables.createTableFromFile(editor, 'ds-public', {
+      name: 'pristilskudd-2022',
+      title: 'Pristilskudd 2022',
+      filePath: path.join(fixtures, 'ldir_pristilskudd_jordbruksforetak_2022.csv'),
+      filename: 'ldir_pristilskudd_jordbruksforetak_2022.csv',
+    });
+    expect(version.state).toBe('pending');
+    expect(version.version).toBe(1);
+    expect(table.currentVersion).toBeNull();
+    expect((await tdb.db.selectFrom('table_versions').select('job_id').where('id', '=', version.id).executeTakeFirstOrThrow()).job_id).toBe(jobId);
+
+    await jobs.drain(60_000);
+    const job = await jobs.get(jobId);
+    expect(job?.state).toBe('succeeded');
+    expect(job?.progress).toBe(100);
+
+    const ready = await tables.getTable(ANONYMOUS, 'ds-public', 'pristilskudd-2022');
+    expect(ready.currentVersion?.state).toBe('ready');
+    expect(ready.rowCount).toBe(24_899);
+    const cols = Object.fromEntries(ready.columns.map((c) => [c.name, c.type]));
+    expect(cols.komnr).toBe('VARCHAR');
+    expect(cols.orgnr).toBe('VARCHAR');
+    expect(cols.sum_tilskudd).toBe('BIGINT');
+    expect(ready.currentVersion?.sourceOptions).toMatchObject({ encoding: 'utf-8', delimiter: ';', header: true });
+    expect(await blobs.head(`tables/${ready.id}/${ready.currentVersion?.id}.parquet`)).toBeDefined();
+
+    let offset = 0;
+    let seen = 0;
+    for (;;) {
+      const page = await tables.rows(ANONYMOUS, 'ds-public', 'pristilskudd-2022', { offset, size: 1000 });
+      if (offset === 0) {
+        expect(page.rows[0]?.komnr).toBe('0301');
+        expect(page.rows[0]?.navn).toBe('NORDRE LINDEBERG GÅRD');
+      }
+      expect(page.total).toBe(24_899);
+      seen += page.rows.length;
+      if (page.nextOffset === undefined) break;
+      expect(page.nextOffset).toBe(offset + 1000);
+      offset = page.nextOffset;
+    }
+    expect(seen).toBe(24_899);
+    // The cache holds the Parquet file: reads do not go back to the blob store.
+    expect(fs.existsSync(path.join(tdb.dataDir, 'cache', 'parquet', `${ready.currentVersion?.id}.parquet`))).toBe(true);
+    // No leftover work files.
+    expect(fs.readdirSync(path.join(tdb.dataDir, 'tmp', 'ingest'))).toEqual([]);
+  });
+
+  it('reads a Latin-1 file with its Norwegian letters intact', async () => {
+    await tables.createTableFromFile(editor, 'ds-public', {
+      name: 'kommuner',
+      title: 'Kommuner 2024',
+      stream: Readable.from(fs.readFileSync(path.join(fixtures, 'ssb_klass131_kommuner_2024_latin1.csv'))),
+      filename: 'ssb_klass131_kommuner_2024_latin1.csv',
+    });
+    await jobs.drain(60_000);
+    const t = await tables.getTable(ANONYMOUS, 'ds-public', 'kommuner');
+    expect(t.currentVersion?.sourceOptions.encoding).toBe('latin-1');
+    const page = await tables.rows(ANONYMOUS, 'ds-public', 'kommuner', { offset: 0, size: 1000 });
+    const names = page.rows.map((r) => r.name);
+    expect(names).toContain('Bø');
+    expect(names).toContain('Ås');
+    expect(page.rows[0]?.code).toBe('0301');
+  });
+
+  it('keeps serving the previous version when a new upload is broken', async () => {
+    const broken = await tables.createTableFromFile(editor, 'ds-public', {
+      name: 'kommuner',
+      stream: Readable.from(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0])),
+      filename: 'kommuner.csv',
+    });
+    expect(broken.version.version).toBe(2);
+    await jobs.drain(60_000);
+    const job = await jobs.get(broken.jobId);
+    expect(job?.state).toBe('failed');
+    expect(job?.attempts).toBe(3);
+    const t = await tables.getTable(ANONYMOUS, 'ds-public', 'kommuner');
+    const v2 = t.versions.find((v) => v.version === 2);
+    expect(v2?.state).toBe('failed');
+    expect(v2?.error).toMatch(/not valid CSV|binary/);
+    expect(t.currentVersion?.version).toBe(1);
+    expect(t.latestVersion?.version).toBe(2);
+    const page = await tables.rows(ANONYMOUS, 'ds-public', 'kommuner', { offset: 0, size: 5 });
+    expect(page.total).toBe(358);
+    expect(page.rows).toHaveLength(5);
+  });
+
+  it('checks access through the door', async () => {
+    await expect(tables.createTableFromFile(ANONYMOUS, 'ds-public', { name: 'x', filePath: '/dev/null', filename: 'x.csv' })).rejects.toMatchObject({ status: 401 });
+    await expect(tables.createTableFromFile(outsider, 'ds-public', { name: 'x', filePath: '/dev/null', filename: 'x.csv' })).rejects.toMatchObject({ status: 403 });
+    await expect(tables.listTables(ANONYMOUS, 'ds-draft')).rejects.toMatchObject({ status: 404, code: 'dataset_not_found' });
+    await expect(tables.listTables(editor, 'ds-draft')).resolves.toEqual([]);
+    await expect(tables.listTables(ANONYMOUS, 'nope')).rejects.toMatchObject({ status: 404 });
+
+    await tables.createTableFromFile(editor, 'ds-restricted', {
+      name: 'fylker',
+      filePath: path.join(fixtures, 'ssb_klass131_kommuner_2024_latin1.csv'),
+      filename: 'fylker.csv',
+    });
+    await jobs.drain(60_000);
+    // Metadata is public; rows are not.
+    expect((await tables.getTable(ANONYMOUS, 'ds-restricted', 'fylker')).rowCount).toBe(358);
+    await expect(tables.rows(ANONYMOUS, 'ds-restricted', 'fylker', {})).rejects.toMatchObject({ status: 401 });
+    await expect(tables.rows(outsider, 'ds-restricted', 'fylker', {})).rejects.toMatchObject({ status: 403 });
+    const page = await tables.rows(editor, 'ds-restricted', 'fylker', {});
+    expect(page.size).toBe(100);
+    expect(page.rows).toHaveLength(100);
+    const audit = await tdb.db.selectFrom('audit_log').selectAll().where('action', '=', 'table.read').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.actor_user_id).toBe('u-editor');
+    expect(await tables.canReadData(outsider, 'ds-restricted')).toBe(false);
+    expect(await tables.canReadData(ANONYMOUS, 'ds-public')).toBe(true);
+  });
+
+  it('rejects bad names, formats and pages', async () => {
+    await expect(tables.createTableFromFile(editor, 'ds-public', { name: 'Bad Name', filePath: '/dev/null', filename: 'x.csv' })).rejects.toMatchObject({
+      status: 422,
+      problems: [expect.objectContaining({ field: '/name', code: 'invalid_table_name' })],
+    });
+    await expect(tables.createTableFromFile(editor, 'ds-public', { name: 'ok', filePath: '/dev/null', filename: 'x.xlsx' })).rejects.toMatchObject({
+      status: 422,
+      problems: [expect.objectContaining({ code: 'unsupported_format' })],
+    });
+    await expect(tables.rows(ANONYMOUS, 'ds-public', 'missing', {})).rejects.toMatchObject({ status: 404, code: 'table_not_found' });
+    expect(() => parsePage({ size: 1001 })).toThrow(/_size/);
+    expect(() => parsePage({ size: 0 })).toThrow(/_size/);
+    expect(() => parsePage({ offset: -1 })).toThrow(/_offset/);
+    expect(() => parsePage({ offset: 'abc' })).toThrow(/_offset/);
+    expect(parsePage({})).toEqual({ offset: 0, size: 100 });
+    expect(parsePage({ offset: '20', size: '5' })).toEqual({ offset: 20, size: 5 });
+    const past = await tables.rows(ANONYMOUS, 'ds-public', 'kommuner', { offset: 5000, size: 10 });
+    expect(past).toMatchObject({ rows: [], total: 358 });
+    expect(past.nextOffset).toBeUndefined();
+  });
+
+  it('makes safe blob key file names', () => {
+    expect(safeFilename('../../etc/passwd')).toBe('passwd');
+    expect(safeFilename('Kommuner i Trøndelag.csv')).toBe('Kommuner_i_Tr_ndelag.csv');
+    expect(safeFilename('Åsen.csv')).toBe('Asen.csv');
+    expect(safeFilename('...')).toBe('upload');
+  });
+});

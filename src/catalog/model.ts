@@ -76,3 +76,97 @@ export type DatasetRow = Selectable<DatasetsTable>;
 export type NewDatasetRow = Insertable<DatasetsTable>;
 export type DatasetRowUpdate = Updateable<DatasetsTable>;
 export type DistributionRow = Selectable<DistributionsTable>;
+
+export interface Temporal {
+  start: string | null; // ISO date
+  end: string | null;
+}
+
+export interface LegalBasis {
+  restriction: string | null;
+  processing: string | null;
+  access: string | null;
+}
+
+/** A distribution as services return it. */
+export interface Distribution {
+  id: string;
+  datasetId: string;
+  title: LangText;
+  description: LangText;
+  accessUrl: string | null;
+  downloadUrl: string | null;
+  mediaType: string | null;
+  format: string | null;
+  licence: string | null;
+  byteSize: number | null;
+  tableId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A dataset as services return it: JSON columns parsed, camelCase, with its publisher and distributions. */
+export interface Dataset {
+  id: string;
+  state: DatasetState;
+  publisher: { orgnr: string; name: string };
+  title: LangText;
+  description: LangText;
+  keywords: LangList;
+  themes: string[];
+  losThemes: string[];
+  accessRights: AccessRights;
+  licence: string | null;
+  contactPoint: ContactPoint;
+  spatial: string[];
+  temporal: Temporal;
+  frequency: string | null;
+  provenance: string | null;
+  issued: string | null;
+  modified: string | null;
+  landingPage: string | null;
+  legalBasis: LegalBasis;
+  createdAt: string;
+  updatedAt: string;
+  publishedAt: string | null;
+  distributions: Distribution[];
+}
+
+/** What a client sends to create a dataset (JSON API and form alike). Absent fields keep their value on update. */
+export interface DatasetInput {
+  orgnr: string;
+  title?: LangText;
+  description?: LangText;
+  keywords?: LangList;
+  themes?: string[];
+  losThemes?: string[];
+  accessRights?: AccessRights;
+  licence?: string | null;
+  contactPoint?: ContactPoint;
+  spatial?: string[];
+  temporal?: { start?: string | null; end?: string | null };
+  frequency?: string | null;
+  provenance?: string | null;
+  issued?: string | null;
+  modified?: string | null;
+  landingPage?: string | null;
+  legalBasis?: { restriction?: string | null; processing?: string | null; access?: string | null };
+}
+
+export type DatasetPatch = Partial<Omit<DatasetInput, 'orgnr'>>;
+
+export interface DistributionInput {
+  title?: LangText;
+  description?: LangText;
+  accessUrl?: string | null;
+  downloadUrl?: string | null;
+  mediaType?: string | null;
+  format?: string | null;
+  licence?: string | null;
+  byteSize?: number | null;
+  /** Set by the tables domain when a hosted table feeds this distribution; not accepted from clients. */
+  tableId?: string | null;
+  blobKey?: string | null;
+}
+
+export type DatasetSort = 'newest' | 'updated';

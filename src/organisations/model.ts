@@ -24,3 +24,33 @@ export type Organization = Selectable<OrganizationsTable>;
 export type NewOrganization = Insertable<OrganizationsTable>;
 export type OrganizationUpdate = Updateable<OrganizationsTable>;
 export type Membership = Selectable<MembershipsTable>;
+
+/** An organisation as services return it (camelCase, with the municipality's name looked up). */
+export interface OrganizationView {
+  orgnr: string;
+  name: string;
+  orgForm: string | null;
+  municipality: string | null;
+  municipalityName: string | null;
+  homepage: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MemberView {
+  userId: string;
+  email: string;
+  name: string;
+  role: MemberRole;
+  createdAt: string;
+}
+
+export interface OrganizationInput {
+  orgnr: string;
+  name: string;
+  orgForm?: string | null;
+  municipality?: string | null;
+  homepage?: string | null;
+}
+
+export type OrganizationPatch = Partial<Omit<OrganizationInput, 'orgnr'>>;

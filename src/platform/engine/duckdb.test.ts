@@ -64,6 +64,17 @@ describe('engine settings', () => {
     await expectEngineError(other.currentSetting('threads'), 'engine_closed', /closed/);
     await other.close(); // twice is fine
   });
+
+  it('rejects work in flight when closed, leaving no files', async () => {
+    const dir = join(work, 'closing');
+    const other = await createDuckDbEngine({ memoryLimit: '64MiB', threads: 1, tempDir: join(dir, 'tmp') });
+    const out = join(dir, 'ldir.parquet');
+    const pending = other.csvToParquet(fixture('ldir_pristilskudd_jordbruksforetak_2022.csv'), out);
+    await other.close();
+    await expectEngineError(pending, 'engine_closed', /closed/);
+    expect(existsSync(out)).toBe(false);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
 });
 
 describe('ldir pristilskudd 2022 (UTF-8 with BOM, ";")', () => {

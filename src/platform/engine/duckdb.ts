@@ -23,6 +23,7 @@ import {
   DuckDBDecimalValue,
   DuckDBInstance,
   DuckDBListValue,
+  DuckDBMapValue,
   DuckDBStructValue,
   DuckDBTimestampMillisecondsValue,
   DuckDBTimestampNanosecondsValue,
@@ -251,53 +252,64 @@ const RE = {
 
 const GROUP_MARKS = String.raw`[ \x{00A0}.]`;
 
+/**
+ * The shape classes a value falls in, most specific first. Number classes nest: every `int` is also a dot decimal and
+ * a comma decimal; `decg` ("1.234") reads either as a dot decimal or as a dot-grouped whole number.
+ */
+const CLASSES = ['int', 'intbig', 'dec', 'decg', 'grp', 'grpbig', 'com', 'date', 'dateno', 'ts', 'bool'] as const;
+type ValueClass = (typeof CLASSES)[number];
+
+/**
+ * One CASE expression that puts a trimmed value `v` in its class. CASE evaluates each branch only for the values that
+ * reach it, so a value costs the first regex that matches, and text is sent off by its first character.
+ */
+function classSql(v: string): string {
+  const m = (re: string) => `regexp_full_match(${v}, ${sqlString(re)})`;
+  const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
+  return `CASE
+    WHEN ${v} IS NULL THEN NULL
+    WHEN NOT (ascii(${v}) BETWEEN 48 AND 57 OR ascii(${v}) IN (43, 45, 46))
+      THEN CASE WHEN lower(${v}) IN ('true', 'false') THEN 'bool' ELSE 'other' END
+    WHEN ${m(RE.intDot)} THEN CASE WHEN TRY_CAST(${v} AS BIGINT) IS NOT NULL THEN 'int' ELSE 'intbig' END
+    WHEN ${m(RE.intGrouped)}
+      THEN CASE WHEN ${m(RE.decDot)} THEN 'decg' WHEN TRY_CAST(${ungrouped} AS BIGINT) IS NOT NULL THEN 'grp' ELSE 'grpbig' END
+    WHEN ${m(RE.decDot)} THEN 'dec'
+    WHEN ${m(RE.decComma)} THEN 'com'
+    WHEN ${m(RE.dateIso)} THEN CASE WHEN TRY_CAST(${v} AS DATE) IS NOT NULL THEN 'date' ELSE 'other' END
+    WHEN ${m(RE.dateNo)} THEN CASE WHEN try_strptime(${v}, '%d.%m.%Y') IS NOT NULL THEN 'dateno' ELSE 'other' END
+    WHEN ${m(RE.timestamp)} THEN CASE WHEN TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL THEN 'ts' ELSE 'other' END
+    ELSE 'other' END`;
+}
+
 interface ColumnStats {
   raw: number; // non-null values as read
   n: number; // non-empty values after trimming
-  leading: number;
+  leading: number; // values with a leading zero ("0301") or plus sign ("+47…")
   leadingExample: string | null;
-  intDot: number;
-  intDotFits: number;
-  decDot: number;
-  intGrouped: number;
-  intGroupedFits: number;
-  decComma: number;
-  withComma: number;
-  dateIso: number;
-  dateNo: number;
-  timestamp: number;
-  bool: number;
+  classes: Record<ValueClass, number>;
 }
 
-const STAT_KEYS: (keyof ColumnStats)[] = ['raw', 'n', 'leading', 'leadingExample', 'intDot', 'intDotFits', 'decDot',
-  'intGrouped', 'intGroupedFits', 'decComma', 'withComma', 'dateIso', 'dateNo', 'timestamp', 'bool'];
+/** The aggregate expressions for one column over `r` (raw), `v` (trimmed, '' as NULL) and `k` (its class). */
+function statsSql(r: string, v: string, k: string): string[] {
+  const leading = `CASE WHEN ascii(${v}) IN (48, 43) THEN CASE WHEN regexp_full_match(${v}, ${sqlString(RE.leading)}) THEN ${v} END END`;
+  return [`count(${r})`, `count(${v})`, `count(${leading})`, `any_value(${leading})`, `histogram(${k})`];
+}
 
-/**
- * The aggregate expressions for one column, over `r` (the raw value) and `v` (trimmed, '' as NULL) from the inner
- * projection. Costly casts sit inside CASE so they run only on values whose shape already matches.
- */
-function statsSql(r: string, v: string): string[] {
-  const m = (re: string) => `regexp_full_match(${v}, ${sqlString(re)})`;
-  const count = (cond: string) => `count(*) FILTER (WHERE ${cond})`;
-  const countCast = (re: string, cast: string) => `count(CASE WHEN ${m(re)} THEN ${cast} END)`;
-  const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
-  return [
-    `count(${r})`,
-    `count(${v})`,
-    count(m(RE.leading)),
-    `any_value(${v}) FILTER (WHERE ${m(RE.leading)})`,
-    count(m(RE.intDot)),
-    countCast(RE.intDot, `TRY_CAST(${v} AS BIGINT)`),
-    count(m(RE.decDot)),
-    count(m(RE.intGrouped)),
-    countCast(RE.intGrouped, `TRY_CAST(${ungrouped} AS BIGINT)`),
-    count(m(RE.decComma)),
-    count(`contains(${v}, ',')`),
-    countCast(RE.dateIso, `TRY_CAST(${v} AS DATE)`),
-    countCast(RE.dateNo, `try_strptime(${v}, '%d.%m.%Y')`),
-    countCast(RE.timestamp, `TRY_CAST(${v} AS TIMESTAMP)`),
-    count(`lower(${v}) IN ('true', 'false')`),
-  ];
+function readStats(values: unknown[]): ColumnStats {
+  const num = (i: number) => Number(values[i] ?? 0);
+  const example = values[3];
+  const histogram = values[4];
+  const counts = new Map<string, number>();
+  if (histogram instanceof DuckDBMapValue) {
+    for (const { key, value } of histogram.entries) counts.set(String(key), Number(value));
+  }
+  return {
+    raw: num(0),
+    n: num(1),
+    leading: num(2),
+    leadingExample: example === null || example === undefined ? null : String(example),
+    classes: Object.fromEntries(CLASSES.map((cls) => [cls, counts.get(cls) ?? 0])) as Record<ValueClass, number>,
+  };
 }
 
 interface ColumnPlan {
@@ -322,10 +334,12 @@ function planColumn(name: string, s: ColumnStats, rows: number, opts: { allowCom
   });
   const n = s.n;
   if (n === 0) return text();
+  const k = s.classes;
 
-  const allInt = opts.allowDot && s.intDot === n;
-  const allDot = opts.allowDot && s.decDot === n;
-  const allComma = opts.allowComma && s.decComma === n;
+  const ints = k.int + k.intbig;
+  const allInt = opts.allowDot && ints === n;
+  const allDot = opts.allowDot && ints + k.dec + k.decg === n;
+  const allComma = opts.allowComma && ints + k.decg + k.grp + k.grpbig + k.com === n;
   if (allInt || allDot || allComma) {
     if (s.leading > 0) {
       const example = s.leadingExample ?? '';
@@ -333,21 +347,19 @@ function planColumn(name: string, s: ColumnStats, rows: number, opts: { allowCom
     }
     const word = identifierWord(name);
     if (word) return text(`the column name marks an identifier ("${word}")`);
-    if (allInt) {
-      return s.intDotFits === n ? typed('BIGINT', `CAST(${v} AS BIGINT)`) : text('whole numbers too large for BIGINT');
-    }
+    if (allInt) return k.intbig === 0 ? typed('BIGINT', `CAST(${v} AS BIGINT)`) : text('whole numbers too large for BIGINT');
     if (allDot) return typed('DOUBLE', `CAST(${v} AS DOUBLE)`);
+    // Decimal comma; spaces, no-break spaces and dots group thousands.
     const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
-    if (s.withComma === 0 && s.intDot + s.intGrouped === n) {
-      if (s.intDotFits + s.intGroupedFits === n) return typed('BIGINT', `CAST(${ungrouped} AS BIGINT)`);
-      return text('whole numbers too large for BIGINT');
+    if (k.com === 0) {
+      return k.intbig + k.grpbig === 0 ? typed('BIGINT', `CAST(${ungrouped} AS BIGINT)`) : text('whole numbers too large for BIGINT');
     }
-    return typed('DOUBLE', `CAST(replace(${ungrouped}, ',', '.') AS DOUBLE)`, s.withComma > 0);
+    return typed('DOUBLE', `CAST(replace(${ungrouped}, ',', '.') AS DOUBLE)`, true);
   }
-  if (s.dateIso === n) return typed('DATE', `CAST(${v} AS DATE)`);
-  if (s.dateNo === n) return typed('DATE', `CAST(strptime(${v}, '%d.%m.%Y') AS DATE)`);
-  if (s.timestamp === n) return typed('TIMESTAMP', `CAST(${v} AS TIMESTAMP)`);
-  if (s.bool === n) return typed('BOOLEAN', `(lower(${v}) = 'true')`);
+  if (k.date === n) return typed('DATE', `CAST(${v} AS DATE)`);
+  if (k.dateno === n) return typed('DATE', `CAST(strptime(${v}, '%d.%m.%Y') AS DATE)`);
+  if (k.ts === n) return typed('TIMESTAMP', `CAST(${v} AS TIMESTAMP)`);
+  if (k.bool === n) return typed('BOOLEAN', `(lower(${v}) = 'true')`);
   return text();
 }
 
@@ -381,6 +393,7 @@ export function toJsonValue(value: DuckDBValue): unknown {
   if (value instanceof DuckDBTimestampNanosecondsValue) return timestampIso(value.nanos / 1000n, true, value.toString(), '');
   if (value instanceof DuckDBBlobValue) return Buffer.from(value.bytes).toString('base64');
   if (value instanceof DuckDBListValue) return value.items.map(toJsonValue);
+  if (value instanceof DuckDBMapValue) return value.entries.map(({ key, value: v }) => ({ key: toJsonValue(key), value: toJsonValue(v) }));
   if (value instanceof DuckDBStructValue) {
     return Object.fromEntries(Object.entries(value.entries).map(([k, v]) => [k, toJsonValue(v)]));
   }
@@ -442,6 +455,13 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     }
   }
 
+  /** The error to throw for a failed DuckDB call: closing the engine mid-call is not the file's fault. */
+  function failure(err: unknown, otherwise: () => EngineError): EngineError {
+    if (err instanceof EngineError) return err;
+    if (closed) return new EngineError('engine_closed', 'The table engine was closed while the work was running.');
+    return otherwise();
+  }
+
   async function rowsOf(conn: DuckDBConnection, sql: string): Promise<Record<string, DuckDBValue>[]> {
     const reader = await conn.runAndReadAll(sql);
     return reader.getRowObjects();
@@ -495,37 +515,36 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
           // 2. Stage: parse once, all text.
           await conn.run(`COPY (SELECT * FROM read_csv(${src}, ${csvArgs}, header = ${header})) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION uncompressed)`);
         } catch (err) {
-          if (err instanceof EngineError) throw err;
-          const ragged = delimiter === undefined ? undefined : describeRaggedLine(head, delimiter);
-          const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, [csvPath]);
-          throw new EngineError('invalid_csv', `The file is not valid CSV: ${why}`, { delimiter, encoding });
+          throw failure(err, () => {
+            const ragged = delimiter === undefined ? undefined : describeRaggedLine(head, delimiter);
+            const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, [csvPath]);
+            return new EngineError('invalid_csv', `The file is not valid CSV: ${why}`, { delimiter, encoding });
+          });
         }
         const stagingSrc = `read_parquet(${sqlString(staging)})`;
         const names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${stagingSrc})`)).map((r) => String(r.column_name));
         if (names.length === 0) throw new EngineError('invalid_csv', 'The file is not valid CSV: no columns were found.');
 
         // 3. Type each column from one aggregate pass.
-        const selects = [`count(*) AS rows`];
         const inner = names.map((name, i) => `${sqlIdent(name)} AS r${i}, NULLIF(trim(${sqlIdent(name)}), '') AS v${i}`);
-        names.forEach((_, i) => statsSql(`r${i}`, `v${i}`).forEach((expr, k) => selects.push(`${expr} AS s${i}_${k}`)));
-        const [agg] = await rowsOf(conn, `SELECT ${selects.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${stagingSrc})`);
+        const classed = names.map((_, i) => `r${i}, v${i}, ${classSql(`v${i}`)} AS k${i}`);
+        const perColumn = names.map((_, i) => statsSql(`r${i}`, `v${i}`, `k${i}`));
+        const selects = [`count(*) AS rows`, ...perColumn.flatMap((exprs, i) => exprs.map((e, j) => `${e} AS s${i}_${j}`))];
+        const [agg] = await rowsOf(conn, `SELECT ${selects.join(', ')} FROM (SELECT ${classed.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${stagingSrc}))`);
         if (!agg) throw new EngineError('engine_failed', 'The column statistics query returned nothing.');
         const rows = Number(agg.rows);
         const allowComma = readOpts.decimalSeparator === ',' || (readOpts.decimalSeparator === undefined && delimiter !== ',');
         const allowDot = readOpts.decimalSeparator !== ',';
         const plans = names.map((name, i) => {
-          const stats = Object.fromEntries(STAT_KEYS.map((key, k) => {
-            const raw = agg[`s${i}_${k}`];
-            return [key, key === 'leadingExample' ? (raw === null || raw === undefined ? null : String(raw)) : Number(raw)];
-          })) as unknown as ColumnStats;
+          const stats = readStats(perColumn[i]!.map((_, j) => agg[`s${i}_${j}`]));
           return planColumn(name, stats, rows, { allowComma, allowDot });
         });
 
         const projection = plans.map((p) => `${p.expr} AS ${sqlIdent(p.info.name)}`).join(', ');
         try {
-          await conn.run(`COPY (SELECT ${projection} FROM ${stagingSrc}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+          await conn.run(`COPY (SELECT ${projection} FROM ${stagingSrc}) TO ${sqlString(target)} (FORMAT parquet)`);
         } catch (err) {
-          throw new EngineError('engine_failed', `Writing the typed Parquet file failed: ${duckMessage(err)}`);
+          throw failure(err, () => new EngineError('engine_failed', `Writing the typed Parquet file failed: ${duckMessage(err)}`));
         }
         await rename(target, parquetPath);
         const usedComma = plans.some((p) => p.usedDecimalComma);
@@ -534,6 +553,8 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
           columns: plans.map((p) => p.info),
           detected: { encoding, delimiter, header, decimalSeparator: usedComma ? ',' : '.' },
         };
+      } catch (err) {
+        throw failure(err, () => new EngineError('engine_failed', `Converting the file failed: ${duckMessage(err, [csvPath])}`));
       } finally {
         await rm(staging, { force: true });
         await rm(target, { force: true });
@@ -554,7 +575,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         columns: cols.map((r) => ({ name: String(r.column_name), type: String(r.column_type), nullable: nullsBy.get(String(r.column_name)) ?? true })),
       };
     } catch (err) {
-      throw new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err)}`);
+      throw failure(err, () => new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err, [parquetPath])}`));
     }
   }
 
@@ -572,7 +593,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       try {
         names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`)).map((r) => String(r.column_name));
       } catch (err) {
-        throw new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err)}`);
+        throw failure(err, () => new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err, [parquetPath])}`));
       }
       // file_row_number is the row's position in the file: filtering on it reads only the row groups of the page and
       // gives file order regardless of threads. A table with its own column of that name falls back to LIMIT/OFFSET,
@@ -581,7 +602,12 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         ? `SELECT * FROM read_parquet(${src}) LIMIT ${limit} OFFSET ${offset}`
         : `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${src}, file_row_number = true)
            WHERE file_row_number >= ${offset} AND file_row_number < ${offset + limit} ORDER BY file_row_number`;
-      const reader = await conn.runAndReadAll(sql);
+      let reader;
+      try {
+        reader = await conn.runAndReadAll(sql);
+      } catch (err) {
+        throw failure(err, () => new EngineError('engine_failed', `Reading rows failed: ${duckMessage(err, [parquetPath])}`));
+      }
       const columnNames = reader.columnNames();
       return reader.getRows().map((row) => {
         const out: Record<string, unknown> = {};

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `unit` (rules, stores and HTTP through app.inject) and `e2e` (a real server driven by Chromium).
 // Both run on SQLite by default and on PostgreSQL when DATABASE_URL is set (see .ci/run).
 export default defineConfig({
-  esbuild: { jsx: 'transform', jsxFactory: 'h', jsxFragment: 'Fragment' },
+  // Classic JSX with our own factory (src/web/jsx.ts), as in tsconfig.json.
+  oxc: { jsx: { runtime: 'classic', pragma: 'h', pragmaFrag: 'Fragment' } },
   test: {
     projects: [
       {

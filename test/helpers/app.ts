@@ -3,7 +3,7 @@
 //   const t = await createTestApp();
 //   afterAll(() => t.close());
 //   const alice = await signUpAndSignIn(t.app, { email: 'alice@example.no', password: 'correct horse battery', name: 'Alice' });
-//   await t.app.inject({ method: 'POST', url: '/konto/tokens', cookies: …, headers: { cookie: alice.cookie }, payload: { _csrf: alice.csrf, … } });
+//   await t.app.inject({ method: 'POST', url: '/konto/tokens', headers: { ...FORM_HEADERS, cookie: alice.cookie }, payload: form({ _csrf: alice.csrf, name: 'x' }) });
 //   const token = await bearerFor(t.services, 'alice@example.no', ['read', 'write']);
 //   await t.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
 import fs from 'node:fs';
@@ -121,6 +121,18 @@ export async function csrfFor(app: FastifyInstance, pageUrl = '/logg-inn'): Prom
   return { csrf: decodeURIComponent(csrf), cookies: { df_csrf: csrf } };
 }
 
+/** An application/x-www-form-urlencoded body, as a browser sends it (arrays become repeated fields). */
+export function form(fields: Record<string, string | string[] | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
+  }
+  return params.toString();
+}
+
+export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' } as const;
+
 export interface SignedIn {
   /** Cookie header carrying df_session and df_csrf. */
   cookie: string;
@@ -145,8 +157,8 @@ export async function signUpAndSignIn(app: FastifyInstance, user: { email: strin
   const res = await app.inject({
     method: 'POST',
     url: '/registrer',
-    headers: { cookie: cookieHeader(cookies) },
-    payload: { name: user.name, email: user.email, password: user.password, confirm: user.password, _csrf: csrf },
+    headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) },
+    payload: form({ name: user.name, email: user.email, password: user.password, confirm: user.password, _csrf: csrf }),
   });
   return finishSignIn(app, res, cookies, csrf, `Sign-up of ${user.email}`);
 }
@@ -157,8 +169,8 @@ export async function signIn(app: FastifyInstance, user: { email: string; passwo
   const res = await app.inject({
     method: 'POST',
     url: '/logg-inn',
-    headers: { cookie: cookieHeader(cookies) },
-    payload: { email: user.email, password: user.password, _csrf: csrf },
+    headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) },
+    payload: form({ email: user.email, password: user.password, _csrf: csrf }),
   });
   return finishSignIn(app, res, cookies, csrf, `Sign-in of ${user.email}`);
 }

@@ -183,12 +183,18 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
           part.file.resume();
           continue;
         }
-        // Busboy ends a file that passes the limit as if it were complete; turn that into an error so the blob store
-        // discards the partial upload and the client gets 413.
+        // Busboy ends a file that passes the limit as if it were complete (and may have done so before this handler
+        // sees the part); turn that into an error so the blob store discards the partial upload and the client gets 413.
+        const source = part.file;
         const guarded = new PassThrough();
-        part.file.on('limit', () => guarded.destroy(new PayloadTooLargeError(uploadLimit)));
-        part.file.on('error', (err) => guarded.destroy(err));
-        part.file.pipe(guarded);
+        // The error reaches the client through the blob store's put, which reads this stream; the stream may fail
+        // before put starts reading (the access check runs first), and must not then count as an uncaught error.
+        guarded.on('error', () => undefined);
+        const tooLarge = () => guarded.destroy(new PayloadTooLargeError(uploadLimit));
+        source.on('limit', tooLarge);
+        source.on('error', (err) => guarded.destroy(err));
+        source.on('end', () => (source.truncated ? tooLarge() : guarded.end()));
+        source.pipe(guarded, { end: false });
         created = await tables.createTableFromFile(request.actor, request.params.id, {
           name: fields.name ?? '',
           title: fields.title,

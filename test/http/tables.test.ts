@@ -1,0 +1,243 @@
+// HTTP tests of the tables domain through app.inject on a fresh database (SQLite, or PostgreSQL with DATABASE_URL):
+// upload (multipart) → ingest job → rows API, with each route's error cases in order: unauthenticated, invalid,
+// forbidden, not found, success.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../src/access/model';
+import { createTestApp, bearerFor, type TestApp } from '../helpers/app';
+
+const fixtures = path.resolve(__dirname, '../fixtures/tables');
+const LDIR = '981544315';
+const SSB = '971526920';
+const UPLOAD_LIMIT = 3_000_000;
+
+let t: TestApp;
+let editor: string; // bearer tokens
+let outsider: string;
+let publicId: string;
+let restrictedId: string;
+
+function multipart(fields: Record<string, string>, file?: { name: string; content: Buffer; type?: string }): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----df${Math.random().toString(16).slice(2)}`;
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  }
+  if (file) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type ?? 'text/csv'}\r\n\r\n`));
+    parts.push(file.content, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+async function upload(datasetId: string, token: string | undefined, fields: Record<string, string>, file?: { name: string; content: Buffer }) {
+  const body = multipart(fields, file);
+  return t.app.inject({
+    method: 'POST',
+    url: `/api/v1/datasets/${datasetId}/tables`,
+    headers: { ...body.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    payload: body.payload,
+  });
+}
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const farmCsv = () => fs.readFileSync(path.join(fixtures, 'ldir_pristilskudd_jordbruksforetak_2022.csv'));
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { UPLOAD_LIMIT: String(UPLOAD_LIMIT), BASE_URL: 'https://data.example.no' } });
+  t.services.tables.registerJobs();
+  await t.services.jobs.start();
+  const { organisations, catalog, accounts } = t.services;
+  await organisations.create(CLI_ACTOR, { orgnr: LDIR, name: 'Landbruksdirektoratet' });
+  await organisations.create(CLI_ACTOR, { orgnr: SSB, name: 'Statistisk sentralbyrå' });
+  await accounts.createUser({ email: 'editor@example.no', password: 'correct horse battery', name: 'Editor' });
+  await accounts.createUser({ email: 'outsider@example.no', password: 'correct horse battery', name: 'Outsider' });
+  await organisations.addMember(CLI_ACTOR, LDIR, { email: 'editor@example.no', role: 'editor' });
+  await organisations.addMember(CLI_ACTOR, SSB, { email: 'outsider@example.no', role: 'admin' });
+  editor = await bearerFor(t.services, 'editor@example.no', ['read', 'write']);
+  outsider = await bearerFor(t.services, 'outsider@example.no', ['read', 'write']);
+  const pub = await catalog.createDataset(CLI_ACTOR, {
+    orgnr: LDIR,
+    title: { nb: 'Pristilskudd 2022' },
+    description: { nb: 'Pristilskudd per jordbruksforetak.' },
+    accessRights: 'PUBLIC',
+    licence: 'http://data.norge.no/nlod/no/2.0',
+  });
+  await catalog.publishDataset(CLI_ACTOR, pub.id);
+  publicId = pub.id;
+  const restricted = await catalog.createDataset(CLI_ACTOR, {
+    orgnr: LDIR,
+    title: { nb: 'Begrenset' },
+    description: { nb: 'Data med begrenset tilgang.' },
+    accessRights: 'RESTRICTED',
+    licence: 'http://data.norge.no/nlod/no/2.0',
+  });
+  await catalog.publishDataset(CLI_ACTOR, restricted.id);
+  restrictedId = restricted.id;
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('POST /api/v1/datasets/:id/tables', () => {
+  it('needs a signed-in editor, multipart, a valid name and a known dataset', async () => {
+    expect((await upload(publicId, undefined, { name: 'x' }, { name: 'x.csv', content: Buffer.from('a\n1\n') })).statusCode).toBe(401);
+
+    const json = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${publicId}/tables`, headers: auth(editor), payload: { name: 'x' } });
+    expect(json.statusCode).toBe(415);
+    expect(json.json().error.code).toBe('unsupported_media_type');
+
+    const bad = await upload(publicId, editor, { name: 'Not OK!' }, { name: 'x.csv', content: Buffer.from('a\n1\n') });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().error.details.problems[0]).toMatchObject({ field: '/name', code: 'invalid_table_name' });
+
+    const noFile = await upload(publicId, editor, { name: 'ok' });
+    expect(noFile.statusCode).toBe(422);
+    expect(noFile.json().error.details.problems[0]).toMatchObject({ field: '/file', code: 'required' });
+
+    const xlsx = await upload(publicId, editor, { name: 'ok' }, { name: 'x.xlsx', content: Buffer.from('PK') });
+    expect(xlsx.statusCode).toBe(422);
+
+    expect((await upload(publicId, outsider, { name: 'x' }, { name: 'x.csv', content: Buffer.from('a\n1\n') })).statusCode).toBe(403);
+    expect((await upload('no-such-dataset', editor, { name: 'x' }, { name: 'x.csv', content: Buffer.from('a\n1\n') })).statusCode).toBe(404);
+
+    const huge = await upload(publicId, editor, { name: 'huge' }, { name: 'huge.csv', content: Buffer.alloc(UPLOAD_LIMIT + 10_000, 'a,b\n') });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().error.code).toBe('payload_too_large');
+    // Nothing was created for the rejected uploads.
+    expect((await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables` })).json().items).toEqual([]);
+  });
+
+  it('accepts the farm-subsidy CSV, ingests it through the queue and pages through all 24,899 rows', async () => {
+    const res = await upload(publicId, editor, { name: 'pristilskudd', title: 'Pristilskudd 2022' }, { name: 'ldir_pristilskudd_jordbruksforetak_2022.csv', content: farmCsv() });
+    expect(res.statusCode).toBe(202);
+    const body = res.json();
+    expect(res.headers.location).toBe(`/api/v1/jobs/${body.job.id}`);
+    expect(body.version).toMatchObject({ version: 1, state: 'pending', jobId: body.job.id });
+    expect(body.table).toMatchObject({ name: 'pristilskudd', title: 'Pristilskudd 2022', currentVersion: null });
+
+    // The job: invisible to the anonymous and to outsiders, visible to the editor.
+    expect((await t.app.inject({ url: body.job.url })).statusCode).toBe(401);
+    expect((await t.app.inject({ url: body.job.url, headers: auth(outsider) })).statusCode).toBe(403);
+    expect((await t.app.inject({ url: '/api/v1/jobs/nope', headers: auth(editor) })).statusCode).toBe(404);
+
+    await t.services.jobs.drain(60_000);
+    const job = await t.app.inject({ url: body.job.url, headers: auth(editor) });
+    expect(job.statusCode).toBe(200);
+    expect(job.json()).toMatchObject({ id: body.job.id, type: 'ingestTable', state: 'succeeded', progress: 100, attempts: 1, error: null, datasetId: publicId });
+    expect(job.json().result).toMatchObject({ rowCount: 24_899 });
+
+    const detail = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/pristilskudd` });
+    expect(detail.statusCode).toBe(200);
+    const d = detail.json();
+    expect(d.rowCount).toBe(24_899);
+    expect(d.currentVersion.state).toBe('ready');
+    expect(d.versions).toHaveLength(1);
+    const types = Object.fromEntries(d.columns.map((c: { name: string; type: string }) => [c.name, c.type]));
+    expect(types).toMatchObject({ komnr: 'VARCHAR', navn: 'VARCHAR', orgnr: 'VARCHAR', sum_tilskudd: 'BIGINT' });
+
+    const list = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables` });
+    expect(list.json().items.map((i: { name: string }) => i.name)).toEqual(['pristilskudd']);
+
+    let url: string | null = `/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=1000`;
+    let count = 0;
+    let pages = 0;
+    while (url) {
+      const page: { statusCode: number; json(): unknown } = await t.app.inject({ url });
+      expect(page.statusCode).toBe(200);
+      const p = page.json() as { rows: Record<string, unknown>[]; total: number; next: string | null };
+      if (pages === 0) {
+        expect(p.rows[0]?.komnr).toBe('0301');
+        expect(typeof p.rows[0]?.orgnr).toBe('string');
+        expect(p.rows[0]?.sum_tilskudd).toBe(3709);
+      }
+      expect(p.total).toBe(24_899);
+      count += p.rows.length;
+      pages++;
+      url = p.next ? p.next.replace('https://data.example.no', '') : null;
+    }
+    expect(count).toBe(24_899);
+    expect(pages).toBe(25);
+  });
+
+  it('reads Latin-1 files with ø and å intact', async () => {
+    const res = await upload(publicId, editor, { name: 'kommuner', title: 'Kommuner 2024' }, { name: 'kommuner.csv', content: fs.readFileSync(path.join(fixtures, 'ssb_klass131_kommuner_2024_latin1.csv')) });
+    expect(res.statusCode).toBe(202);
+    await t.services.jobs.drain(60_000);
+    const rows = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/kommuner/rows?_size=1000` })).json();
+    expect(rows.total).toBe(358);
+    expect(rows.next).toBeNull();
+    const names = rows.rows.map((r: { name: string }) => r.name);
+    expect(names).toContain('Bø');
+    expect(names).toContain('Ås');
+  });
+
+  it('marks a broken upload failed and keeps serving the previous version', async () => {
+    const res = await upload(publicId, editor, { name: 'kommuner' }, { name: 'kommuner.csv', content: Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0]) });
+    expect(res.statusCode).toBe(202);
+    await t.services.jobs.drain(60_000);
+    const job = (await t.app.inject({ url: res.headers.location as string, headers: auth(editor) })).json();
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatch(/not valid CSV/);
+    const d = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/kommuner` })).json();
+    expect(d.currentVersion.version).toBe(1);
+    expect(d.latestVersion).toMatchObject({ version: 2, state: 'failed' });
+    expect(d.latestVersion.error).toMatch(/binary data/);
+    const rows = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/kommuner/rows?_size=3` })).json();
+    expect(rows.total).toBe(358);
+    expect(rows.rows).toHaveLength(3);
+  });
+});
+
+describe('GET /api/v1/datasets/:id/tables/:table/rows', () => {
+  it('rejects bad paging parameters with 400', async () => {
+    for (const q of ['_size=0', '_size=1001', '_size=abc', '_offset=-1', '_offset=x']) {
+      const res = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/pristilskudd/rows?${q}` });
+      expect(res.statusCode, q).toBe(400);
+      expect(res.json().error.code).toBe('invalid_request');
+    }
+  });
+
+  it('answers 404 for unknown tables and datasets', async () => {
+    const res = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/nope/rows` });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('table_not_found');
+    expect((await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/nope` })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: '/api/v1/datasets/nope/tables' })).statusCode).toBe(404);
+  });
+
+  it('serves a page from an offset with a next link', async () => {
+    const res = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=2&_offset=24897` });
+    const p = res.json();
+    expect(p).toMatchObject({ offset: 24_897, size: 2, total: 24_899, next: null });
+    expect(p.rows).toHaveLength(2);
+    const first = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=5` })).json();
+    expect(first.rows).toHaveLength(5);
+    expect(first.next).toBe(`https://data.example.no/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=5&_offset=5`);
+  });
+
+  it('keeps RESTRICTED data behind the access door: 401 anonymous, 403 non-member, 200 member', async () => {
+    const res = await upload(restrictedId, editor, { name: 'kommuner' }, { name: 'kommuner.csv', content: fs.readFileSync(path.join(fixtures, 'ssb_klass131_kommuner_2024_latin1.csv')) });
+    expect(res.statusCode).toBe(202);
+    await t.services.jobs.drain(60_000);
+    const url = `/api/v1/datasets/${restrictedId}/tables/kommuner/rows`;
+    expect((await t.app.inject({ url })).statusCode).toBe(401);
+    const forbidden = await t.app.inject({ url, headers: auth(outsider) });
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().error.details.reason).toBe('access_request_required');
+    const ok = await t.app.inject({ url, headers: auth(editor) });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().rows).toHaveLength(100);
+    // The schema stays public metadata.
+    expect((await t.app.inject({ url: `/api/v1/datasets/${restrictedId}/tables/kommuner` })).json().rowCount).toBe(358);
+  });
+
+  it('documents the routes in OpenAPI', async () => {
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+    expect(doc.paths['/api/v1/datasets/{id}/tables/{table}/rows'].get.tags).toEqual(['tables']);
+    expect(doc.paths['/api/v1/jobs/{id}'].get.tags).toEqual(['jobs']);
+  });
+});

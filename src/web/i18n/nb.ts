@@ -128,6 +128,31 @@ export const nb = {
   // --- organisations ---
   // --- catalog ---
   // --- tables ---
+  'tables.heading': 'Tabeller',
+  'tables.intro': 'Dataene i dette datasettet kan leses som tabeller, også maskinelt gjennom API-et.',
+  'tables.summary': '{rows} rader, {columns} kolonner (versjon {version}).',
+  'tables.columns.caption': 'Kolonner i «{title}»',
+  'tables.columns.name': 'Kolonne',
+  'tables.columns.type': 'Type',
+  'tables.columns.note': 'Merknad',
+  'tables.columns.nullable': 'Kan mangle verdi',
+  'tables.columns.keptAsText': 'Beholdt som tekst: {reason}',
+  'tables.type.VARCHAR': 'Tekst',
+  'tables.type.BIGINT': 'Heltall',
+  'tables.type.DOUBLE': 'Desimaltall',
+  'tables.type.DATE': 'Dato',
+  'tables.type.TIMESTAMP': 'Tidspunkt',
+  'tables.type.BOOLEAN': 'Ja/nei',
+  'tables.rows.caption': 'De første {count} radene i «{title}»',
+  'tables.rows.signIn': 'Dataene i denne tabellen har begrenset tilgang. Logg inn for å se om du har tilgang.',
+  'tables.rows.noAccess': 'Du har ikke tilgang til dataene i denne tabellen. Kolonnene vises likevel.',
+  'tables.ingest.queued': 'Versjon {version} venter på å bli lest inn.',
+  'tables.ingest.running': 'Versjon {version} leses inn nå: {progress} %',
+  'tables.ingest.failed': 'Innlesingen av versjon {version} feilet. Tabellen viser forrige versjon.',
+  'tables.ingest.jobLink': 'Følg jobben (JSON)',
+  'tables.links.list': 'Tabellene som JSON',
+  'tables.links.json': 'Beskrivelse av {name} (JSON)',
+  'tables.links.rows': 'Rader i {name} (JSON)',
 } as const;
 
 export type MessageKey = keyof typeof nb;

@@ -10,7 +10,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { accountsApi } from './accounts/api';
-import { accountsPages } from './accounts/pages';
+import { accountsPages, refreshSessionCookie } from './accounts/pages';
 import { catalogApi } from './catalog/api';
 import { catalogPages } from './catalog/pages';
 import { DomainError, ValidationError } from './errors';
@@ -87,6 +87,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     });
     if (!isApi(request)) {
       ensureCsrfToken(request, reply, config.secureCookies);
+      refreshSessionCookie(request, reply, config.secureCookies);
       reply.header('x-frame-options', 'DENY');
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'same-origin');

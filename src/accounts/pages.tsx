@@ -329,15 +329,39 @@ function TokensPage(props: { request: FastifyRequest; tokens: ApiTokenPublic[]; 
   );
 }
 
+// --- the session cookie ---------------------------------------------------------------------------------------------
+
+/**
+ * Sets the session cookie (HttpOnly, SameSite=Lax, Secure on https, 14 days), replacing one set earlier in the same
+ * reply, so a sign-out or a new sign-in is never shadowed by the refresh below.
+ */
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
+  const prev = reply.getHeader('set-cookie');
+  const others = (prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)]).filter((c) => !c.startsWith(`${SESSION_COOKIE}=`));
+  if (others.length) reply.header('set-cookie', others);
+  else reply.removeHeader('set-cookie');
+  const maxAgeSeconds = token ? SESSION_DAYS * 24 * 60 * 60 : 0;
+  setCookie(reply, SESSION_COOKIE, token, { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAgeSeconds });
+}
+
+/**
+ * Sliding expiry for the browser too: the server pushes a session's end out on every use (service), and each HTML
+ * response to a signed-in reader renews the cookie's Max-Age to match. Called from the onRequest hook in server.ts.
+ */
+export function refreshSessionCookie(request: FastifyRequest, reply: FastifyReply, secure: boolean): void {
+  // Never on static files: a shared cache must not see a session cookie on a cacheable response.
+  if (request.actor.via !== 'session' || request.url.startsWith('/static/')) return;
+  const token = getCookie(request, SESSION_COOKIE);
+  if (token) setSessionCookie(reply, token, secure);
+}
+
 // --- routes ---------------------------------------------------------------------------------------------------------
 
 export const accountsPages: DomainPlugin = async (app, { services }) => {
   const accounts = services.accounts;
   const secure = services.platform.config.secureCookies;
 
-  function startSession(reply: FastifyReply, token: string): void {
-    setCookie(reply, SESSION_COOKIE, token, { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAgeSeconds: SESSION_DAYS * 24 * 60 * 60 });
-  }
+  const startSession = (reply: FastifyReply, token: string) => setSessionCookie(reply, token, secure);
 
   /** The signed-in user, or a 303 to the sign-in page that comes back here afterwards. */
   function signedIn(request: FastifyRequest, reply: FastifyReply, back: string): NonNullable<FastifyRequest['actor']['user']> | null {
@@ -407,7 +431,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
   // Sign out
   app.post('/logg-ut', { schema: { hide: true } }, async (request, reply) => {
     await accounts.destroySession(accounts.sessionTokenFrom(request));
-    setCookie(reply, SESSION_COOKIE, '', { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAgeSeconds: 0 });
+    setSessionCookie(reply, '', secure);
     return reply.redirect(`${urls.signIn()}?utlogget=1`, 303);
   });
 

@@ -266,6 +266,7 @@ describe('sign-in form', () => {
     const res = await t.app.inject({ method: 'POST', url: '/logg-ut', headers: { ...FORM_HEADERS, cookie: s.cookie }, payload: form({ _csrf: s.csrf }) });
     expect(res.statusCode).toBe(303);
     expect(setCookieLine(res, 'df_session')).toMatch(/^df_session=; Path=\/; Max-Age=0; HttpOnly/);
+    expect(String(res.headers['set-cookie'])).not.toContain(s.cookie.split('df_session=')[1]); // the refresh never shadows the clearing
     expect((await t.app.inject({ url: '/api/v1/me', headers: { cookie: s.cookie } })).statusCode).toBe(401);
   });
 });
@@ -281,6 +282,17 @@ describe('account pages', () => {
     const post = await t.app.inject({ method: 'POST', url: '/konto/tokens', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ name: 'x', _csrf: csrf }) });
     expect(post.statusCode).toBe(303);
     expect(post.headers.location).toBe('/logg-inn?next=%2Fkonto%2Ftokens');
+  });
+
+  it('renews the session cookie on pages for a signed-in reader (sliding expiry), not on static files', async () => {
+    const page = await t.app.inject({ url: '/konto', headers: { cookie: ola.cookie } });
+    const token = ola.cookie.split('df_session=')[1];
+    expect(setCookieLine(page, 'df_session')).toBe(`df_session=${token}; Path=/; Max-Age=1209600; HttpOnly; SameSite=Lax`);
+    const css = await t.app.inject({ url: '/static/app.css', headers: { cookie: ola.cookie } });
+    expect(css.statusCode).toBe(200);
+    expect(setCookieLine(css, 'df_session')).toBeUndefined();
+    const api = await t.app.inject({ url: '/api/v1/me', headers: { cookie: ola.cookie } });
+    expect(setCookieLine(api, 'df_session')).toBeUndefined();
   });
 
   it('/konto shows name, e-mail, memberships with links, and links to tokens and password', async () => {

@@ -1,0 +1,246 @@
+// JSON routes for organisations and their members. Handlers validate (schema), call the service, present the result.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { UnauthenticatedError, UnsupportedMediaTypeError } from '../errors';
+import type { DomainPlugin } from '../platform/http/plugin';
+import { urls } from '../web/urls';
+import { MEMBER_ROLES, type MemberView, type OrganizationView } from './model';
+
+const tags = ['organizations'];
+const security = [{ bearer: [] }];
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const RoleSchema = Type.Union(
+  MEMBER_ROLES.map((r) => Type.Literal(r)),
+  { description: 'admin manages the organisation and its members; editor creates and edits its datasets; member reads its internal datasets.' },
+);
+
+export const OrganizationSchema = Type.Object({
+  orgnr: Type.String({ description: 'Organisasjonsnummer (9 digits, Enhetsregisteret).' }),
+  name: Type.String(),
+  orgForm: Nullable(Type.String({ description: 'Organisasjonsform, e.g. AS, ORGL, KOMM, STAT.' })),
+  municipality: Nullable(Type.String({ description: 'Kommunenummer of the business address.' })),
+  municipalityName: Nullable(Type.String()),
+  homepage: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  url: Type.String({ description: 'This organisation in the API.' }),
+  page: Type.String({ description: 'This organisation on the web.' }),
+});
+
+const OrganizationCreate = Type.Object(
+  {
+    orgnr: Type.String({ minLength: 1, maxLength: 20, description: 'Organisasjonsnummer; the mod-11 check digit is verified (spaces allowed).' }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    orgForm: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
+    municipality: Type.Optional(Nullable(Type.String({ maxLength: 10, description: 'Kommunenummer (4 digits).' }))),
+    homepage: Type.Optional(Nullable(Type.String({ maxLength: 500, description: 'Absolute http(s) URL.' }))),
+  },
+  { additionalProperties: false },
+);
+
+const OrganizationPatchSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    orgForm: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
+    municipality: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
+    homepage: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+const MemberSchema = Type.Object({
+  userId: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: RoleSchema,
+  createdAt: Type.String({ format: 'date-time' }),
+  url: Type.String(),
+});
+
+const MemberCreate = Type.Object(
+  { email: Type.String({ minLength: 3, maxLength: 254, description: 'E-mail of an existing user.' }), role: RoleSchema },
+  { additionalProperties: false },
+);
+const MemberPatch = Type.Object({ role: RoleSchema }, { additionalProperties: false });
+
+const OrgParams = Type.Object({ orgnr: Type.String({ maxLength: 20 }) });
+const MemberParams = Type.Object({ orgnr: Type.String({ maxLength: 20 }), userId: Type.String({ maxLength: 100 }) });
+const ListQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the name, or the start of the orgnr.' })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+const OrganizationList = Type.Object({
+  items: Type.Array(OrganizationSchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+  next: Nullable(Type.String({ description: 'URL of the next page, or null on the last page.' })),
+});
+
+export function presentOrganizationJson(o: OrganizationView): Static<typeof OrganizationSchema> {
+  return { ...o, url: urls.api.organization(o.orgnr), page: urls.organization(o.orgnr) };
+}
+
+function presentMemberJson(orgnr: string, m: MemberView): Static<typeof MemberSchema> {
+  return { ...m, url: urls.api.member(orgnr, m.userId) };
+}
+
+/** Bodies of this API are JSON only (the app also parses forms for the web pages). */
+export function requireJson(request: FastifyRequest): void {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') throw new UnsupportedMediaTypeError(type || undefined, ['application/json']);
+}
+
+/** Changes need a signed-in actor; checked before body validation so anonymous callers learn that first. */
+export async function requireSignedInJson(request: FastifyRequest): Promise<void> {
+  if (!request.actor.user) throw new UnauthenticatedError();
+  requireJson(request);
+}
+
+export const organisationsApi: DomainPlugin = async (app, { services }) => {
+  const orgs = services.organisations;
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/organizations',
+    {
+      schema: {
+        tags,
+        summary: 'List organisations',
+        description: 'Registered organisations (publishers), sorted by name. Public.',
+        querystring: ListQuery,
+        response: { 200: OrganizationList },
+      },
+    },
+    async (request) => {
+      const { q, limit, offset } = request.query;
+      const { items, total } = await orgs.list({ q, limit, offset });
+      const next = offset + limit < total ? urls.api.organizations({ q, limit, offset: offset + limit }) : null;
+      return { items: items.map(presentOrganizationJson), total, limit, offset, next };
+    },
+  );
+
+  app.post<{ Body: Static<typeof OrganizationCreate> }>(
+    '/organizations',
+    {
+      preValidation: requireSignedInJson,
+      schema: {
+        tags,
+        summary: 'Register an organisation',
+        description:
+          'Registers an organisation by its organisasjonsnummer. The check digit is verified: a wrong one is 422 `validation_failed` naming the digit it should be. An existing orgnr is 409 `organization_exists`. The signed-in user becomes its admin. Needs the write scope.',
+        security,
+        body: OrganizationCreate,
+        response: { 201: OrganizationSchema },
+      },
+    },
+    async (request, reply) => {
+      const created = await orgs.create(request.actor, request.body);
+      return reply.status(201).header('location', urls.api.organization(created.orgnr)).send(presentOrganizationJson(created));
+    },
+  );
+
+  app.get<{ Params: Static<typeof OrgParams> }>(
+    '/organizations/:orgnr',
+    {
+      schema: { tags, summary: 'One organisation', description: 'Public. 404 `organization_not_found` when not registered.', params: OrgParams, response: { 200: OrganizationSchema } },
+    },
+    async (request) => presentOrganizationJson(await orgs.get(request.params.orgnr)),
+  );
+
+  app.patch<{ Params: Static<typeof OrgParams>; Body: Static<typeof OrganizationPatchSchema> }>(
+    '/organizations/:orgnr',
+    {
+      preValidation: requireSignedInJson,
+      schema: {
+        tags,
+        summary: 'Change an organisation',
+        description: 'Admins of the organisation (and operators) change its name, form, municipality and homepage. Needs the admin scope. Empty string or null clears a field.',
+        security,
+        params: OrgParams,
+        body: OrganizationPatchSchema,
+        response: { 200: OrganizationSchema },
+      },
+    },
+    async (request) => presentOrganizationJson(await orgs.update(request.actor, request.params.orgnr, request.body)),
+  );
+
+  app.get<{ Params: Static<typeof OrgParams> }>(
+    '/organizations/:orgnr/members',
+    {
+      schema: {
+        tags,
+        summary: 'Members of an organisation',
+        description: 'Visible to the organisation’s members and operators.',
+        security,
+        params: OrgParams,
+        response: { 200: Type.Object({ items: Type.Array(MemberSchema) }) },
+      },
+    },
+    async (request) => {
+      const items = await orgs.listMembers(request.actor, request.params.orgnr);
+      return { items: items.map((m) => presentMemberJson(request.params.orgnr, m)) };
+    },
+  );
+
+  app.post<{ Params: Static<typeof OrgParams>; Body: Static<typeof MemberCreate> }>(
+    '/organizations/:orgnr/members',
+    {
+      preValidation: requireSignedInJson,
+      schema: {
+        tags,
+        summary: 'Add a member',
+        description: 'Admins add an existing user by e-mail with a role. Unknown e-mail is 404 `user_not_found`; an existing member is 409 `already_member`. Needs the admin scope.',
+        security,
+        params: OrgParams,
+        body: MemberCreate,
+        response: { 201: MemberSchema },
+      },
+    },
+    async (request, reply) => {
+      const m = await orgs.addMember(request.actor, request.params.orgnr, request.body);
+      return reply.status(201).header('location', urls.api.member(request.params.orgnr, m.userId)).send(presentMemberJson(request.params.orgnr, m));
+    },
+  );
+
+  app.patch<{ Params: Static<typeof MemberParams>; Body: Static<typeof MemberPatch> }>(
+    '/organizations/:orgnr/members/:userId',
+    {
+      preValidation: requireSignedInJson,
+      schema: {
+        tags,
+        summary: 'Change a member’s role',
+        description: 'Admins change roles. Demoting the last admin is 409 `last_admin`. Needs the admin scope.',
+        security,
+        params: MemberParams,
+        body: MemberPatch,
+        response: { 200: MemberSchema },
+      },
+    },
+    async (request) => presentMemberJson(request.params.orgnr, await orgs.updateMember(request.actor, request.params.orgnr, request.params.userId, request.body)),
+  );
+
+  app.delete<{ Params: Static<typeof MemberParams> }>(
+    '/organizations/:orgnr/members/:userId',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a member',
+        description: 'Admins remove members. Removing the last admin is 409 `last_admin`. Needs the admin scope.',
+        security,
+        params: MemberParams,
+        response: { 204: Type.Null({ description: 'Removed.' }) },
+      },
+    },
+    async (request, reply) => {
+      await orgs.removeMember(request.actor, request.params.orgnr, request.params.userId);
+      return reply.status(204).send();
+    },
+  );
+};

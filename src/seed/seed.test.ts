@@ -35,6 +35,13 @@ describe('seedDemo', () => {
     }
     expect((await t.db.selectFrom('organizations').select('orgnr').execute()).length).toBe(5);
 
+    // Before the worker runs, the dataset page shows the ingest waiting.
+    const waiting = (await t.services.catalog.listDatasets(ANONYMOUS, { limit: 50, offset: 0 })).items[0];
+    const page = await t.app.inject({ url: `/datasett/${waiting?.id}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Versjon 1 venter på å bli lest inn.');
+    expect(page.body).toMatch(/href="\/api\/v1\/jobs\/[0-9a-f-]{36}"/);
+
     await t.services.jobs.start();
     await t.services.jobs.drain(120_000);
     for (const id of first.jobIds) expect((await t.services.jobs.get(id))?.state).toBe('succeeded');
@@ -69,8 +76,8 @@ describe('seedDemo', () => {
     const kartverket = items.find((d) => d.publisher.orgnr === '971040238');
     expect(kartverket?.licence).toBe('http://creativecommons.org/licenses/by/4.0/');
     const postnummer = items.find((d) => d.publisher.orgnr === '984661185');
-    const page = await t.services.tables.rows(ANONYMOUS, postnummer?.id ?? '', 'postnummer-2025', { offset: 0, size: 1 });
-    expect(page.rows[0]).toMatchObject({ postnummer: '0001', poststed: 'OSLO', kommunenummer: '0301', kommunenavn: 'OSLO', kategori: 'P' });
+    const postPage = await t.services.tables.rows(ANONYMOUS, postnummer?.id ?? '', 'postnummer-2025', { offset: 0, size: 1 });
+    expect(postPage.rows[0]).toMatchObject({ postnummer: '0001', poststed: 'OSLO', kommunenummer: '0301', kommunenavn: 'OSLO', kategori: 'P' });
   });
 
   it('ships a derived Kartverket CSV that the script reproduces', () => {

@@ -90,7 +90,7 @@ function ColumnsTable(props: { request: FastifyRequest; table: TableSummary }): 
                 <td>
                   {key ? t(key) : c.type} <span class="ds-paragraph" data-size="sm">({c.type})</span>
                 </td>
-                <td>{c.keptAsText ? t('tables.columns.keptAsText', { reason: c.keptAsText }) : c.nullable ? t('tables.columns.nullable') : ''}</td>
+                <td>{c.keptAsText ? t('tables.columns.keptAsText') : c.nullable ? t('tables.columns.nullable') : ''}</td>
               </tr>
             );
           })}

@@ -241,3 +241,39 @@ describe('GET /api/v1/datasets/:id/tables/:table/rows', () => {
     expect(doc.paths['/api/v1/jobs/{id}'].get.tags).toEqual(['jobs']);
   });
 });
+
+describe('the dataset page (tables section)', () => {
+  it('shows columns with types, the first ten rows in a labelled scroll region, the row count and JSON links', async () => {
+    const res = await t.app.inject({ url: `/datasett/${publicId}` });
+    expect(res.statusCode).toBe(200);
+    const html = res.body;
+    expect(html).toContain('<h2 class="ds-heading" data-size="md" id="tables-heading">Tabeller</h2>');
+    expect(html).toContain('<caption>Kolonner i «Pristilskudd 2022»</caption>');
+    expect(html).toMatch(/24\s899 rader, 15 kolonner \(versjon 1\)/);
+    expect(html).toContain('<th scope="col">komnr</th>');
+    expect(html).toMatch(/<div class="df-table-wrap" role="region" aria-label="De første 10 radene i «Pristilskudd 2022»" tabindex="0">/);
+    expect(html).toContain('<td>NORDRE LINDEBERG GÅRD</td>');
+    const preview = html.slice(html.indexOf('De første 10 radene i «Pristilskudd 2022»'));
+    expect(preview.slice(0, preview.indexOf('</table>')).match(/<tr>/g)).toHaveLength(11);
+    expect(html).toContain(`href="/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=1000"`);
+    // The failed second upload of "kommuner" is reported; its first version (Latin-1) still shows "Hå" (row 9).
+    expect(html).toContain('Innlesingen av versjon 2 feilet. Tabellen viser forrige versjon.');
+    expect(html).toContain('<td>Hå</td>');
+    const en = await t.app.inject({ url: `/datasett/${publicId}?lang=en` });
+    expect(en.body).toContain('<caption>Columns of “Pristilskudd 2022”</caption>');
+    expect(en.body).toMatch(/24,899 rows, 15 columns/);
+  });
+
+  it('shows columns but no rows to someone without access to the data', async () => {
+    const anon = await t.app.inject({ url: `/datasett/${restrictedId}` });
+    expect(anon.statusCode).toBe(200);
+    expect(anon.body).toContain('<caption>Kolonner i «kommuner»</caption>');
+    expect(anon.body).toContain('Logg inn for å se om du har tilgang.');
+    expect(anon.body).not.toContain('role="region"');
+    expect(anon.body).not.toContain('<td>Hå</td>');
+    const outsiderPage = await t.app.inject({ url: `/datasett/${restrictedId}?lang=nn`, headers: auth(outsider) });
+    expect(outsiderPage.body).toContain('Du har ikkje tilgang til dataa i denne tabellen.');
+    const member = await t.app.inject({ url: `/datasett/${restrictedId}`, headers: auth(editor) });
+    expect(member.body).toContain('<td>Hå</td>');
+  });
+});

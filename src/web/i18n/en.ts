@@ -279,7 +279,7 @@ export const en: Catalogue = {
   'tables.columns.type': 'Type',
   'tables.columns.note': 'Note',
   'tables.columns.nullable': 'May be empty',
-  'tables.columns.keptAsText': 'Kept as text: {reason}',
+  'tables.columns.keptAsText': 'Numeric code kept as text (leading zeros or an identifier)',
   'tables.type.VARCHAR': 'Text',
   'tables.type.BIGINT': 'Whole number',
   'tables.type.DOUBLE': 'Decimal number',

@@ -280,7 +280,7 @@ export const nb = {
   'tables.columns.type': 'Type',
   'tables.columns.note': 'Merknad',
   'tables.columns.nullable': 'Kan mangle verdi',
-  'tables.columns.keptAsText': 'Beholdt som tekst: {reason}',
+  'tables.columns.keptAsText': 'Tallkode beholdt som tekst (ledende nuller eller identifikator)',
   'tables.type.VARCHAR': 'Tekst',
   'tables.type.BIGINT': 'Heltall',
   'tables.type.DOUBLE': 'Desimaltall',

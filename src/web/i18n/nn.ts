@@ -275,7 +275,7 @@ export const nn: Catalogue = {
   'tables.columns.type': 'Type',
   'tables.columns.note': 'Merknad',
   'tables.columns.nullable': 'Kan mangle verdi',
-  'tables.columns.keptAsText': 'Halden som tekst: {reason}',
+  'tables.columns.keptAsText': 'Talkode halden som tekst (leiande nullar eller identifikator)',
   'tables.type.VARCHAR': 'Tekst',
   'tables.type.BIGINT': 'Heiltal',
   'tables.type.DOUBLE': 'Desimaltal',

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Both run on SQLite by default and on PostgreSQL when DATABASE_URL is set (see .ci/run).
 export default defineConfig({
   // Classic JSX with our own factory (src/web/jsx.ts), as in tsconfig.json.
-  oxc: { jsx: { runtime: 'classic', pragma: 'h', pragmaFrag: 'Fragment' } },
+  oxc: { jsx: { runtime: 'classic', pragma: 'h', pragmaFrag: 'Fragment', development: false } },
   test: {
     projects: [
       {

@@ -38,7 +38,7 @@ const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input'
 function renderAttrs(props: Record<string, unknown>): string {
   let out = '';
   for (const [key, value] of Object.entries(props)) {
-    if (key === 'children' || value === undefined || value === null || value === false) continue;
+    if (key === 'children' || key.startsWith('__') || value === undefined || value === null || value === false) continue;
     const name = key === 'className' ? 'class' : key === 'htmlFor' ? 'for' : key;
     if (!/^[a-zA-Z_:][-a-zA-Z0-9_:.]*$/.test(name)) throw new Error(`Invalid attribute name: ${name}`);
     out += value === true ? ` ${name}` : ` ${name}="${escapeHtml(String(value))}"`;

@@ -67,10 +67,10 @@ function chromiumPath(): string {
 }
 
 export async function launchBrowser(): Promise<{ browser: Browser; context: BrowserContext; page: Page; close(): Promise<void> }> {
-  const userDataDir = tempDir('df-chromium-');
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', `--user-data-dir=${userDataDir}`],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    // playwright gives every launch a fresh temporary profile (it refuses --user-data-dir here).
   });
   const context = await browser.newContext({ locale: 'nb-NO' });
   const page = await context.newPage();
@@ -80,7 +80,6 @@ export async function launchBrowser(): Promise<{ browser: Browser; context: Brow
     page,
     async close() {
       await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }

@@ -18,7 +18,7 @@ void Fragment;
 
 const PAGE_SIZE = 20;
 
-const ORG_FIELD_IDS: Record<string, string> = { '/orgnr': 'orgnr', '/name': 'name', '/orgForm': 'orgForm', '/municipality': 'municipality', '/homepage': 'homepage', '/email': 'email', '/role': 'role' };
+const ORG_FIELD_IDS: Record<string, string> = { '/members': 'members', '/orgnr': 'orgnr', '/name': 'name', '/orgForm': 'orgForm', '/municipality': 'municipality', '/homepage': 'homepage', '/email': 'email', '/role': 'role' };
 const orgFieldId = (field: string) => ORG_FIELD_IDS[field] ?? field.replace(/^\//, '');
 
 function roleLabel(t: Translate, role: string): string {
@@ -31,6 +31,7 @@ function problemsFrom(t: Translate, err: unknown, form: Form): FieldProblem[] | 
   if (err instanceof ValidationError) problems = err.problems;
   else if (err instanceof ConflictError && err.code === 'organization_exists') problems = [{ field: '/orgnr', code: err.code, message: err.message }];
   else if (err instanceof ConflictError && err.code === 'already_member') problems = [{ field: '/email', code: err.code, message: err.message }];
+  else if (err instanceof ConflictError && err.code === 'last_admin') problems = [{ field: '/members', code: err.code, message: err.message }];
   else if (err instanceof NotFoundError && err.code === 'user_not_found') problems = [{ field: '/email', code: err.code, message: err.message }];
   if (!problems) return undefined;
   const check = validateOrgnr(str(form.orgnr));
@@ -113,13 +114,15 @@ function MembersSection(props: { request: FastifyRequest; org: OrganizationView;
   return (
     <section class="df-stack" aria-labelledby="members-heading">
       <h2 class="ds-heading" data-size="md" id="members-heading">{t('org.members.title')}</h2>
-      <div class="df-table-wrap">
+      <ErrorSummary title={t('error.validation_failed')} problems={p.filter((x) => x.field === 'members')} />
+      <div class="df-table-wrap" id="members">
         <table class="ds-table">
           <thead>
             <tr>
               <th scope="col">{t('org.members.name')}</th>
               <th scope="col">{t('org.members.email')}</th>
               <th scope="col">{t('org.members.role')}</th>
+              {props.isAdmin ? <th scope="col">{t('org.members.actions')}</th> : null}
             </tr>
           </thead>
           <tbody>
@@ -128,6 +131,16 @@ function MembersSection(props: { request: FastifyRequest; org: OrganizationView;
                 <td>{m.name}</td>
                 <td>{m.email}</td>
                 <td>{roleLabel(t, m.role)}</td>
+                {props.isAdmin ? (
+                  <td>
+                    <form method="post" action={urls.organizationMemberRemove(props.org.orgnr, m.userId)} class="df-inline-form">
+                      <CsrfField token={props.request.csrfToken} />
+                      <button type="submit" class="ds-button" data-variant="tertiary" data-size="sm" aria-label={t('org.members.removeNamed', { name: m.name })}>
+                        {t('org.members.remove')}
+                      </button>
+                    </form>
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
@@ -136,7 +149,7 @@ function MembersSection(props: { request: FastifyRequest; org: OrganizationView;
       {props.isAdmin ? (
         <>
           <h3 class="ds-heading" data-size="sm">{t('org.members.add')}</h3>
-          <ErrorSummary title={t('error.validation_failed')} problems={p} />
+          <ErrorSummary title={t('error.validation_failed')} problems={p.filter((x) => x.field !== 'members')} />
           <form method="post" action={urls.organizationMembers(props.org.orgnr)} class="df-form" novalidate>
             <CsrfField token={props.request.csrfToken} />
             <TextField id="email" label={t('org.members.email')} description={t('org.members.email.desc')} value={str(props.form.email)} type="email" required error={errorFor(p, 'email')} />
@@ -290,5 +303,18 @@ export const organisationsPages: DomainPlugin = async (app, { services }) => {
       const status = err instanceof ConflictError ? 409 : 422;
       return renderOrganization(request, reply, services, orgnr, { form, problems, status });
     }
+  });
+
+  app.post<{ Params: { orgnr: string; userId: string } }>('/virksomheter/:orgnr/medlemmer/:userId/fjern', { schema: { hide: true } }, async (request, reply) => {
+    const { orgnr, userId } = request.params;
+    try {
+      await orgs.removeMember(request.actor, orgnr, userId);
+    } catch (err) {
+      const problems = problemsFrom(request.t, err, {});
+      if (!problems) throw err;
+      return renderOrganization(request, reply, services, orgnr, { form: {}, problems, status: 409 });
+    }
+    // Someone who removed themselves may no longer see the member list; the page still shows the organisation.
+    return reply.redirect(urls.organization(orgnr), 303);
   });
 };

@@ -25,6 +25,7 @@ export const urls = {
   organizationNew: () => '/virksomheter/ny',
   organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,
   organizationMembers: (orgnr: string) => `/virksomheter/${enc(orgnr)}/medlemmer`,
+  organizationMemberRemove: (orgnr: string, userId: string) => `/virksomheter/${enc(orgnr)}/medlemmer/${enc(userId)}/fjern`,
   datasets: (q?: Query) => withQuery('/datasett', q),
   datasetNew: (orgnr?: string) => withQuery('/datasett/ny', { org: orgnr }),
   dataset: (id: string) => `/datasett/${enc(id)}`,

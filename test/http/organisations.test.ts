@@ -195,5 +195,15 @@ describe('pages', () => {
     expect(ok.statusCode).toBe(303);
     const members = await t.app.inject({ url: '/api/v1/organizations/961181399/members', headers: { authorization: `Bearer ${aliceToken}` } });
     expect(members.json().items.map((m: { email: string; role: string }) => `${m.email}:${m.role}`).sort()).toEqual(['alice@example.no:admin', 'carol@example.no:editor']);
+
+    // Removing: the last admin stays (409 with a message), an editor goes.
+    const last = await t.app.inject({ method: 'POST', url: `/virksomheter/961181399/medlemmer/${alice.userId}/fjern`, ...form(alice, {}) });
+    expect(last.statusCode).toBe(409);
+    expect(last.body).toContain('Virksomheten må ha minst én administrator.');
+    expect((await t.app.inject({ method: 'POST', url: `/virksomheter/961181399/medlemmer/${carol.userId}/fjern`, ...form(carol, {}) })).statusCode).toBe(403);
+    const removed = await t.app.inject({ method: 'POST', url: `/virksomheter/961181399/medlemmer/${carol.userId}/fjern`, ...form(alice, {}) });
+    expect(removed.statusCode).toBe(303);
+    const after = await t.app.inject({ url: '/api/v1/organizations/961181399/members', headers: { authorization: `Bearer ${aliceToken}` } });
+    expect(after.json().items.map((m: { email: string }) => m.email)).toEqual(['alice@example.no']);
   });
 });

@@ -130,6 +130,10 @@ export const en: Catalogue = {
   'accounts.problem.scopes_required': "Choose at least one scope.",
   'accounts.problem.expiry_invalid': "Choose when the token expires.",
   // --- organisations ---
+  "org.members.actions": "Actions",
+  "org.members.remove": "Remove",
+  "org.members.removeNamed": "Remove {name}",
+  "org.problem.last_admin": "The organisation must keep at least one administrator. Make someone else administrator first.",
   "org.list.title": "Organisations",
   "org.list.lead": "The organisations sharing data on Datafabrikken.",
   "org.search.label": "Search by name or organisation number",

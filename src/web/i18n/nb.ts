@@ -131,6 +131,10 @@ export const nb = {
   'accounts.problem.scopes_required': "Velg minst én tilgang.",
   'accounts.problem.expiry_invalid': "Velg når nøkkelen skal utløpe.",
   // --- organisations ---
+  "org.members.actions": "Handlinger",
+  "org.members.remove": "Fjern",
+  "org.members.removeNamed": "Fjern {name}",
+  "org.problem.last_admin": "Virksomheten må ha minst én administrator. Gjør en annen til administrator først.",
   "org.list.title": "Virksomheter",
   "org.list.lead": "Virksomhetene som deler data på Datafabrikken.",
   "org.search.label": "Søk etter navn eller organisasjonsnummer",

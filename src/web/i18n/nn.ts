@@ -126,6 +126,10 @@ export const nn: Catalogue = {
   'accounts.problem.scopes_required': "Vel minst éin tilgang.",
   'accounts.problem.expiry_invalid': "Vel når nøkkelen skal gå ut.",
   // --- organisations ---
+  "org.members.actions": "Handlingar",
+  "org.members.remove": "Fjern",
+  "org.members.removeNamed": "Fjern {name}",
+  "org.problem.last_admin": "Verksemda må ha minst éin administrator. Gjer ein annan til administrator først.",
   "org.list.title": "Verksemder",
   "org.list.lead": "Verksemdene som deler data på Datafabrikken.",
   "org.search.label": "Søk etter namn eller organisasjonsnummer",

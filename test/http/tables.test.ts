@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { createTestApp, bearerFor, type TestApp } from '../helpers/app';
+import { startS3rver, type RunningS3rver } from '../helpers/s3rver';
 
 const fixtures = path.resolve(__dirname, '../fixtures/tables');
 const LDIR = '981544315';
@@ -275,5 +276,56 @@ describe('the dataset page (tables section)', () => {
     expect(outsiderPage.body).toContain('Du har ikkje tilgang til dataa i denne tabellen.');
     const member = await t.app.inject({ url: `/datasett/${restrictedId}`, headers: auth(editor) });
     expect(member.body).toContain('<td>Hå</td>');
+  });
+});
+
+describe('with the S3 blob store', () => {
+  let s3: RunningS3rver;
+  let s3app: TestApp;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    s3app = await createTestApp({
+      env: { S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey },
+    });
+    s3app.services.tables.registerJobs();
+    await s3app.services.jobs.start();
+  });
+
+  afterAll(async () => {
+    await s3app?.close();
+    await s3?.stop();
+  });
+
+  it('uploads to S3, ingests from it and reads rows back after the local cache is gone', async () => {
+    const { services } = s3app;
+    expect(services.platform.blobs.kind).toBe('s3');
+    await services.organisations.create(CLI_ACTOR, { orgnr: LDIR, name: 'Landbruksdirektoratet' });
+    const ds = await services.catalog.createDataset(CLI_ACTOR, {
+      orgnr: LDIR,
+      title: { nb: 'Pristilskudd 2022' },
+      description: { nb: 'Pristilskudd.' },
+      accessRights: 'PUBLIC',
+      licence: 'http://data.norge.no/nlod/no/2.0',
+    });
+    await services.catalog.publishDataset(CLI_ACTOR, ds.id);
+    await services.accounts.createUser({ email: 'editor@example.no', password: 'correct horse battery', name: 'Editor' });
+    await services.organisations.addMember(CLI_ACTOR, LDIR, { email: 'editor@example.no', role: 'editor' });
+    const token = await bearerFor(services, 'editor@example.no', ['write']);
+    const body = multipart({ name: 'pristilskudd' }, { name: 'pristilskudd.csv', content: farmCsv() });
+    const res = await s3app.app.inject({ method: 'POST', url: `/api/v1/datasets/${ds.id}/tables`, headers: { ...body.headers, ...auth(token) }, payload: body.payload });
+    expect(res.statusCode).toBe(202);
+    await services.jobs.drain(60_000);
+    const table = (await s3app.app.inject({ url: `/api/v1/datasets/${ds.id}/tables/pristilskudd` })).json();
+    expect(table.rowCount).toBe(24_899);
+    const parquetKey = `tables/${table.id}/${table.currentVersion.id}.parquet`;
+    expect((await services.platform.blobs.head(parquetKey))?.size).toBe(table.currentVersion.byteSize);
+
+    fs.rmSync(path.join(services.platform.config.dataDir, 'cache'), { recursive: true, force: true });
+    const last = (await s3app.app.inject({ url: `/api/v1/datasets/${ds.id}/tables/pristilskudd/rows?_offset=24898&_size=10` })).json();
+    expect(last.rows).toHaveLength(1);
+    expect(last.total).toBe(24_899);
+    const first = (await s3app.app.inject({ url: `/api/v1/datasets/${ds.id}/tables/pristilskudd/rows?_size=1` })).json();
+    expect(first.rows[0].komnr).toBe('0301');
   });
 });

@@ -180,6 +180,12 @@ describe('catalog service', () => {
     expect((await catalog.listDatasets(ANONYMOUS, { q: 'ørsta', accessRights: 'NON_PUBLIC', limit: 10, offset: 0 })).items.map((d) => d.id)).toEqual([b.id]);
     expect((await catalog.listDatasets(ANONYMOUS, { q: '50%', limit: 10, offset: 0 })).items.map((d) => d.id)).toEqual([c.id]);
     expect((await catalog.listDatasets(ANONYMOUS, { q: '5_%', limit: 10, offset: 0 })).total).toBe(0);
+    // The JSON keys of the language maps are not searchable text.
+    const plain = await catalog.createDataset(editor, complete({ title: { nb: 'Zzz' }, description: { nb: 'Yyy' }, keywords: { nb: ['xxx'] } }));
+    for (const q of ['nb', '"nb"', 'en', '":"']) {
+      expect((await catalog.listDatasets(member, { q, limit: 100, offset: 0 })).items.map((d) => d.id)).not.toContain(plain.id);
+    }
+    expect((await catalog.listDatasets(member, { q: 'zz', limit: 100, offset: 0 })).items.map((d) => d.id)).toEqual([plain.id]);
     const page2 = await catalog.listDatasets(ANONYMOUS, { q: 'ørsta', limit: 2, offset: 2 });
     expect(page2).toMatchObject({ total: 3 });
     expect(page2.items).toHaveLength(1);

@@ -5,6 +5,7 @@
 // - every value from a controlled vocabulary (themes, LOS, frequency, spatial codes) is checked against it.
 // Changes that touch more than one table (state + audit log, distribution + dataset) run in one transaction.
 import crypto from 'node:crypto';
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { Actor } from '../access/model';
 import { authorize, datasetVisibility } from '../access/service';
 import type { Db, DbOrTx } from '../database';
@@ -372,6 +373,14 @@ async function recordAudit(db: DbOrTx, actor: Actor, action: string, resourceTyp
     .execute();
 }
 
+/**
+ * The language texts of a JSON column without its keys, so a search for "en" or "nb" does not match every dataset.
+ * Keys are written by JSON.stringify as `"nb":`; a quote inside a value is escaped (`\"`), so values never match.
+ */
+function jsonValues(column: Expression<string>): RawBuilder<string> {
+  return sql<string>`replace(replace(replace(${column}, '"nb":', ''), '"nn":', ''), '"en":', '')`;
+}
+
 function resourceOf(row: { orgnr: string; state: DatasetState; access_rights: AccessRights }) {
   return { type: 'dataset' as const, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights };
 }
@@ -533,7 +542,7 @@ export function createCatalogService({ db }: { db: Db }) {
       const q = opts.q?.trim();
       if (q) {
         base = base.where((eb) =>
-          eb.or([containsText(eb.ref('datasets.title'), q), containsText(eb.ref('datasets.description'), q), containsText(eb.ref('datasets.keywords'), q)]),
+          eb.or([containsText(jsonValues(eb.ref('datasets.title')), q), containsText(jsonValues(eb.ref('datasets.description')), q), containsText(jsonValues(eb.ref('datasets.keywords')), q)]),
         );
       }
       let ordered = base;

@@ -28,7 +28,6 @@ import {
   type DistributionRow,
   type LangList,
   type LangText,
-  DATASET_STATES,
 } from './model';
 import { containsText } from './text-search';
 import { EU_THEME_BASE, findEuTheme, frequencyCode, isLosUri } from './vocabularies';
@@ -203,8 +202,8 @@ function cleanFreeText(v: string | null | undefined, field: string, max: number,
   return s;
 }
 
-/** Column values from a (partial) input; only the fields given are set. Throws ValidationError listing every problem. */
-export function datasetColumns(input: DatasetPatch, p: Problems): Partial<DatasetRow> {
+/** Column values from a (partial) input; only the fields given are set. Problems are collected in `p`. */
+function datasetColumns(input: DatasetPatch, p: Problems): Partial<DatasetRow> {
   const cols: Partial<DatasetRow> = {};
   const title = cleanLangText(input.title, '/title', 300, p);
   if (title) cols.title = JSON.stringify(title);
@@ -711,4 +710,3 @@ export function createCatalogService({ db }: { db: Db }) {
 
 export type CatalogService = ReturnType<typeof createCatalogService>;
 
-export { DATASET_STATES, Problems };

@@ -19,6 +19,7 @@ import { organisationsPages } from './organisations/pages';
 import { jobsApi } from './platform/jobs/api';
 import type { Services } from './services';
 import { tablesApi } from './tables/api';
+import { tablesPages } from './tables/pages';
 import { csrfMatches, ensureCsrfToken, resolveLocale, CSRF_FIELD } from './web/context';
 import { homePages } from './web/home';
 import { apiDocsPages } from './web/api-docs';
@@ -143,6 +144,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
   await app.register(catalogPages, { services });
+  await app.register(tablesPages, { services });
   await app.register(apiDocsPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());

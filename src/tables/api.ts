@@ -2,10 +2,11 @@
 // and `_offset`), and upload a file as a new table version (multipart, streamed to the blob store, ingested by a job).
 import { PassThrough } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { urls } from '../web/urls';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type TableDetail, type TableSummary, type TableVersion } from './service';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type TableDetail, type TableSummary, type TablesService, type TableVersion } from './service';
 
 const ColumnSchema = Type.Object({
   name: Type.String(),
@@ -96,6 +97,52 @@ function presentDetail(t: TableDetail): Static<typeof TableDetailSchema> {
   return { ...presentSummary(t), versions: t.versions.map(presentVersion) };
 }
 
+/**
+ * Reads a multipart upload (fields `name`, `title`, then `file`) and hands the file part to the tables service as a
+ * stream, so it goes to the blob store without being buffered. Shared by the JSON API and the upload page.
+ */
+export async function readTableUpload(
+  request: FastifyRequest,
+  tables: TablesService,
+  datasetId: string,
+  uploadLimit: number,
+  fields: Record<string, string> = {},
+): Promise<Awaited<ReturnType<TablesService['createTableFromFile']>>> {
+  if (!request.isMultipart()) throw new UnsupportedMediaTypeError(request.headers['content-type'], ['multipart/form-data']);
+  let created: Awaited<ReturnType<TablesService['createTableFromFile']>> | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'field') {
+      if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+      continue;
+    }
+    if (part.fieldname !== 'file' || created || !part.filename) {
+      part.file.resume();
+      continue;
+    }
+    // Busboy ends a file that passes the limit as if it were complete (and may have done so before this handler
+    // sees the part); turn that into an error so the blob store discards the partial upload and the client gets 413.
+    const source = part.file;
+    const guarded = new PassThrough();
+    // The error reaches the client through the blob store's put, which reads this stream; the stream may fail
+    // before put starts reading (the access check runs first), and must not then count as an uncaught error.
+    guarded.on('error', () => undefined);
+    const tooLarge = () => guarded.destroy(new PayloadTooLargeError(uploadLimit));
+    source.on('limit', tooLarge);
+    source.on('error', (err) => guarded.destroy(err));
+    source.on('end', () => (source.truncated ? tooLarge() : guarded.end()));
+    source.pipe(guarded, { end: false });
+    created = await tables.createTableFromFile(request.actor, datasetId, {
+      name: fields.name ?? '',
+      title: fields.title,
+      stream: guarded,
+      filename: part.filename,
+      contentType: part.mimetype,
+    });
+  }
+  // No file part: the service checks access first, then says the file is missing.
+  return created ?? (await tables.createTableFromFile(request.actor, datasetId, { name: fields.name ?? '', title: fields.title, filename: '' }));
+}
+
 export const tablesApi: DomainPlugin = async (app, { services }) => {
   const { tables } = services;
   const baseUrl = services.platform.config.baseUrl;
@@ -171,40 +218,7 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) throw new UnsupportedMediaTypeError(request.headers['content-type'], ['multipart/form-data']);
-      const fields: Record<string, string> = {};
-      let created: Awaited<ReturnType<typeof tables.createTableFromFile>> | undefined;
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          if (typeof part.value === 'string') fields[part.fieldname] = part.value;
-          continue;
-        }
-        if (part.fieldname !== 'file' || created) {
-          part.file.resume();
-          continue;
-        }
-        // Busboy ends a file that passes the limit as if it were complete (and may have done so before this handler
-        // sees the part); turn that into an error so the blob store discards the partial upload and the client gets 413.
-        const source = part.file;
-        const guarded = new PassThrough();
-        // The error reaches the client through the blob store's put, which reads this stream; the stream may fail
-        // before put starts reading (the access check runs first), and must not then count as an uncaught error.
-        guarded.on('error', () => undefined);
-        const tooLarge = () => guarded.destroy(new PayloadTooLargeError(uploadLimit));
-        source.on('limit', tooLarge);
-        source.on('error', (err) => guarded.destroy(err));
-        source.on('end', () => (source.truncated ? tooLarge() : guarded.end()));
-        source.pipe(guarded, { end: false });
-        created = await tables.createTableFromFile(request.actor, request.params.id, {
-          name: fields.name ?? '',
-          title: fields.title,
-          stream: guarded,
-          filename: part.filename,
-          contentType: part.mimetype,
-        });
-      }
-      // No file part: the service checks access first, then says the file is missing.
-      created ??= await tables.createTableFromFile(request.actor, request.params.id, { name: fields.name ?? '', title: fields.title, filename: '' });
+      const created = await readTableUpload(request, tables, request.params.id, uploadLimit);
       const jobUrl = urls.api.job(created.jobId);
       const { versions: _versions, ...summary } = created.table;
       return reply

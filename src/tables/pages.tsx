@@ -1,12 +1,20 @@
 // The dataset page's tables section: for each table its columns with types, the first rows, the row count, the state
 // of an ingest still running, and links to the JSON twins (table description and rows API). Catalog pages call
 // tablesSection(); the data come from the same service calls as the JSON API.
-import type { FastifyRequest } from 'fastify';
+// tablesPages adds the upload form for editors (works without JavaScript: a multipart form whose CSRF token travels in
+// the action URL's `_csrf` parameter, as server.ts expects for uploads).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, ValidationError, type FieldProblem } from '../errors';
+import type { DomainPlugin } from '../platform/http/plugin';
+import { CSRF_FIELD } from '../web/context';
+import { hasKey, type Translate } from '../web/i18n/index';
 import type { MessageKey } from '../web/i18n/nb';
 import { Fragment, h, type RawHtml } from '../web/jsx';
+import { ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
 import type { Services } from '../services';
-import type { TableSummary } from './service';
+import { readTableUpload } from './api';
+import { ACCEPTED_EXTENSIONS, type TableSummary } from './service';
 
 void Fragment;
 
@@ -177,8 +185,9 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
 export async function tablesSection(request: FastifyRequest, services: Services, datasetId: string): Promise<RawHtml> {
   const t = request.t;
   const tables = await services.tables.listTables(request.actor, datasetId);
-  if (tables.length === 0) return <></>;
+  if (tables.length === 0 && !(await services.tables.canUpload(request.actor, datasetId))) return <></>;
   const canRead = await services.tables.canReadData(request.actor, datasetId);
+  const canUpload = await services.tables.canUpload(request.actor, datasetId);
   const blocks: RawHtml[] = [];
   for (const table of tables) blocks.push(await TableBlock(request, services, datasetId, table, canRead));
   return (
@@ -192,7 +201,111 @@ export async function tablesSection(request: FastifyRequest, services: Services,
           {t('tables.links.list')}
         </a>
       </p>
+      {canUpload ? (
+        <p>
+          <a class="ds-button" data-variant="secondary" href={urls.tableUpload(datasetId)}>
+            {t('tables.upload.link')}
+          </a>
+        </p>
+      ) : null}
       {blocks}
     </section>
   );
 }
+
+// --- upload page ------------------------------------------------------------------------------------------------------
+
+interface UploadForm {
+  name: string;
+  title: string;
+}
+
+const FIELD_IDS: Record<string, string> = { '/name': 'name', '/title': 'title', '/file': 'file' };
+
+function problemMessage(t: Translate, p: FieldProblem): string {
+  const key = `tables.problem.${p.code}`;
+  return hasKey(key) ? t(key) : p.message;
+}
+
+function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: string, form: UploadForm, problems: FieldProblem[], status = 200): FastifyReply {
+  const t = request.t;
+  const errorOf = (id: string) => {
+    const p = problems.find((x) => FIELD_IDS[x.field] === id);
+    return p ? problemMessage(t, p) : undefined;
+  };
+  const summary = problems.map((p) => ({ field: FIELD_IDS[p.field] ?? 'file', message: problemMessage(t, p) }));
+  const action = `${urls.tableUpload(datasetId)}?${CSRF_FIELD}=${encodeURIComponent(request.csrfToken)}`;
+  const fileError = errorOf('file');
+  return sendPage(
+    request,
+    reply,
+    { title: t('tables.upload.title'), status },
+    <section class="df-stack">
+      <h1 class="ds-heading" data-size="lg">{t('tables.upload.title')}</h1>
+      <p class="ds-paragraph">{t('tables.upload.lead')}</p>
+      <ErrorSummary title={t('error.validation_failed')} problems={summary} />
+      <form method="post" action={action} enctype="multipart/form-data" class="df-form" novalidate>
+        <TextField id="name" label={t('tables.upload.name')} description={t('tables.upload.name.desc')} value={form.name} required error={errorOf('name')} autocomplete="off" />
+        <TextField id="title" label={t('tables.upload.tableTitle')} value={form.title} error={errorOf('title')} />
+        <div class="ds-field">
+          <label class="ds-label" for="file">
+            {t('tables.upload.file')}
+          </label>
+          <div class="ds-paragraph" data-field="description" data-size="sm" id="file-desc">
+            {t('tables.upload.file.desc')}
+          </div>
+          <input
+            id="file"
+            name="file"
+            type="file"
+            class="ds-input"
+            required
+            accept={ACCEPTED_EXTENSIONS.map((e) => `.${e}`).join(',')}
+            aria-describedby={fileError ? 'file-desc file-error' : 'file-desc'}
+            aria-invalid={fileError ? 'true' : undefined}
+          />
+          {fileError ? (
+            <div class="ds-validation-message" data-field="validation" id="file-error">
+              {fileError}
+            </div>
+          ) : null}
+        </div>
+        <div class="df-actions">
+          <button type="submit" class="ds-button" data-variant="primary">
+            {t('tables.upload.submit')}
+          </button>
+          <a class="ds-link" href={urls.dataset(datasetId)}>
+            {t('tables.upload.cancel')}
+          </a>
+        </div>
+      </form>
+    </section>,
+  );
+}
+
+export const tablesPages: DomainPlugin = async (app, { services }) => {
+  const uploadLimit = services.platform.config.uploadLimitBytes;
+
+  app.get<{ Params: { id: string } }>('/datasett/:id/tabeller/ny', { schema: { hide: true } }, async (request, reply) => {
+    if (!request.actor.user) return reply.redirect(urls.signIn(request.url), 303);
+    await services.tables.assertCanUpload(request.actor, request.params.id);
+    return uploadPage(request, reply, request.params.id, { name: '', title: '' }, []);
+  });
+
+  app.post<{ Params: { id: string } }>('/datasett/:id/tabeller/ny', { schema: { hide: true } }, async (request, reply) => {
+    const id = request.params.id;
+    if (!request.actor.user) return reply.redirect(urls.signIn(urls.tableUpload(id)), 303);
+    const fields: Record<string, string> = {};
+    try {
+      const { table } = await readTableUpload(request, services.tables, id, uploadLimit, fields);
+      return reply.redirect(`${urls.dataset(id)}#table-${table.name}-section`, 303);
+    } catch (err) {
+      const form = { name: fields.name ?? '', title: fields.title ?? '' };
+      if (err instanceof ValidationError) return uploadPage(request, reply, id, form, err.problems, 422);
+      if (err instanceof DomainError && err.code === 'payload_too_large') {
+        return uploadPage(request, reply, id, form, [{ field: '/file', code: 'too_large', message: err.message }], 413);
+      }
+      throw err;
+    }
+  });
+};

@@ -455,6 +455,18 @@ export function createTablesService(deps: TablesServiceDeps) {
 
     getTable,
 
+    /** Whether the actor may upload tables to this dataset (pages show the upload link). */
+    async canUpload(actor: Actor, datasetId: string): Promise<boolean> {
+      const dataset = await visibleDataset(actor, datasetId);
+      return decide(actor, 'dataset:update', datasetResource(dataset)).allow;
+    },
+
+    /** Throws unless the actor may upload tables to this dataset (404 hidden, 401 anonymous, 403 not an editor). */
+    async assertCanUpload(actor: Actor, datasetId: string): Promise<void> {
+      const dataset = await visibleDataset(actor, datasetId);
+      authorize(actor, 'dataset:update', datasetResource(dataset));
+    },
+
     /** Whether the actor may read the rows of this dataset's tables (pages show a notice instead of rows). */
     async canReadData(actor: Actor, datasetId: string): Promise<boolean> {
       const dataset = await visibleDataset(actor, datasetId);

@@ -32,6 +32,7 @@ export const urls = {
   datasetEdit: (id: string) => `/datasett/${enc(id)}/rediger`,
   datasetPublish: (id: string) => `/datasett/${enc(id)}/publiser`,
   datasetArchive: (id: string) => `/datasett/${enc(id)}/arkiver`,
+  tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
   language: (lang: string, next?: string) => withQuery('/sprak', { lang, next }),
   apiDocs: () => '/api',
   api: {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
-import { createTestApp, bearerFor, type TestApp } from '../helpers/app';
+import { createTestApp, bearerFor, signIn, type TestApp } from '../helpers/app';
 import { startS3rver, type RunningS3rver } from '../helpers/s3rver';
 
 const fixtures = path.resolve(__dirname, '../fixtures/tables');
@@ -276,6 +276,49 @@ describe('the dataset page (tables section)', () => {
     expect(outsiderPage.body).toContain('Du har ikkje tilgang til dataa i denne tabellen.');
     const member = await t.app.inject({ url: `/datasett/${restrictedId}`, headers: auth(editor) });
     expect(member.body).toContain('<td>Hå</td>');
+  });
+});
+
+describe('the upload page', () => {
+  it('lets editors upload a CSV without JavaScript, re-rendering the form on errors', async () => {
+    const url = `/datasett/${publicId}/tabeller/ny`;
+    const anon = await t.app.inject({ url });
+    expect(anon.statusCode).toBe(303);
+    expect(anon.headers.location).toMatch(/^\/logg-inn\?next=/);
+
+    const out = await signIn(t.app, { email: 'outsider@example.no', password: 'correct horse battery' });
+    expect((await t.app.inject({ url, headers: { cookie: out.cookie } })).statusCode).toBe(403);
+
+    const ed = await signIn(t.app, { email: 'editor@example.no', password: 'correct horse battery' });
+    const datasetPage = await t.app.inject({ url: `/datasett/${publicId}`, headers: { cookie: ed.cookie } });
+    expect(datasetPage.body).toContain(`href="${url}"`);
+    const form = await t.app.inject({ url, headers: { cookie: ed.cookie } });
+    expect(form.statusCode).toBe(200);
+    expect(form.body).toContain(`action="${url}?_csrf=${encodeURIComponent(ed.csrf)}"`);
+    expect(form.body).toContain('enctype="multipart/form-data"');
+    expect(form.body).toMatch(/<label class="ds-label" for="file">Fil<\/label>/);
+
+    const csv = { name: 'fylker.csv', content: fs.readFileSync(path.join(fixtures, 'ssb_klass131_kommuner_2024_latin1.csv')) };
+    const noCsrf = multipart({ name: 'fylker' }, csv);
+    const rejected = await t.app.inject({ method: 'POST', url, headers: { ...noCsrf.headers, cookie: ed.cookie }, payload: noCsrf.payload });
+    expect(rejected.statusCode).toBe(403);
+
+    const bad = multipart({ name: 'Fylker i Norge', title: 'Mine fylker' }, csv);
+    const invalid = await t.app.inject({ method: 'POST', url: `${url}?_csrf=${encodeURIComponent(ed.csrf)}`, headers: { ...bad.headers, cookie: ed.cookie }, payload: bad.payload });
+    expect(invalid.statusCode).toBe(422);
+    expect(invalid.body).toContain('value="Fylker i Norge"');
+    expect(invalid.body).toContain('value="Mine fylker"');
+    expect(invalid.body).toContain('Tabellnavnet kan bare ha små bokstaver');
+    expect(invalid.body).toContain('aria-invalid="true"');
+
+    const good = multipart({ name: 'kommuner-web', title: 'Kommuner fra skjema' }, csv);
+    const ok = await t.app.inject({ method: 'POST', url: `${url}?_csrf=${encodeURIComponent(ed.csrf)}`, headers: { ...good.headers, cookie: ed.cookie }, payload: good.payload });
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe(`/datasett/${publicId}#table-kommuner-web-section`);
+    await t.services.jobs.drain(60_000);
+    const after = await t.app.inject({ url: `/datasett/${publicId}` });
+    expect(after.body).toContain('<caption>Kolonner i «Kommuner fra skjema»</caption>');
+    expect(after.body).not.toContain(`href="${url}"`);
   });
 });
 

@@ -301,6 +301,21 @@ export const nb = {
   'tables.links.list': 'Tabellene som JSON',
   'tables.links.json': 'Beskrivelse av {name} (JSON)',
   'tables.links.rows': 'Rader i {name} (JSON)',
+  'tables.upload.link': 'Last opp en tabell',
+  'tables.upload.title': 'Last opp en tabell',
+  'tables.upload.lead': 'Last opp en CSV-fil. Tegnsett, skilletegn, overskriftsrad og desimaltegn finnes automatisk, og koder med ledende nuller beholdes som tekst. Filen leses inn i bakgrunnen; tabellen vises når innlesingen er ferdig.',
+  'tables.upload.name': 'Tabellnavn',
+  'tables.upload.name.desc': 'Brukes i adressen til tabellen: små bokstaver a–z, sifre, «_» og «-», for eksempel kommuner-2024. Samme navn gir en ny versjon av tabellen.',
+  'tables.upload.tableTitle': 'Tittel (valgfri)',
+  'tables.upload.file': 'Fil',
+  'tables.upload.file.desc': 'CSV-fil (.csv, .tsv eller .txt).',
+  'tables.upload.submit': 'Last opp',
+  'tables.upload.cancel': 'Tilbake til datasettet',
+  'tables.problem.invalid_table_name': 'Tabellnavnet kan bare ha små bokstaver a–z, sifre, «_» og «-», og må begynne med en bokstav eller et siffer (høyst 63 tegn).',
+  'tables.problem.unsupported_format': 'Denne filtypen kan ikke leses som tabell ennå. Last opp en CSV-fil (.csv, .tsv eller .txt).',
+  'tables.problem.required': 'Velg en fil å laste opp.',
+  'tables.problem.too_long': 'Tittelen kan ha høyst 200 tegn.',
+  'tables.problem.too_large': 'Filen er større enn det som kan lastes opp.',
 } as const;
 
 export type MessageKey = keyof typeof nb;

@@ -128,6 +128,7 @@ operator account when none exists (its password is printed once), and prints the
     async run({ values, io }) {
       return withServices(io, async (services, platform) => {
         const { seedAll } = await import('./serve');
+        services.tables.registerJobs(); // the demo tables are ingested by this process before it exits
         const result = await seedAll(services, platform, { waitForJobs: true });
         print(io, values.json === true, result, describeSeed(result));
         return 0;

@@ -286,7 +286,8 @@ export function createTablesService(deps: TablesServiceDeps) {
   /** The `ingestTable` job: upload → Parquet → ready, switched atomically. Documented at the top of this file. */
   async function ingestTableJob(payload: IngestTablePayload, ctx: JobContext): Promise<unknown> {
     const version = await findVersion(db, payload.versionId);
-    if (!version) throw new Error(`Table version ${payload.versionId} no longer exists.`);
+    // The table (or its dataset) was deleted after the upload: nothing left to ingest, and nothing to retry.
+    if (!version) return { versionId: payload.versionId, skipped: 'version_deleted' };
     if (version.state === 'ready') return { versionId: version.id, rowCount: num(version.row_count) };
     const dir = path.join(workDir, `${version.id}-${ctx.attempt}`);
     try {

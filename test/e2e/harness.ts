@@ -1,7 +1,6 @@
 // Browser-test harness: a real Datafabrikken server on a loopback port (fresh database: SQLite, or PostgreSQL when
 // DATABASE_URL is set), Debian's Chromium driven by playwright-core, and axe-core checking WCAG 2.1 AA on every page.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import AxeBuilder from '@axe-core/playwright';
 import pino from 'pino';
@@ -10,7 +9,7 @@ import { loadConfig } from '../../src/config';
 import { openPlatform, type Platform } from '../../src/platform/index';
 import { buildApp } from '../../src/server';
 import { createServices, type Services } from '../../src/services';
-import { createPgDatabase, tempDir } from '../helpers/db';
+import { createTestEnv } from '../helpers/db';
 
 export interface RunningServer {
   baseUrl: string;
@@ -20,14 +19,8 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: { seed?: boolean } = {}): Promise<RunningServer> {
-  const dataDir = tempDir('df-e2e-');
-  let dropDb: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const created = await createPgDatabase(process.env.DATABASE_URL);
-    databaseUrl = created.url;
-    dropDb = created.drop;
-  }
+  const env = await createTestEnv('df-e2e-');
+  const { dataDir, databaseUrl } = env;
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false' });
   const logger = pino({ level: 'silent' });
   const platform = await openPlatform(config, logger);
@@ -48,8 +41,7 @@ export async function startServer(opts: { seed?: boolean } = {}): Promise<Runnin
     async stop() {
       await app.close();
       await platform.close();
-      if (dropDb) await dropDb();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await env.cleanup();
     },
   };
 }

@@ -6,7 +6,6 @@
 //   await t.app.inject({ method: 'POST', url: '/konto/tokens', headers: { ...FORM_HEADERS, cookie: alice.cookie }, payload: form({ _csrf: alice.csrf, name: 'x' }) });
 //   const token = await bearerFor(t.services, 'alice@example.no', ['read', 'write']);
 //   await t.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
-import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -16,7 +15,7 @@ import type { Db } from '../../src/database';
 import { openPlatform, type Platform } from '../../src/platform/index';
 import { buildApp } from '../../src/server';
 import { createServices, type Services } from '../../src/services';
-import { createPgDatabase, tempDir } from './db';
+import { createTestEnv } from './db';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -35,14 +34,8 @@ export interface TestAppOptions {
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const dataDir = tempDir('df-app-');
-  let drop: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const created = await createPgDatabase(process.env.DATABASE_URL);
-    databaseUrl = created.url;
-    drop = created.drop;
-  }
+  const env = await createTestEnv('df-app-');
+  const { dataDir, databaseUrl } = env;
   const config = loadConfig({
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
@@ -72,14 +65,12 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       async close() {
         await app.close();
         await opened.close();
-        if (drop) await drop();
-        fs.rmSync(dataDir, { recursive: true, force: true });
+        await env.cleanup();
       },
     };
   } catch (err) {
     await platform?.close().catch(() => undefined);
-    if (drop) await drop().catch(() => undefined);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await env.cleanup();
     throw err;
   }
 }

@@ -45,16 +45,31 @@ export async function createPgDatabase(baseUrl: string): Promise<{ url: string; 
   };
 }
 
-export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
-  const dataDir = tempDir();
+/** Where a test process keeps its state: a temp DATA_DIR and, when DATABASE_URL is set, a fresh PostgreSQL database. */
+export interface TestEnv {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** Drops the database (if any) and removes the directory. */
+  cleanup(): Promise<void>;
+}
+
+export async function createTestEnv(prefix = 'df-test-'): Promise<TestEnv> {
+  const dataDir = tempDir(prefix);
   const baseUrl = process.env.DATABASE_URL;
-  let drop: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
-  if (baseUrl) {
-    const created = await createPgDatabase(baseUrl);
-    databaseUrl = created.url;
-    drop = created.drop;
-  }
+  const created = baseUrl ? await createPgDatabase(baseUrl) : undefined;
+  return {
+    dataDir,
+    databaseUrl: created?.url,
+    async cleanup() {
+      if (created) await created.drop().catch(() => undefined);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
+  const env = await createTestEnv();
+  const { dataDir, databaseUrl } = env;
   const handle = openDatabase({ databaseUrl, dataDir });
   if (opts.migrate !== false) await migrateToLatest(handle.db);
   return {
@@ -63,8 +78,7 @@ export async function createTestDb(opts: { migrate?: boolean } = {}): Promise<Te
     databaseUrl,
     async destroy() {
       await handle.close();
-      if (drop) await drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await env.cleanup();
     },
   };
 }

@@ -1,26 +1,15 @@
 // The CLI through its real entry point (in-process), on a fresh SQLite directory or PostgreSQL database.
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, commandHelp, main, type Io } from '../../src/cli/main';
-import { createPgDatabase, tempDir } from '../helpers/db';
+import { createTestEnv } from '../helpers/db';
 
 let env: Record<string, string | undefined>;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  const dataDir = tempDir('df-cli-');
-  let drop: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const created = await createPgDatabase(process.env.DATABASE_URL);
-    databaseUrl = created.url;
-    drop = created.drop;
-  }
-  env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', SEED_DEMO: 'false' };
-  cleanup = async () => {
-    if (drop) await drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
+  const t = await createTestEnv('df-cli-');
+  env = { DATA_DIR: t.dataDir, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent', SEED_DEMO: 'false' };
+  cleanup = t.cleanup;
 });
 afterAll(async () => cleanup());
 

@@ -1,6 +1,8 @@
 // Ingest benchmark: csvToParquet on a generated ~500k-row Norwegian-style CSV (`;`, decimal comma, codes with leading
 // zeros), and a readRows page at a deep offset — each against a baseline run in the same process: a plain DuckDB
 // `read_csv` COPY to Parquet of the same file without type inference (all_varchar), and a LIMIT/OFFSET read of it.
+// Then the same rows written as Windows-1252 ("ANSI", as Norwegian Excel exports are; € and “quotes” in the names),
+// which the engine transcodes to a UTF-8 temp file before DuckDB reads it: its time as a ratio to the UTF-8 run.
 //
 //   npx tsx bench/ingest.ts [rows]
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -9,12 +11,25 @@ import { once } from 'node:events';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createDuckDbEngine, sqlString } from '../src/platform/engine/duckdb';
+import { createDuckDbEngine, sqlString, transcodeToUtf8 } from '../src/platform/engine/duckdb';
 
 const ROWS = Number(process.argv[2] ?? 500_000);
 const SETTINGS = { memoryLimit: '1GB', threads: 2 };
 const KOMMUNER = ['0301', '1103', '4601', '5001', '1804', '3201', '0301', '4204', '3907', '5501'];
-const NAVN = ['Ås gård', 'Bø bruk', 'Økern AS', 'Nordre Lindeberg', 'Å i Lofoten', 'Sørli'];
+const NAVN = ['Ås gård', 'Bø bruk', 'Økern AS', 'Nordre Lindeberg', 'Å i Lofoten', 'Sørli', '“Sitat” – € 10'];
+
+/** Windows-1252 bytes of `text` (Latin-1 plus the few cp1252 characters the names use). */
+const CP1252_EXTRA: Record<string, number> = { '€': 0x80, '“': 0x93, '”': 0x94, '–': 0x96 };
+function cp1252(text: string): Buffer {
+  const out = Buffer.allocUnsafe(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    const code = CP1252_EXTRA[ch] ?? ch.charCodeAt(0);
+    if (code > 0xff) throw new Error(`${ch} has no Windows-1252 byte`);
+    out[i] = code;
+  }
+  return out;
+}
 
 /** Deterministic pseudo-random numbers, so every run writes the same file. */
 function rng(seed: number): () => number {
@@ -30,10 +45,11 @@ function decimalComma(value: number): string {
   return `${(whole ?? '0').replace(/\B(?=(\d{3})+(?!\d))/g, ' ')},${frac}`;
 }
 
-async function writeCsv(path: string, rows: number): Promise<void> {
+async function writeCsv(path: string, rows: number, encoding: 'utf-8' | 'windows-1252' = 'utf-8'): Promise<void> {
   const out = createWriteStream(path);
   const rand = rng(42);
-  out.write('\uFEFFkomnr;orgnr;navn;dato;antall;belop;andel\n');
+  const bytes = (text: string) => (encoding === 'utf-8' ? Buffer.from(text, 'utf8') : cp1252(text));
+  out.write(encoding === 'utf-8' ? '\uFEFFkomnr;orgnr;navn;dato;antall;belop;andel\n' : bytes('komnr;orgnr;navn;dato;antall;belop;andel\n'));
   let chunk = '';
   for (let i = 0; i < rows; i++) {
     const komnr = KOMMUNER[i % KOMMUNER.length];
@@ -44,11 +60,11 @@ async function writeCsv(path: string, rows: number): Promise<void> {
     const antall = Math.floor(rand() * 10_000);
     chunk += `${komnr};${orgnr};${navn};${dato};${antall};${decimalComma(rand() * 2_000_000)};${decimalComma(rand())}\n`;
     if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, 'drain');
+      if (!out.write(bytes(chunk))) await once(out, 'drain');
       chunk = '';
     }
   }
-  out.end(chunk);
+  out.end(bytes(chunk));
   await once(out, 'finish');
 }
 
@@ -115,6 +131,23 @@ async function main(): Promise<void> {
       console.log(`  throughput                       ${(csvBytes / 1e6 / (convert.ms / 1000)).toFixed(0).padStart(5)} MB/s   ${(csvBytes / 1e6 / (baseCopy.ms / 1000)).toFixed(0).padStart(5)} MB/s`);
       console.log(`  parquet size                     ${(pqBytes / 1e6).toFixed(1).padStart(6)} MB   ${(baseBytes / 1e6).toFixed(1).padStart(6)} MB   ${(pqBytes / baseBytes).toFixed(2)}×`);
       console.log(`readRows ${limit} at offset ${offset.toLocaleString('en').padEnd(9)}       ${fmt(page.ms)}   ${fmt(basePage.ms)}   ${(page.ms / basePage.ms).toFixed(2)}×`);
+
+      // The same rows as Windows-1252: transcoded to UTF-8 in Node first, then the same DuckDB work.
+      const ansi = join(dir, 'data-cp1252.csv');
+      await writeCsv(ansi, ROWS, 'windows-1252');
+      const ansiBytes = (await stat(ansi)).size;
+      const ansiPq = join(dir, 'typed-cp1252.parquet');
+      const ansiConvert = await time(() => engine.csvToParquet(ansi, ansiPq));
+      if (ansiConvert.value.detected.encoding !== 'windows-1252') throw new Error(`detected ${ansiConvert.value.detected.encoding}`);
+      if (ansiConvert.value.rowCount !== ROWS) throw new Error(`expected ${ROWS} cp1252 rows, got ${ansiConvert.value.rowCount}`);
+      const utf8Rows = await engine.readRows(pq, { offset: 6, limit: 1 });
+      const ansiRows = await engine.readRows(ansiPq, { offset: 6, limit: 1 });
+      if (JSON.stringify(utf8Rows) !== JSON.stringify(ansiRows)) throw new Error(`cp1252 rows differ: ${JSON.stringify(ansiRows)} vs ${JSON.stringify(utf8Rows)}`);
+      const transcode = await time(() => transcodeToUtf8(ansi, join(dir, 'transcoded.csv')));
+      console.log('');
+      console.log(`cp1252 file: ${(ansiBytes / 1e6).toFixed(1)} MB                cp1252         UTF-8   ratio`);
+      console.log(`csv → parquet                      ${fmt(ansiConvert.ms)}   ${fmt(convert.ms)}   ${(ansiConvert.ms / convert.ms).toFixed(2)}×`);
+      console.log(`  of which transcoding to UTF-8    ${fmt(transcode.ms)}   (${(ansiBytes / 1e6 / (transcode.ms / 1000)).toFixed(0)} MB/s)`);
     } finally {
       await engine.close();
     }

@@ -14,6 +14,7 @@ import {
   identifierWord,
   looksLikeHeader,
   toJsonValue,
+  transcodeToUtf8,
   type DuckDbTableEngine,
 } from './duckdb';
 
@@ -152,7 +153,8 @@ describe('SSB Klass 131 (Latin-1, ",", quoted)', () => {
   it('decodes Norwegian letters and keeps codes as text', async () => {
     const out = join(work, 'ssb.parquet');
     const result = await engine.csvToParquet(fixture('ssb_klass131_kommuner_2024_latin1.csv'), out);
-    expect(result.detected).toMatchObject({ encoding: 'latin-1', delimiter: ',', header: true });
+    // Not UTF-8, so read as Windows-1252, which decodes Latin-1 text the same.
+    expect(result.detected).toMatchObject({ encoding: 'windows-1252', delimiter: ',', header: true });
     expect(result.rowCount).toBe(358);
     expect(column(result, 'code')).toMatchObject({ type: 'VARCHAR', nullable: false });
     expect(column(result, 'level').type).toBe('BIGINT');
@@ -173,7 +175,7 @@ describe('Bring postnummerregister (cp1252, TAB, CRLF, no header)', () => {
   it('reads every line as data with leading zeros kept', async () => {
     const out = join(work, 'bring.parquet');
     const result = await engine.csvToParquet(fixture('bring_postnummerregister_2025_ansi.txt'), out);
-    expect(result.detected).toMatchObject({ encoding: 'latin-1', delimiter: '\t', header: false });
+    expect(result.detected).toMatchObject({ encoding: 'windows-1252', delimiter: '\t', header: false });
     expect(result.rowCount).toBe(5_137);
     expect(result.columns.map((c) => c.type)).toEqual(['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']);
     expect(result.columns[0]?.keptAsText).toContain('"0001"');
@@ -344,9 +346,76 @@ describe('encoding detection', () => {
     expect(await detectEncoding(utf8)).toEqual({ encoding: 'utf-8', binary: false });
     const latin = join(work, 'enc-latin.csv');
     await writeFile(latin, Buffer.concat([Buffer.alloc(3 << 20, 0x61), Buffer.from([0xf8, 0x0a])]));
-    expect(await detectEncoding(latin)).toEqual({ encoding: 'latin-1', binary: false });
+    expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', binary: false });
     const truncated = join(work, 'enc-trunc.csv');
     await writeFile(truncated, Buffer.from([0x61, 0xc3]));
-    expect((await detectEncoding(truncated)).encoding).toBe('latin-1');
+    expect((await detectEncoding(truncated)).encoding).toBe('windows-1252');
+  });
+});
+
+// Windows-1252 bytes for the characters it has outside Latin-1; anything else below U+0100 is its own byte.
+const CP1252: Record<string, number> = { '€': 0x80, '…': 0x85, 'Š': 0x8a, 'Œ': 0x8c, 'Ž': 0x8e, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '–': 0x96, '—': 0x97, 'š': 0x9a, 'œ': 0x9c, 'ž': 0x9e, 'Ÿ': 0x9f };
+function cp1252(text: string): Buffer {
+  return Buffer.from([...text].map((ch) => {
+    const code = CP1252[ch] ?? ch.charCodeAt(0);
+    if (code > 0xff) throw new Error(`${ch} has no Windows-1252 byte`);
+    return code;
+  }));
+}
+
+describe('Windows-1252 ("ANSI") files', () => {
+  const lines = [
+    'navn;beløp;merknad',
+    'Bø;€ 1 234,50;“sitat” – …',
+    'Šibenik;€ 99,00;Œuvre — ‘ok’ Ž ž Ÿ',
+  ];
+
+  it('decodes €, curly quotes, dashes and Š/Ž/Œ through a UTF-8 copy, and reports windows-1252', async () => {
+    const src = join(work, 'ansi.csv');
+    await writeFile(src, cp1252(`${lines.join('\r\n')}\r\n`));
+    const out = join(work, 'ansi.parquet');
+    const result = await engine.csvToParquet(src, out);
+    expect(result.detected).toMatchObject({ encoding: 'windows-1252', delimiter: ';', header: true });
+    expect(result.columns.map((c) => c.name)).toEqual(['navn', 'beløp', 'merknad']);
+    expect(await engine.readRows(out, { offset: 0, limit: 10 })).toEqual([
+      { navn: 'Bø', beløp: '€ 1 234,50', merknad: '“sitat” – …' },
+      { navn: 'Šibenik', beløp: '€ 99,00', merknad: 'Œuvre — ‘ok’ Ž ž Ÿ' },
+    ]);
+    expect((await readdir(tempDir)).filter((f) => f.startsWith('utf8-'))).toEqual([]);
+  });
+
+  it('still reads strict Latin-1 when asked (DuckDB itself), which refuses the bytes 0x80–0x9F', async () => {
+    const out = join(work, 'ssb-as-latin1.parquet');
+    const result = await engine.csvToParquet(fixture('ssb_klass131_kommuner_2024_latin1.csv'), out, { encoding: 'latin-1' });
+    expect(result.detected.encoding).toBe('latin-1');
+    expect((await engine.readRows(out, { offset: 0, limit: 1000 })).find((r) => r.code === '1867')?.name).toBe('Bø');
+    // This is why Windows-1252 files cannot be handed to DuckDB as Latin-1: a single € fails the whole file.
+    const src = join(work, 'ansi-as-latin1.csv');
+    await writeFile(src, cp1252(`${lines.join('\n')}\n`));
+    await expectEngineError(engine.csvToParquet(src, join(work, 'ansi-as-latin1.parquet'), { encoding: 'latin-1' }), 'invalid_csv', /not latin-1 encoded/);
+  });
+
+  it('names the uploaded file, not the temp copy, in errors, and removes the copy', async () => {
+    const src = join(work, 'ragged ansi.csv');
+    await writeFile(src, cp1252('a;b;c\n€;2;3\n4;5;6;7;8;9\n7;8;9\n'));
+    const err = await engine.csvToParquet(src, join(work, 'ragged-ansi.parquet')).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).code).toBe('invalid_csv');
+    expect((err as EngineError).message).toMatch(/line 3 has 6 fields where line 1 has 3/);
+    expect((err as EngineError).message).not.toContain(tempDir);
+    expect((err as EngineError).details).toMatchObject({ encoding: 'windows-1252' });
+    expect((await readdir(tempDir)).filter((f) => f.startsWith('utf8-'))).toEqual([]);
+  });
+
+  it('transcodes across 1 MB chunk boundaries without losing a byte', async () => {
+    const src = join(work, 'ansi-big.csv');
+    const line = 'Bø €;“x” – y\n';
+    const count = Math.ceil((2.5 * (1 << 20)) / line.length);
+    await writeFile(src, cp1252(line.repeat(count)));
+    const target = join(work, 'ansi-big.utf8.csv');
+    await transcodeToUtf8(src, target);
+    const text = await readFile(target, 'utf8');
+    expect(text.length).toBe(line.length * count);
+    expect(text).toBe(line.repeat(count));
   });
 });

@@ -3,18 +3,22 @@
 // Ingest runs in three steps over one DuckDB instance (in memory, extensions neither installed nor loaded, explicit
 // memory/thread/temp limits):
 //   1. sniff: encoding by strict UTF-8 validation of the bytes, delimiter by DuckDB's `sniff_csv`, header by our own
-//      rule on the first rows (the sniffer calls a first row of codes like "0001" a header);
+//      rule on the first rows (the sniffer calls a first row of codes like "0001" a header). A file that is not UTF-8
+//      is Windows-1252 ("ANSI", what Norwegian Excel and most exports write; a superset of Latin-1 for text): DuckDB
+//      only reads UTF-8, UTF-16 and ISO-8859-1, which would turn € and curly quotes into control characters, so the
+//      file is first transcoded to a UTF-8 temp file in 1 MB chunks;
 //   2. stage: parse the CSV once, every column as VARCHAR, into a staging Parquet file in the temp directory;
 //   3. type: one aggregate pass over the staging file decides a type per column (BIGINT, DOUBLE with '.' or ',' as
 //      decimal mark, DATE, TIMESTAMP, BOOLEAN, else VARCHAR); code-like columns (leading zeros, identifier names such as
 //      orgnr/komnr/postnummer) stay VARCHAR so "0301" never becomes 301. A second COPY writes the typed file, to a
 //      temporary name first and then renamed, so a half-written table version is never visible.
 // Each call uses its own connection, so calls may overlap; `close()` interrupts and closes them all.
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
+import { pipeline } from 'node:stream/promises';
 import { dirname, join, basename } from 'node:path';
 import {
   DuckDBBlobValue,
@@ -39,6 +43,7 @@ import {
   type CsvReadOptions,
   type ParquetDescription,
   type TableEngine,
+  type TextEncodingName,
 } from './index';
 
 export interface DuckDbEngineOptions {
@@ -86,14 +91,15 @@ function incompleteUtf8Tail(buf: Buffer): number {
 }
 
 export interface EncodingGuess {
-  encoding: 'utf-8' | 'latin-1' | 'utf-16';
+  encoding: 'utf-8' | 'windows-1252' | 'utf-16';
   /** True when the first bytes hold NUL characters and no UTF-16 byte-order mark: not a text file. */
   binary: boolean;
 }
 
 /**
  * Decides the encoding of a text file by streaming it through a strict UTF-8 validator: valid UTF-8 (with or without
- * BOM) is 'utf-8'; the first invalid sequence means a single-byte Norwegian encoding, read as 'latin-1'. A UTF-16
+ * BOM) is 'utf-8'; the first invalid sequence means a single-byte Norwegian encoding, read as 'windows-1252' (it
+ * decodes Latin-1 text the same and adds €, curly quotes, dashes and Š/Ž/Œ in 0x80–0x9F). A UTF-16
  * byte-order mark gives 'utf-16'. The file is read in 1 MB chunks, never whole; reading stops at the first invalid byte.
  */
 export async function detectEncoding(path: string): Promise<EncodingGuess> {
@@ -111,13 +117,31 @@ export async function detectEncoding(path: string): Promise<EncodingGuess> {
       }
       const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       const tail = incompleteUtf8Tail(buf);
-      if (!isUtf8(buf.subarray(0, buf.length - tail))) return { encoding: 'latin-1', binary: false };
+      if (!isUtf8(buf.subarray(0, buf.length - tail))) return { encoding: 'windows-1252', binary: false };
       carry = Buffer.from(buf.subarray(buf.length - tail));
     }
   } finally {
     stream.destroy();
   }
-  return { encoding: carry.length > 0 ? 'latin-1' : 'utf-8', binary: false };
+  return { encoding: carry.length > 0 ? 'windows-1252' : 'utf-8', binary: false };
+}
+
+/**
+ * Writes `target` as the UTF-8 text of `source` read in `encoding` (a WHATWG label, e.g. 'windows-1252'). Streams in
+ * 1 MB chunks with a streaming TextDecoder, so the file is never held whole. Bytes 0x81, 0x8D, 0x8F, 0x90 and 0x9D,
+ * unassigned in Windows-1252, become the control characters of the same number, as in Latin-1: nothing is lost.
+ */
+export async function transcodeToUtf8(source: string, target: string, encoding = 'windows-1252'): Promise<void> {
+  const decoder = new TextDecoder(encoding);
+  await pipeline(
+    createReadStream(source, { highWaterMark: 1 << 20 }),
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) yield Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
+      const rest = decoder.decode();
+      if (rest) yield Buffer.from(rest, 'utf8');
+    },
+    createWriteStream(target),
+  );
 }
 
 const DELIMITERS = [';', ',', '\t', '|'];
@@ -176,7 +200,10 @@ async function readHead(path: string, bytes: number, encoding: string): Promise<
   try {
     const buf = Buffer.alloc(bytes);
     const { bytesRead } = await handle.read(buf, 0, bytes, 0);
-    return new TextDecoder(encoding === 'latin-1' ? 'latin1' : encoding === 'utf-16' ? 'utf-16le' : 'utf-8').decode(buf.subarray(0, bytesRead));
+    const data = buf.subarray(0, bytesRead);
+    // WHATWG's 'latin1' label means Windows-1252; DuckDB's latin-1 is ISO-8859-1, which Buffer decodes.
+    if (encoding === 'latin-1') return data.toString('latin1');
+    return new TextDecoder(encoding === 'utf-16' ? 'utf-16le' : encoding).decode(data);
   } finally {
     await handle.close();
   }
@@ -492,9 +519,40 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       throw new EngineError('file_not_text', 'The file is not valid CSV: it contains binary data, not text.');
     }
     const encoding = readOpts.encoding ?? guess.encoding;
-    const head = await readHead(csvPath, 65_536, encoding);
+    // DuckDB cannot read Windows-1252: it reads a UTF-8 copy, in a directory of its own under the same file name, so
+    // DuckDB's messages name the file the publisher uploaded.
+    const transcodedDir = encoding === 'windows-1252' ? join(opts.tempDir, `utf8-${randomUUID()}`) : undefined;
+    const readPath = transcodedDir ? join(transcodedDir, basename(csvPath)) : csvPath;
+    const readEncoding = transcodedDir ? 'utf-8' : encoding;
+    try {
+      if (transcodedDir) {
+        await mkdir(transcodedDir, { recursive: true });
+        try {
+          await transcodeToUtf8(csvPath, readPath, encoding);
+        } catch (err) {
+          throw new EngineError('engine_failed', `Converting the file from ${encoding} to UTF-8 failed: ${duckMessage(err, [readPath, csvPath])}`);
+        }
+      }
+      return await convertText({ csvPath, readPath, readEncoding, encoding, size }, parquetPath, readOpts);
+    } finally {
+      if (transcodedDir) await rm(transcodedDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * csvToParquet once the encoding is settled: DuckDB reads `readPath` in `readEncoding` (a UTF-8 copy of a
+   * Windows-1252 upload, otherwise the upload itself); `encoding` is the upload's, reported as detected.
+   */
+  async function convertText(
+    source: { csvPath: string; readPath: string; readEncoding: TextEncodingName; encoding: TextEncodingName; size: number },
+    parquetPath: string,
+    readOpts: CsvReadOptions,
+  ): Promise<ConvertResult> {
+    const { csvPath, readPath, readEncoding, encoding, size } = source;
+    const head = await readHead(readPath, 65_536, readEncoding);
     if (size <= 65_536 && head.replace(/^\uFEFF/, '').trim() === '') throw new EngineError('file_empty', 'The file is empty: it holds only blank lines.');
-    const src = sqlString(csvPath);
+    const src = sqlString(readPath);
+    const paths = [readPath, csvPath];
     const staging = join(opts.tempDir, `staging-${randomUUID()}.parquet`);
     const target = join(dirname(parquetPath), `.${basename(parquetPath)}.${randomUUID()}.tmp`);
 
@@ -504,8 +562,8 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         let delimiter: string | undefined;
         let header: boolean;
         try {
-          delimiter = readOpts.delimiter ?? (await sniffDelimiter(conn, csvPath, encoding, head));
-          const csvArgs = `delim = ${sqlString(delimiter)}, encoding = ${sqlString(encoding)}, all_varchar = true`;
+          delimiter = readOpts.delimiter ?? (await sniffDelimiter(conn, readPath, readEncoding, head));
+          const csvArgs = `delim = ${sqlString(delimiter)}, encoding = ${sqlString(readEncoding)}, all_varchar = true`;
           if (readOpts.header !== undefined) {
             header = readOpts.header;
           } else {
@@ -517,7 +575,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         } catch (err) {
           throw failure(err, () => {
             const ragged = delimiter === undefined ? undefined : describeRaggedLine(head, delimiter);
-            const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, [csvPath]);
+            const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, paths);
             return new EngineError('invalid_csv', `The file is not valid CSV: ${why}`, { delimiter, encoding });
           });
         }
@@ -554,7 +612,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
           detected: { encoding, delimiter, header, decimalSeparator: usedComma ? ',' : '.' },
         };
       } catch (err) {
-        throw failure(err, () => new EngineError('engine_failed', `Converting the file failed: ${duckMessage(err, [csvPath])}`));
+        throw failure(err, () => new EngineError('engine_failed', `Converting the file failed: ${duckMessage(err, paths)}`));
       } finally {
         await rm(staging, { force: true });
         await rm(target, { force: true });

@@ -2,8 +2,15 @@
 // auto-load off and explicit memory, thread and temp-directory limits (see ../shared/STACK.md traps).
 import { DomainError } from '../../errors';
 
+/**
+ * Text encodings the engine reads. Detection reports 'utf-8', 'utf-16' or, for anything that is not valid UTF-8,
+ * 'windows-1252' (cp1252, "ANSI": Latin-1 plus €, curly quotes, dashes, Š/Ž/Œ in 0x80–0x9F). 'latin-1' (strict
+ * ISO-8859-1, 0x80–0x9F as control characters) is only used when asked for explicitly.
+ */
+export type TextEncodingName = 'utf-8' | 'windows-1252' | 'latin-1' | 'utf-16';
+
 export interface CsvReadOptions {
-  encoding?: 'utf-8' | 'latin-1' | 'utf-16';
+  encoding?: TextEncodingName;
   delimiter?: string;
   decimalSeparator?: '.' | ',';
   header?: boolean;

@@ -175,7 +175,9 @@ describe('tables service', () => {
     await jobs.drain(60_000);
     const job = await jobs.get(broken.jobId);
     expect(job?.state).toBe('failed');
-    expect(job?.attempts).toBe(3);
+    // An unreadable file stays unreadable: the job fails at once (no retries) with the message the publisher sees.
+    expect(job?.attempts).toBe(1);
+    expect(job?.error).toBe('The file is not valid CSV: it contains binary data, not text.');
     const t = await tables.getTable(ANONYMOUS, 'ds-public', 'kommuner');
     const v2 = t.versions.find((v) => v.version === 2);
     expect(v2?.state).toBe('failed');

@@ -7,7 +7,8 @@
 //                          Parquet goes to the blob store (`tables/<tableId>/<versionId>.parquet`) and ONE transaction
 //                          marks the version 'ready' and points the table at it, so readers switch atomically. On
 //                          failure the version is marked 'failed' with a message a publisher understands and the error
-//                          is rethrown so the queue retries or fails the job; the table keeps serving its previous
+//                          is rethrown: a file the engine cannot read (EngineError with a 4xx status) fails the job at
+//                          once, anything else is retried while attempts remain; the table keeps serving its previous
 //                          version.
 //   rows                 → reads a page of the current version through the engine, from a local cache of the Parquet
 //                          file (`<dataDir>/cache/parquet/<versionId>.parquet`, fetched once: versions never change).

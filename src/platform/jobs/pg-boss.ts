@@ -9,7 +9,9 @@
 //   pg-boss job itself: complete on success, fail on an error. Retries are pg-boss's: it is sent with
 //   retryLimit = maxAttempts - 1, retryDelay = ceil(backoffMs / 1000) s (pg-boss counts whole seconds, so a backoff
 //   below a second becomes one second) and retryBackoff, and after a failed attempt the row's run_after is set to the
-//   start_after pg-boss chose (its backoff adds up to 100 % jitter), so `get` tells the truth.
+//   start_after pg-boss chose (its backoff adds up to 100 % jitter), so `get` tells the truth. When our row fails for
+//   good with pg-boss retries left (a permanent error, see runner.ts), the pg-boss job is failed and then cancelled in
+//   one transaction, so pg-boss never runs it again (it shows 'cancelled' with the error as output).
 // - pg-boss expires a job that stays active longer than leaseMs (then retries it), so on this back end leaseMs is also
 //   the longest a handler may run; pick it accordingly.
 // - sweep (at start, then every few poll intervals) repairs what pg-boss cannot know: queued rows without a live
@@ -126,7 +128,12 @@ export function createPgBossQueue(db: Db, databaseUrl: string, options: JobQueue
         await boss.complete(type, job.id);
         return;
       case 'failed':
-        await boss.fail(type, job.id, { message: outcome.error });
+        // Our row has failed for good. fail() leaves a job with retries left in 'retry'; cancel() then ends it (and
+        // does nothing to a job fail() already ended).
+        await db.transaction().execute(async (trx) => {
+          await boss.fail(type, job.id, { message: outcome.error }, { db: bossDb(trx) });
+          await boss.cancel(type, job.id, { db: bossDb(trx) });
+        });
         return;
       case 'retry': {
         await boss.fail(type, job.id, { message: outcome.error });

@@ -5,6 +5,8 @@ import { createTestDb, type TestDb } from '../../../test/helpers/db';
 import { createJobQueue, type JobQueue, type JobQueueOptions } from './index';
 import { createPollerQueue } from './poller';
 import { InvalidJobError } from './store';
+import { sql } from 'kysely';
+import { DomainError } from '../../errors';
 
 interface Backend {
   name: string;
@@ -147,6 +149,37 @@ describe.each(backends)('job queue: $name', (backend) => {
     // ... and the next attempt did not start before it.
     expect(failedAt[1]! - failedAt[0]!).toBeGreaterThanOrEqual(b - 20);
     expect(failedAt[2]! - failedAt[1]!).toBeGreaterThanOrEqual(2 * b - 20);
+  });
+
+  it('fails at once, without retrying, on an error retrying cannot fix (4xx DomainError or permanent: true)', async () => {
+    const q = await queue();
+    const calls = new Map<string, number>();
+    q.register<{ kind: string }>('judged', async ({ kind }) => {
+      calls.set(kind, (calls.get(kind) ?? 0) + 1);
+      if (kind === 'invalid-file') throw new DomainError(422, 'invalid_csv', 'The file is not valid CSV: line 3 has 6 fields where line 1 has 3.');
+      if (kind === 'flagged') throw Object.assign(new Error('the source was withdrawn'), { permanent: true });
+      throw new DomainError(503, 'engine_failed', 'the engine is busy'); // a 5xx is worth another try
+    });
+    await q.start();
+    const invalid = await q.enqueue('judged', { kind: 'invalid-file' }, { maxAttempts: 3, backoffMs: 50 });
+    const flagged = await q.enqueue('judged', { kind: 'flagged' }, { maxAttempts: 3, backoffMs: 50 });
+    const transient = await q.enqueue('judged', { kind: 'transient' }, { maxAttempts: 2, backoffMs: 50 });
+    await q.drain(15_000);
+
+    expect(await q.get(invalid)).toMatchObject({ state: 'failed', attempts: 1, error: 'The file is not valid CSV: line 3 has 6 fields where line 1 has 3.', locked_by: null });
+    expect(await q.get(flagged)).toMatchObject({ state: 'failed', attempts: 1, error: 'the source was withdrawn' });
+    expect(await q.get(transient)).toMatchObject({ state: 'failed', attempts: 2, error: 'the engine is busy' });
+    expect(logger.entries.filter((e) => e.obj.jobId === invalid).map((e) => e.msg)).toContain('job failed permanently; not retried');
+    if (kind === 'pg-boss') {
+      // pg-boss must not hold a retry for them either: their jobs are over (cancelled with retries left, else failed).
+      const boss = await sql<{ job_id: string; state: string }>`
+        select data->>'jobId' as job_id, state::text as state from pgboss.job where name = 'judged'`.execute(t.db);
+      const states = Object.fromEntries(boss.rows.map((r) => [r.job_id, r.state]));
+      expect(states).toEqual({ [invalid]: 'cancelled', [flagged]: 'cancelled', [transient]: 'failed' });
+    }
+    // Past the backoff a retry would have used, the handler still ran once for each permanent failure.
+    await sleep(effectiveBackoff(50) * 2 + 200);
+    expect(Object.fromEntries(calls)).toEqual({ 'invalid-file': 1, flagged: 1, transient: 2 });
   });
 
   it('fails a job of an unknown type with a clear error instead of leaving it queued', async () => {

@@ -1,8 +1,10 @@
 // Runs one claimed job with its handler and records the outcome on the row. Shared by the poller and pg-boss, so a
 // job behaves the same on both: progress, lease extension, success, retry with backoff, failure, interruption.
+// An error retrying cannot fix (see isPermanentError: bad input such as an unreadable upload) fails the job at once.
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Db } from '../../database';
+import { DomainError } from '../../errors';
 import type { JobContext, JobHandler, JobQueueOptions } from './index';
 import type { JobRow } from './model';
 import {
@@ -61,6 +63,16 @@ function errorMessage(err: unknown): string {
   } catch {
     return String(err);
   }
+}
+
+/**
+ * Whether retrying cannot help: a DomainError with a 4xx status (the input is wrong — an invalid or empty file, a
+ * missing record — and will be just as wrong next time), or any error carrying `permanent: true`. Everything else
+ * (5xx domain errors, plain errors, a database or network hiccup) is retried while attempts remain.
+ */
+export function isPermanentError(err: unknown): boolean {
+  if (err instanceof DomainError && err.status >= 400 && err.status < 500) return true;
+  return typeof err === 'object' && err !== null && (err as { permanent?: unknown }).permanent === true;
 }
 
 /**
@@ -147,8 +159,12 @@ export async function runClaimedJob(
   }
   const message = errorMessage(err);
   // The stack goes to the log only; users see the message.
-  opts.logger.error({ ...log, err: message, stack: err instanceof Error ? err.stack : undefined }, 'job attempt failed');
-  if (row.attempts < row.max_attempts) {
+  const permanent = isPermanentError(err);
+  opts.logger.error(
+    { ...log, err: message, stack: err instanceof Error ? err.stack : undefined, ...(permanent ? { permanent } : {}) },
+    permanent ? 'job failed permanently; not retried' : 'job attempt failed',
+  );
+  if (!permanent && row.attempts < row.max_attempts) {
     const runAfter = new Date(Date.now() + backoffDelay(row.backoff_ms, row.attempts));
     return (await markRetry(db, claim, message, runAfter)) ? { kind: 'retry', error: message, runAfter } : { kind: 'lost' };
   }

@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { urls } from '../web/urls';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type TableDetail, type TableSummary, type TablesService, type TableVersion } from './service';
@@ -129,7 +129,11 @@ export async function readTableUpload(
     const tooLarge = () => guarded.destroy(new PayloadTooLargeError(uploadLimit));
     source.on('limit', tooLarge);
     source.on('error', (err) => guarded.destroy(err));
-    source.on('end', () => (source.truncated ? tooLarge() : guarded.end()));
+    // A zero-byte file can never become a table: say so now (422, field /file), not later as a failed ingest.
+    let bytes = 0;
+    source.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    const empty = () => guarded.destroy(new ValidationError([{ field: '/file', code: 'file_empty', message: 'The file is empty.' }]));
+    source.on('end', () => (source.truncated ? tooLarge() : bytes === 0 ? empty() : guarded.end()));
     source.pipe(guarded, { end: false });
     created = await tables.createTableFromFile(request.actor, datasetId, {
       name: fields.name ?? '',

@@ -81,3 +81,25 @@ export async function axeViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   return result.violations.map((v) => `${page.url()} ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
 }
+
+/** Page-structure rules every page keeps: exactly one h1 and exactly one `main` landmark. Returns the problems. */
+export async function structureProblems(page: Page): Promise<string[]> {
+  const [h1s, mains] = await Promise.all([page.locator('h1').count(), page.locator('main, [role=main]').count()]);
+  const problems: string[] = [];
+  if (h1s !== 1) problems.push(`${page.url()} has ${h1s} h1 elements (want exactly 1)`);
+  if (mains !== 1) problems.push(`${page.url()} has ${mains} main landmarks (want exactly 1)`);
+  return problems;
+}
+
+/** Collects axe violations and structure problems per visited page state, labelled, for one assertion at the end. */
+export function pageChecker(page: () => Page): { check(label: string): Promise<void>; problems: string[] } {
+  const problems: string[] = [];
+  return {
+    problems,
+    async check(label: string) {
+      const p = page();
+      const found = [...(await axeViolations(p)), ...(await structureProblems(p))];
+      problems.push(...found.map((v) => `[${label}] ${v}`));
+    },
+  };
+}

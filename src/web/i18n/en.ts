@@ -315,4 +315,5 @@ export const en: Catalogue = {
   'tables.problem.required': 'Choose a file to upload.',
   'tables.problem.too_long': 'The title may have at most 200 characters.',
   'tables.problem.too_large': 'The file is larger than the upload limit.',
+  'tables.problem.file_empty': 'The file is empty. Choose a CSV file with a header row and at least one row of data.',
 };

@@ -316,6 +316,7 @@ export const nb = {
   'tables.problem.required': 'Velg en fil å laste opp.',
   'tables.problem.too_long': 'Tittelen kan ha høyst 200 tegn.',
   'tables.problem.too_large': 'Filen er større enn det som kan lastes opp.',
+  'tables.problem.file_empty': 'Filen er tom. Velg en CSV-fil med en overskriftsrad og minst én rad med data.',
 } as const;
 
 export type MessageKey = keyof typeof nb;

@@ -311,4 +311,5 @@ export const nn: Catalogue = {
   'tables.problem.required': 'Vel ei fil å laste opp.',
   'tables.problem.too_long': 'Tittelen kan ha høgst 200 teikn.',
   'tables.problem.too_large': 'Fila er større enn det som kan lastast opp.',
+  'tables.problem.file_empty': 'Fila er tom. Vel ei CSV-fil med ei overskriftsrad og minst éi rad med data.',
 };

@@ -2,8 +2,8 @@
 //
 // seedDemo is a command spanning domains (STYLE §3): it registers five organisations (organisations service), creates
 // and publishes one dataset per file with DCAT-AP-NO metadata in bokmål and English (catalog service), and uploads each
-// file as a table through the ordinary path (tables service: blob store → `ingestTable` job → Parquet), adding a
-// distribution that points at the table's rows API. It acts as CLI_ACTOR (the operator). A second run finds datasets and
+// file as a table through the ordinary path (tables service: blob store → `ingestTable` job → Parquet), which also
+// lists the table as the dataset's distribution. It acts as CLI_ACTOR (the operator). A second run finds datasets and
 // does nothing. The files, their sources and licences are listed in resources/seed/README.md.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,6 @@ import { CLI_ACTOR } from '../access/model';
 import type { DatasetInput } from '../catalog/model';
 import type { OrganizationInput } from '../organisations/model';
 import type { Services } from '../services';
-import { urls } from '../web/urls';
 
 export const SEED_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../resources/seed');
 
@@ -44,7 +43,6 @@ export interface DemoTable {
 export interface DemoDataset {
   metadata: DatasetInput;
   table: DemoTable;
-  distributionTitle: { nb: string; en: string };
 }
 
 export const DEMO_DATASETS: readonly DemoDataset[] = [
@@ -73,7 +71,6 @@ export const DEMO_DATASETS: readonly DemoDataset[] = [
       landingPage: 'https://www.landbruksdirektoratet.no',
     },
     table: { name: 'pristilskudd-2022', title: 'Pristilskudd per jordbruksforetak 2022', file: 'ldir_pristilskudd_jordbruksforetak_2022.csv' },
-    distributionTitle: { nb: 'Pristilskudd 2022 som tabell (JSON-API)', en: 'Price subsidies 2022 as a table (JSON API)' },
   },
   {
     metadata: {
@@ -97,7 +94,6 @@ export const DEMO_DATASETS: readonly DemoDataset[] = [
       landingPage: 'https://www.ssb.no/klass/klassifikasjoner/131',
     },
     table: { name: 'kommuner-2024', title: 'Kommuner 2024', file: 'ssb_klass131_kommuner_2024_latin1.csv' },
-    distributionTitle: { nb: 'Kommuner 2024 som tabell (JSON-API)', en: 'Municipalities 2024 as a table (JSON API)' },
   },
   {
     metadata: {
@@ -121,7 +117,6 @@ export const DEMO_DATASETS: readonly DemoDataset[] = [
       landingPage: 'https://www.ssb.no/klass/klassifikasjoner/104',
     },
     table: { name: 'fylker-2024', title: 'Fylker 2024', file: 'ssb_klass104_fylker_2024_latin1.csv' },
-    distributionTitle: { nb: 'Fylker 2024 som tabell (JSON-API)', en: 'Counties 2024 as a table (JSON API)' },
   },
   {
     metadata: {
@@ -149,7 +144,6 @@ export const DEMO_DATASETS: readonly DemoDataset[] = [
       file: 'bring_postnummerregister_2025_ansi.txt',
       header: 'postnummer\tpoststed\tkommunenummer\tkommunenavn\tkategori\r\n',
     },
-    distributionTitle: { nb: 'Postnummer 2025 som tabell (JSON-API)', en: 'Postal codes 2025 as a table (JSON API)' },
   },
   {
     metadata: {
@@ -172,7 +166,6 @@ export const DEMO_DATASETS: readonly DemoDataset[] = [
       landingPage: 'https://www.kartverket.no',
     },
     table: { name: 'kommuner-2023', title: 'Kommuner 2023 med avgrensningsboks', file: 'kartverket_kommuner_2023.csv' },
-    distributionTitle: { nb: 'Kommuner 2023 som tabell (JSON-API)', en: 'Municipalities 2023 as a table (JSON API)' },
   },
 ];
 
@@ -200,28 +193,15 @@ export async function seedDemo(services: Services, { log }: { log: SeedLog }): P
     if (!known) await services.organisations.create(CLI_ACTOR, org);
   }
 
-  const baseUrl = services.platform.config.baseUrl;
   const jobIds: string[] = [];
   for (const demo of DEMO_DATASETS) {
     const dataset = await services.catalog.createDataset(CLI_ACTOR, demo.metadata);
-    const { table, jobId } = await services.tables.createTableFromFile(CLI_ACTOR, dataset.id, {
+    const { jobId } = await services.tables.createTableFromFile(CLI_ACTOR, dataset.id, {
       name: demo.table.name,
       title: demo.table.title,
       stream: fileStream(demo.table.file, demo.table.header),
       filename: demo.table.file,
       contentType: 'text/csv',
-    });
-    await services.catalog.addDistribution(CLI_ACTOR, dataset.id, {
-      title: demo.distributionTitle,
-      description: {
-        nb: `Radene i tabellen «${demo.table.title}» som JSON, side for side (_size og _offset).`,
-        en: `The rows of the table “${demo.table.title}” as JSON, page by page (_size and _offset).`,
-      },
-      accessUrl: `${baseUrl}${urls.api.rows(dataset.id, demo.table.name)}`,
-      mediaType: 'application/json',
-      format: 'JSON',
-      licence: demo.metadata.licence ?? null,
-      tableId: table.id,
     });
     await services.catalog.publishDataset(CLI_ACTOR, dataset.id);
     jobIds.push(jobId);

@@ -56,6 +56,8 @@ describe('seedDemo', () => {
       expect(ds.losThemes.length).toBeGreaterThan(0);
       expect(ds.licence).toBeTruthy();
       expect(ds.distributions).toHaveLength(1);
+      // Listed by the upload itself (createTableFromFile), with the dataset's licence.
+      expect(ds.distributions[0]).toMatchObject({ tableId: expect.any(String), licence: ds.licence, format: 'CSV' });
     }
 
     const counts: Record<string, number | null> = {};

@@ -12,6 +12,7 @@ import { nowIso } from '../platform/db/index';
 import { createDuckDbEngine, type DuckDbTableEngine } from '../platform/engine/duckdb';
 import { createJobQueue, type JobQueue } from '../platform/jobs/index';
 import { createTestDb, type TestDb } from '../../test/helpers/db';
+import { createCatalogService } from '../catalog/service';
 import { createTablesService, parsePage, safeFilename, type TablesService } from './service';
 
 const fixtures = path.resolve(__dirname, '../../test/fixtures/tables');
@@ -146,6 +147,49 @@ describe('tables service', () => {
     expect(fs.existsSync(path.join(tdb.dataDir, 'cache', 'parquet', `${ready.currentVersion?.id}.parquet`))).toBe(true);
     // No leftover work files.
     expect(fs.readdirSync(path.join(tdb.dataDir, 'tmp', 'ingest'))).toEqual([]);
+  });
+
+  it('lists a new table as one distribution of its dataset, with the dataset licence; later versions add none', async () => {
+    const NLOD = 'http://data.norge.no/nlod/no/2.0';
+    await insertDataset('ds-dist', 'PUBLIC');
+    await tdb.db.updateTable('datasets').set({ licence: NLOD }).where('id', '=', 'ds-dist').execute();
+    const upload = (version: string, title?: string) =>
+      tables.createTableFromFile(editor, 'ds-dist', {
+        name: 'stonader',
+        ...(title ? { title } : {}),
+        stream: Readable.from(Buffer.from(`kommunenummer;belop\n0301;${version}\n`)),
+        filename: 'stonader.csv',
+      });
+    const first = await upload('1', 'Stønader per kommune');
+    const catalog = createCatalogService({ db: tdb.db });
+    const [dist, ...more] = (await catalog.getDataset(editor, 'ds-dist')).distributions;
+    expect(more).toEqual([]);
+    expect(dist).toMatchObject({
+      datasetId: 'ds-dist',
+      title: { nb: 'Stønader per kommune' },
+      tableId: first.table.id,
+      accessUrl: null,
+      downloadUrl: null,
+      mediaType: 'text/csv',
+      format: 'CSV',
+      licence: NLOD,
+    });
+
+    const second = await upload('2', 'Stønader per kommune, rettet');
+    expect(second.version.version).toBe(2);
+    expect(second.table.id).toBe(first.table.id);
+    const after = (await catalog.getDataset(editor, 'ds-dist')).distributions;
+    expect(after.map((d) => d.id)).toEqual([dist?.id]);
+    // A second table is a second distribution.
+    const other = await tables.createTableFromFile(editor, 'ds-dist', {
+      name: 'stonader-fylke',
+      stream: Readable.from(Buffer.from('fylkesnummer;belop\n03;1\n')),
+      filename: 'stonader-fylke.csv',
+    });
+    const tableIds = (await catalog.getDataset(editor, 'ds-dist')).distributions.map((d) => d.tableId).sort();
+    expect(tableIds).toEqual([first.table.id, other.table.id].sort());
+    expect((await catalog.getDataset(editor, 'ds-dist')).distributions.find((d) => d.tableId === other.table.id)?.title).toEqual({ nb: 'stonader-fylke' });
+    await jobs.drain(60_000);
   });
 
   it('reads a Latin-1 file with its Norwegian letters intact', async () => {

@@ -2,7 +2,9 @@
 //
 // Ingest is the thin slice through every store:
 //   createTableFromFile  → the uploaded file goes to the blob store (`uploads/<versionId>/<file>`), a table_versions row
-//                          is written 'pending' and an `ingestTable` job is enqueued (its id kept on the version);
+//                          is written 'pending' and an `ingestTable` job is enqueued (its id kept on the version). A
+//                          new table also becomes one of the dataset's distributions, in the same transaction: it
+//                          stores `table_id` only, and presenters build its URLs (later versions add none);
 //   ingestTableJob       → the worker copies the upload to a local temp file, DuckDB turns it into typed Parquet, the
 //                          Parquet goes to the blob store (`tables/<tableId>/<versionId>.parquet`) and ONE transaction
 //                          marks the version 'ready' and points the table at it, so readers switch atomically. On
@@ -133,6 +135,34 @@ async function findVersion(db: DbOrTx, id: string): Promise<TableVersionRow | un
 async function findVersionsOf(db: DbOrTx, tableIds: string[]): Promise<TableVersionRow[]> {
   if (tableIds.length === 0) return [];
   return db.selectFrom('table_versions').selectAll().where('table_id', 'in', tableIds).orderBy('version', 'desc').execute();
+}
+
+/**
+ * The distribution a new table adds to its dataset: the table's rows, with the dataset's licence. Only `table_id`
+ * points at the data; the absolute URL depends on where the platform is served, so presenters build it.
+ */
+async function insertTableDistribution(tx: DbOrTx, datasetId: string, table: TableRow, now: string): Promise<void> {
+  const dataset = await tx.selectFrom('datasets').select('licence').where('id', '=', datasetId).executeTakeFirstOrThrow();
+  await tx
+    .insertInto('distributions')
+    .values({
+      id: randomUUID(),
+      dataset_id: datasetId,
+      title: JSON.stringify({ nb: table.title }),
+      description: '{}',
+      access_url: null,
+      download_url: null,
+      media_type: 'text/csv',
+      format: 'CSV',
+      licence: dataset.licence,
+      byte_size: null,
+      blob_key: null,
+      table_id: table.id,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
 }
 
 // --- presentation ----------------------------------------------------------------------------------------------------
@@ -400,6 +430,7 @@ export function createTablesService(deps: TablesServiceDeps) {
           if (!table) {
             table = { id: randomUUID(), dataset_id: datasetId, name, title, current_version_id: null, created_at: now, updated_at: now };
             await tx.insertInto('tables').values(table).execute();
+            await insertTableDistribution(tx, datasetId, table, now);
           } else if (input.title && input.title.trim() !== table.title) {
             await tx.updateTable('tables').set({ title, updated_at: now }).where('id', '=', table.id).execute();
           }

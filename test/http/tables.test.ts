@@ -119,6 +119,9 @@ describe('POST /api/v1/datasets/:id/tables', () => {
     expect(res.headers.location).toBe(`/api/v1/jobs/${body.job.id}`);
     expect(body.version).toMatchObject({ version: 1, state: 'pending', jobId: body.job.id });
     expect(body.table).toMatchObject({ name: 'pristilskudd', title: 'Pristilskudd 2022', currentVersion: null });
+    // The new table is one of the dataset's distributions at once (the catalogue shows it with the dataset).
+    const distributions = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/distributions` })).json().items;
+    expect(distributions).toEqual([expect.objectContaining({ tableId: body.table.id, title: { nb: 'Pristilskudd 2022' }, format: 'CSV', mediaType: 'text/csv' })]);
 
     // The job: invisible to the anonymous and to outsiders, visible to the editor.
     expect((await t.app.inject({ url: body.job.url })).statusCode).toBe(401);

@@ -91,6 +91,22 @@ export async function structureProblems(page: Page): Promise<string[]> {
   return problems;
 }
 
+/**
+ * axe needs JavaScript, which a `javaScriptEnabled: false` context refuses (the analysis never returns). Our pages
+ * ship no scripts, so the same HTML, loaded with a <base> into a scripting page (`scratch`), is checked instead.
+ */
+export async function axeViolationsWithoutJs(noJsPage: Page, scratch: Page): Promise<string[]> {
+  const url = noJsPage.url();
+  const html = (await noJsPage.content()).replace(/<head>/i, `<head><base href="${new URL('/', url).href}">`);
+  await scratch.setContent(html, { waitUntil: 'load' });
+  // Contrast checks need the real styles: every stylesheet of the page must have loaded through the <base>.
+  const sheets = await scratch.evaluate<{ linked: number; loaded: number }>(
+    "({ linked: document.querySelectorAll('link[rel=stylesheet]').length, loaded: [...document.styleSheets].filter((s) => s.cssRules.length > 0).length })",
+  );
+  if (sheets.loaded < sheets.linked) throw new Error(`Only ${sheets.loaded} of ${sheets.linked} stylesheets loaded for ${url}`);
+  return (await axeViolations(scratch)).map((v) => v.replace(/^\S+/, `${url} (no JS)`));
+}
+
 /** Collects axe violations and structure problems per visited page state, labelled, for one assertion at the end. */
 export function pageChecker(page: () => Page): { check(label: string): Promise<void>; problems: string[] } {
   const problems: string[] = [];

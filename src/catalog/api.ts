@@ -74,6 +74,8 @@ const DistributionSchema = Type.Object({
   licence: NStr,
   byteSize: Nullable(Type.Integer()),
   tableId: NStr,
+  tableName: Nullable(Type.String({ description: 'Name of the hosted table this distribution serves, if any.' })),
+  rowsUrl: Nullable(Type.String({ description: 'For a hosted table: its rows API, paged with _size and _offset.' })),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   url: Type.String(),
@@ -146,7 +148,7 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const DistParams = Type.Object({ id: Type.String({ maxLength: 100 }), distributionId: Type.String({ maxLength: 100 }) });
 
 export function presentDistributionJson(d: Distribution): Static<typeof DistributionSchema> {
-  return { ...d, url: urls.api.distribution(d.datasetId, d.id) };
+  return { ...d, rowsUrl: d.tableName ? urls.api.rows(d.datasetId, d.tableName) : null, url: urls.api.distribution(d.datasetId, d.id) };
 }
 
 export function presentDatasetJson(d: Dataset): Static<typeof DatasetSchema> {

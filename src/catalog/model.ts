@@ -101,6 +101,8 @@ export interface Distribution {
   licence: string | null;
   byteSize: number | null;
   tableId: string | null;
+  /** Name of that hosted table, which its rows API is addressed by. */
+  tableName: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -457,6 +457,14 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
                 {d.format || d.mediaType ? ` (${[d.format, d.mediaType].filter(Boolean).join(', ')})` : ''}
                 {d.downloadUrl ? <> – <a class="ds-link" href={d.downloadUrl} rel="noopener">{t('catalog.field.download')}</a></> : null}
                 {d.accessUrl ? <> – <a class="ds-link" href={d.accessUrl} rel="noopener">{t('catalog.field.access')}</a></> : null}
+                {d.tableName ? (
+                  <>
+                    {' – '}
+                    <a class="ds-link" href={`#table-${d.tableName}`}>{t('catalog.field.table.preview')}</a>
+                    {' – '}
+                    <a class="ds-link" href={urls.api.rows(ds.id, d.tableName)} type="application/json">{t('catalog.field.table.api')}</a>
+                  </>
+                ) : null}
               </li>
             ))}
           </ul>

@@ -283,7 +283,14 @@ function parseJson<T>(text: string | null, fallback: T): T {
   }
 }
 
-export function presentDistribution(r: DistributionRow): Distribution {
+/** A distribution row with the name of the hosted table it feeds (null when it feeds none). */
+type DistributionWithTable = DistributionRow & { table_name: string | null };
+
+function distributionQuery(db: DbOrTx) {
+  return db.selectFrom('distributions').leftJoin('tables', 'tables.id', 'distributions.table_id').selectAll('distributions').select('tables.name as table_name');
+}
+
+export function presentDistribution(r: DistributionWithTable): Distribution {
   return {
     id: r.id,
     datasetId: r.dataset_id,
@@ -296,6 +303,7 @@ export function presentDistribution(r: DistributionRow): Distribution {
     licence: r.licence,
     byteSize: r.byte_size === null ? null : Number(r.byte_size),
     tableId: r.table_id,
+    tableName: r.table_name,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -348,7 +356,7 @@ async function findDatasetRow(db: DbOrTx, id: string) {
 async function findDistributions(db: DbOrTx, datasetIds: string[]): Promise<Map<string, Distribution[]>> {
   const map = new Map<string, Distribution[]>();
   if (datasetIds.length === 0) return map;
-  const rows = await db.selectFrom('distributions').selectAll().where('dataset_id', 'in', datasetIds).orderBy('created_at').orderBy('id').execute();
+  const rows = await distributionQuery(db).where('distributions.dataset_id', 'in', datasetIds).orderBy('distributions.created_at').orderBy('distributions.id').execute();
   for (const r of rows) {
     const list = map.get(r.dataset_id) ?? [];
     list.push(presentDistribution(r));
@@ -447,7 +455,7 @@ export function createCatalogService({ db }: { db: Db }) {
   }
 
   async function distributionRow(datasetId: string, distributionId: string) {
-    const d = await db.selectFrom('distributions').selectAll().where('id', '=', distributionId).where('dataset_id', '=', datasetId).executeTakeFirst();
+    const d = await distributionQuery(db).where('distributions.id', '=', distributionId).where('distributions.dataset_id', '=', datasetId).executeTakeFirst();
     if (!d) throw new NotFoundError('Distribution', distributionId, 'distribution_not_found');
     return d;
   }

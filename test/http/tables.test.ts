@@ -102,6 +102,10 @@ describe('POST /api/v1/datasets/:id/tables', () => {
     const xlsx = await upload(publicId, editor, { name: 'ok' }, { name: 'x.xlsx', content: Buffer.from('PK') });
     expect(xlsx.statusCode).toBe(422);
 
+    const empty = await upload(publicId, editor, { name: 'ok' }, { name: 'empty.csv', content: Buffer.alloc(0) });
+    expect(empty.statusCode).toBe(422);
+    expect(empty.json().error.details.problems[0]).toMatchObject({ field: '/file' });
+
     expect((await upload(publicId, outsider, { name: 'x' }, { name: 'x.csv', content: Buffer.from('a\n1\n') })).statusCode).toBe(403);
     expect((await upload('no-such-dataset', editor, { name: 'x' }, { name: 'x.csv', content: Buffer.from('a\n1\n') })).statusCode).toBe(404);
 
@@ -121,7 +125,16 @@ describe('POST /api/v1/datasets/:id/tables', () => {
     expect(body.table).toMatchObject({ name: 'pristilskudd', title: 'Pristilskudd 2022', currentVersion: null });
     // The new table is one of the dataset's distributions at once (the catalogue shows it with the dataset).
     const distributions = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/distributions` })).json().items;
-    expect(distributions).toEqual([expect.objectContaining({ tableId: body.table.id, title: { nb: 'Pristilskudd 2022' }, format: 'CSV', mediaType: 'text/csv' })]);
+    expect(distributions).toEqual([
+      expect.objectContaining({
+        tableId: body.table.id,
+        tableName: 'pristilskudd',
+        rowsUrl: `/api/v1/datasets/${publicId}/tables/pristilskudd/rows`,
+        title: { nb: 'Pristilskudd 2022' },
+        format: 'CSV',
+        mediaType: 'text/csv',
+      }),
+    ]);
 
     // The job: invisible to the anonymous and to outsiders, visible to the editor.
     expect((await t.app.inject({ url: body.job.url })).statusCode).toBe(401);
@@ -260,6 +273,10 @@ describe('the dataset page (tables section)', () => {
     const preview = html.slice(html.indexOf('De første 10 radene i «Pristilskudd 2022»'));
     expect(preview.slice(0, preview.indexOf('</table>')).match(/<tr>/g)).toHaveLength(11);
     expect(html).toContain(`href="/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=1000"`);
+    // The table's distribution links to the preview on the page and to its rows API.
+    const dists = html.slice(html.indexOf('id="distributions-heading"'), html.indexOf('id="tables-heading"'));
+    expect(dists).toContain('<a class="ds-link" href="#table-pristilskudd">Se tabellen</a>');
+    expect(dists).toContain(`<a class="ds-link" href="/api/v1/datasets/${publicId}/tables/pristilskudd/rows" type="application/json">Rader som JSON (API)</a>`);
     // The failed second upload of "kommuner" is reported; its first version (Latin-1) still shows "Hå" (row 9).
     expect(html).toContain('Innlesingen av versjon 2 feilet. Tabellen viser forrige versjon.');
     expect(html).toContain('<td>Hå</td>');

@@ -237,6 +237,8 @@ export const en: Catalogue = {
   "catalog.field.distributions.none": "No distributions registered.",
   "catalog.field.download": "Download",
   "catalog.field.access": "Access",
+  "catalog.field.table.preview": "View the table",
+  "catalog.field.table.api": "Rows as JSON (API)",
   "catalog.field.state": "Status",
   "catalog.field.published": "Published",
   "catalog.field.updated": "Updated",

@@ -238,6 +238,8 @@ export const nb = {
   "catalog.field.distributions.none": "Ingen distribusjoner er registrert.",
   "catalog.field.download": "Last ned",
   "catalog.field.access": "Tilgang",
+  "catalog.field.table.preview": "Se tabellen",
+  "catalog.field.table.api": "Rader som JSON (API)",
   "catalog.field.state": "Status",
   "catalog.field.published": "Publisert",
   "catalog.field.updated": "Oppdatert",

@@ -233,6 +233,8 @@ export const nn: Catalogue = {
   "catalog.field.distributions.none": "Ingen distribusjonar er registrerte.",
   "catalog.field.download": "Last ned",
   "catalog.field.access": "Tilgang",
+  "catalog.field.table.preview": "Sjå tabellen",
+  "catalog.field.table.api": "Rader som JSON (API)",
   "catalog.field.state": "Status",
   "catalog.field.published": "Publisert",
   "catalog.field.updated": "Oppdatert",

@@ -1,7 +1,7 @@
 // The metadata database as Kysely sees it: every domain's tables in one interface.
 import type { Kysely, Transaction } from 'kysely';
 import type { ApiTokensTable, RateLimitsTable, SessionsTable, UsersTable } from './accounts/model';
-import type { AuditLogTable } from './audit-model';
+import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { MembershipsTable, OrganizationsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';

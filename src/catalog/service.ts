@@ -7,12 +7,13 @@
 import crypto from 'node:crypto';
 import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { Actor } from '../access/model';
+import { recordAudit } from '../access/audit';
 import { authorize, datasetVisibility } from '../access/service';
 import type { Db, DbOrTx } from '../database';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import { fylkeOf, validateKommunenummer } from '../identifiers/kommunenummer';
 import { validateOrgnr } from '../identifiers/orgnr';
-import { nowIso } from '../platform/db/index';
+import { nowIso, parseJson } from '../platform/db/index';
 import {
   ACCESS_RIGHTS,
   type AccessRights,
@@ -274,14 +275,6 @@ export function missingForPublish(ds: Pick<Dataset, 'title' | 'description' | 'p
 
 // --- presentation -----------------------------------------------------------------------------------------------
 
-function parseJson<T>(text: string | null, fallback: T): T {
-  if (!text) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
 
 /** A distribution row with the name of the hosted table it feeds (null when it feeds none). */
 type DistributionWithTable = DistributionRow & { table_name: string | null };
@@ -365,20 +358,6 @@ async function findDistributions(db: DbOrTx, datasetIds: string[]): Promise<Map<
   return map;
 }
 
-async function recordAudit(db: DbOrTx, actor: Actor, action: string, resourceType: string, resourceId: string, details: Record<string, unknown>): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      id: crypto.randomUUID(),
-      at: nowIso(),
-      actor_user_id: actor.user?.id ?? null,
-      action,
-      resource_type: resourceType,
-      resource_id: resourceId,
-      details: JSON.stringify({ ...details, via: actor.via }),
-    })
-    .execute();
-}
 
 /**
  * The language texts of a JSON column without its keys, so a search for "en" or "nb" does not match every dataset.
@@ -606,7 +585,7 @@ export function createCatalogService({ db }: { db: Db }) {
           .where('id', '=', id)
           .where('state', '=', row.state)
           .execute();
-        await recordAudit(tx, actor, 'dataset.publish', 'dataset', id, { from: row.state });
+        await recordAudit(tx, actor, { action: 'dataset.publish', resourceType: 'dataset', resourceId: id, details: { from: row.state } });
       });
       return load(id);
     },
@@ -618,7 +597,7 @@ export function createCatalogService({ db }: { db: Db }) {
       const now = nowIso();
       await db.transaction().execute(async (tx) => {
         await tx.updateTable('datasets').set({ state: 'archived', updated_at: now }).where('id', '=', id).execute();
-        await recordAudit(tx, actor, 'dataset.archive', 'dataset', id, { from: row.state });
+        await recordAudit(tx, actor, { action: 'dataset.archive', resourceType: 'dataset', resourceId: id, details: { from: row.state } });
       });
       return load(id);
     },

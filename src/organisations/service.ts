@@ -1,8 +1,8 @@
 // Organisations (virksomheter) and their members. Rules: an organisation is identified by a valid organisasjonsnummer
 // (mod-11 check digit); any signed-in user may register one and becomes its first admin; admins manage members; an
 // organisation never loses its last admin. Access decisions come from the one door in src/access/service.ts.
-import crypto from 'node:crypto';
 import type { Actor } from '../access/model';
+import { recordAudit } from '../access/audit';
 import { authorize } from '../access/service';
 import { containsText } from '../catalog/text-search';
 import type { DbOrTx, Db } from '../database';
@@ -106,20 +106,6 @@ async function findOrganization(db: DbOrTx, orgnr: string): Promise<Organization
   return db.selectFrom('organizations').selectAll().where('orgnr', '=', orgnr).executeTakeFirst();
 }
 
-async function recordAudit(db: DbOrTx, actor: Actor, action: string, resourceId: string, details: Record<string, unknown>): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      id: crypto.randomUUID(),
-      at: nowIso(),
-      actor_user_id: actor.user?.id ?? null,
-      action,
-      resource_type: 'organization',
-      resource_id: resourceId,
-      details: JSON.stringify({ ...details, via: actor.via }),
-    })
-    .execute();
-}
 
 /**
  * Takes the organisation's row lock (PostgreSQL) / the write lock (SQLite) before a membership change, so two
@@ -198,7 +184,7 @@ export function createOrganisationsService({ db }: { db: Db }) {
         if (actor.user && actor.via !== 'cli') {
           await tx.insertInto('memberships').values({ orgnr: row.orgnr, user_id: actor.user.id, role: 'admin', created_at: now }).execute();
         }
-        await recordAudit(tx, actor, 'organization.create', row.orgnr, { name: row.name });
+        await recordAudit(tx, actor, { action: 'organization.create', resourceType: 'organization', resourceId: row.orgnr, details: { name: row.name } });
       });
       return presentOrganization(row);
     },
@@ -260,7 +246,7 @@ export function createOrganisationsService({ db }: { db: Db }) {
         const existing = await tx.selectFrom('memberships').select('role').where('orgnr', '=', orgnr).where('user_id', '=', user.id).executeTakeFirst();
         if (existing) throw new ConflictError(`${email} is already a member (${existing.role}); change the role instead.`, 'already_member', { role: existing.role });
         await tx.insertInto('memberships').values({ orgnr, user_id: user.id, role, created_at: now }).execute();
-        await recordAudit(tx, actor, 'organization.member.add', orgnr, { userId: user.id, role });
+        await recordAudit(tx, actor, { action: 'organization.member.add', resourceType: 'organization', resourceId: orgnr, details: { userId: user.id, role } });
       });
       return { userId: user.id, email: user.email, name: user.name, role, createdAt: now };
     },
@@ -277,7 +263,7 @@ export function createOrganisationsService({ db }: { db: Db }) {
           throw new ConflictError('This is the organisation’s last administrator; make someone else administrator first.', 'last_admin');
         }
         await tx.updateTable('memberships').set({ role }).where('orgnr', '=', orgnr).where('user_id', '=', userId).execute();
-        await recordAudit(tx, actor, 'organization.member.update', orgnr, { userId, role });
+        await recordAudit(tx, actor, { action: 'organization.member.update', resourceType: 'organization', resourceId: orgnr, details: { userId, role } });
       });
       const member = await findMember(db, orgnr, userId);
       if (!member) throw new NotFoundError('Member', userId, 'member_not_found');
@@ -295,7 +281,7 @@ export function createOrganisationsService({ db }: { db: Db }) {
           throw new ConflictError('This is the organisation’s last administrator and cannot be removed.', 'last_admin');
         }
         await tx.deleteFrom('memberships').where('orgnr', '=', orgnr).where('user_id', '=', userId).execute();
-        await recordAudit(tx, actor, 'organization.member.remove', orgnr, { userId });
+        await recordAudit(tx, actor, { action: 'organization.member.remove', resourceType: 'organization', resourceId: orgnr, details: { userId } });
       });
     },
 

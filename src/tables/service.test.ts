@@ -256,6 +256,7 @@ describe('tables service', () => {
     const audit = await tdb.db.selectFrom('audit_log').selectAll().where('action', '=', 'table.read').execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]?.actor_user_id).toBe('u-editor');
+    expect(JSON.parse(audit[0]?.details ?? '{}')).toMatchObject({ datasetId: 'ds-restricted', table: 'fylker', offset: 0, size: 100, rows: 100, via: expect.any(String) });
     expect(await tables.canReadData(outsider, 'ds-restricted')).toBe(false);
     expect(await tables.canReadData(ANONYMOUS, 'ds-public')).toBe(true);
   });

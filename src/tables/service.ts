@@ -22,12 +22,13 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Actor, Resource } from '../access/model';
+import { recordAudit } from '../access/audit';
 import { authorize, decide } from '../access/service';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Db, DbOrTx } from '../database';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import type { BlobStore } from '../platform/blobs/index';
-import { nowIso } from '../platform/db/index';
+import { nowIso, parseJson } from '../platform/db/index';
 import { EngineError, type CsvReadOptions, type TableEngine } from '../platform/engine/index';
 import type { JobContext, JobQueue } from '../platform/jobs/index';
 import type { ColumnSchema, TableRow, TableVersionRow, TableVersionState } from './model';
@@ -167,14 +168,6 @@ async function insertTableDistribution(tx: DbOrTx, datasetId: string, table: Tab
 
 // --- presentation ----------------------------------------------------------------------------------------------------
 
-function parseJson<T>(text: string | null, fallback: T): T {
-  if (!text) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
@@ -520,18 +513,12 @@ export function createTablesService(deps: TablesServiceDeps) {
       const total = Number(version.row_count ?? 0);
       const rows = offset >= total ? [] : await engine.readRows(await localParquet(version), { offset, limit: size });
       if (dataset.access_rights !== 'PUBLIC') {
-        await db
-          .insertInto('audit_log')
-          .values({
-            id: randomUUID(),
-            at: nowIso(),
-            actor_user_id: actor.user?.id ?? null,
-            action: 'table.read',
-            resource_type: 'table',
-            resource_id: table.id,
-            details: JSON.stringify({ datasetId, table: name, versionId: version.id, offset, size, rows: rows.length }),
-          })
-          .execute();
+        await recordAudit(db, actor, {
+          action: 'table.read',
+          resourceType: 'table',
+          resourceId: table.id,
+          details: { datasetId, table: name, versionId: version.id, offset, size, rows: rows.length },
+        });
       }
       const result: RowsPage = { rows, total, offset, size };
       if (offset + rows.length < total) result.nextOffset = offset + rows.length;

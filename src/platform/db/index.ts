@@ -57,3 +57,13 @@ export function openDatabase(opts: { databaseUrl: string | undefined; dataDir: s
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/** Reads a JSON text column (language maps, lists, details); a missing or unreadable value gives `fallback`. */
+export function parseJson<T>(text: string | null, fallback: T): T {
+  if (!text) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}

@@ -45,6 +45,37 @@ export interface DemoDataset {
   table: DemoTable;
 }
 
+/** A classification from Statistics Norway's KLASS, valid from 1 January 2024: the metadata its exports share. */
+function ssbKlass(k: {
+  number: number;
+  title: DatasetInput['title'];
+  description: DatasetInput['description'];
+  keywords: { nb: string[]; en: string[] };
+  losWord: string;
+  table: DemoTable;
+}): DemoDataset {
+  return {
+    metadata: {
+      orgnr: '971526920',
+      title: k.title,
+      description: k.description,
+      keywords: { nb: [...k.keywords.nb, 'klassifikasjon', 'KLASS'], en: [...k.keywords.en, 'classification', 'KLASS'] },
+      themes: [EU('GOVE'), EU('REGI')],
+      losThemes: [LOS('tema/demokrati-og-innbyggerrettigheter'), LOS(k.losWord)],
+      accessRights: 'PUBLIC',
+      licence: NLOD,
+      contactPoint: { name: 'Statistisk sentralbyrå', email: 'ssb@ssb.no', phone: '+47 62 88 50 00', url: 'https://www.ssb.no' },
+      spatial: FYLKER_2024,
+      temporal: { start: '2024-01-01' },
+      frequency: 'IRREG',
+      provenance: `Eksport fra SSBs klassifikasjonsdatabase KLASS, klassifikasjon ${k.number}, versjon gyldig fra 2024-01-01. / Export from Statistics Norway’s classification database KLASS, classification ${k.number}, version valid from 2024-01-01.`,
+      issued: '2024-01-01',
+      landingPage: `https://www.ssb.no/klass/klassifikasjoner/${k.number}`,
+    },
+    table: k.table,
+  };
+}
+
 export const DEMO_DATASETS: readonly DemoDataset[] = [
   {
     metadata: {
@@ -72,52 +103,28 @@ export const DEMO_DATASETS: readonly DemoDataset[] = [
     },
     table: { name: 'pristilskudd-2022', title: 'Pristilskudd per jordbruksforetak 2022', file: 'ldir_pristilskudd_jordbruksforetak_2022.csv' },
   },
-  {
-    metadata: {
-      orgnr: '971526920',
-      title: { nb: 'Standard for kommuneinndeling 2024', en: 'Classification of municipalities 2024' },
-      description: {
-        nb: 'Norges kommuner med kommunenummer og navn, gyldig fra 1. januar 2024 (SSBs klassifikasjon 131 i KLASS). Inndelingen brukes i offentlig statistikk og forvaltning; merknadene forteller om grenseendringer. Koden 9999 betyr «Uoppgitt».',
-        en: 'Norway’s municipalities with their numbers and names, valid from 1 January 2024 (Statistics Norway’s classification 131 in KLASS). The division is used in official statistics and public administration; the notes describe boundary changes. Code 9999 means “unknown”.',
-      },
-      keywords: { nb: ['kommuner', 'kommunenummer', 'kommuneinndeling', 'klassifikasjon', 'KLASS'], en: ['municipalities', 'municipality numbers', 'classification', 'KLASS'] },
-      themes: [EU('GOVE'), EU('REGI')],
-      losThemes: [LOS('tema/demokrati-og-innbyggerrettigheter'), LOS('ord/kommuneplan')],
-      accessRights: 'PUBLIC',
-      licence: NLOD,
-      contactPoint: { name: 'Statistisk sentralbyrå', email: 'ssb@ssb.no', phone: '+47 62 88 50 00', url: 'https://www.ssb.no' },
-      spatial: FYLKER_2024,
-      temporal: { start: '2024-01-01' },
-      frequency: 'IRREG',
-      provenance: 'Eksport fra SSBs klassifikasjonsdatabase KLASS, klassifikasjon 131, versjon gyldig fra 2024-01-01. / Export from Statistics Norway’s classification database KLASS, classification 131, version valid from 2024-01-01.',
-      issued: '2024-01-01',
-      landingPage: 'https://www.ssb.no/klass/klassifikasjoner/131',
+  ssbKlass({
+    number: 131,
+    title: { nb: 'Standard for kommuneinndeling 2024', en: 'Classification of municipalities 2024' },
+    description: {
+      nb: 'Norges kommuner med kommunenummer og navn, gyldig fra 1. januar 2024 (SSBs klassifikasjon 131 i KLASS). Inndelingen brukes i offentlig statistikk og forvaltning; merknadene forteller om grenseendringer. Koden 9999 betyr «Uoppgitt».',
+      en: 'Norway’s municipalities with their numbers and names, valid from 1 January 2024 (Statistics Norway’s classification 131 in KLASS). The division is used in official statistics and public administration; the notes describe boundary changes. Code 9999 means “unknown”.',
     },
+    keywords: { nb: ['kommuner', 'kommunenummer', 'kommuneinndeling'], en: ['municipalities', 'municipality numbers'] },
+    losWord: 'ord/kommuneplan',
     table: { name: 'kommuner-2024', title: 'Kommuner 2024', file: 'ssb_klass131_kommuner_2024_latin1.csv' },
-  },
-  {
-    metadata: {
-      orgnr: '971526920',
-      title: { nb: 'Standard for fylkesinndeling 2024', en: 'Classification of counties 2024' },
-      description: {
-        nb: 'Norges fylker med fylkesnummer og navn, gyldig fra 1. januar 2024 (SSBs klassifikasjon 104 i KLASS). De to første sifrene i et kommunenummer er fylkesnummeret.',
-        en: 'Norway’s counties with their numbers and names, valid from 1 January 2024 (Statistics Norway’s classification 104 in KLASS). The first two digits of a municipality number are the county number.',
-      },
-      keywords: { nb: ['fylker', 'fylkesnummer', 'fylkesinndeling', 'klassifikasjon', 'KLASS'], en: ['counties', 'county numbers', 'classification', 'KLASS'] },
-      themes: [EU('GOVE'), EU('REGI')],
-      losThemes: [LOS('tema/demokrati-og-innbyggerrettigheter'), LOS('ord/fylkesplan')],
-      accessRights: 'PUBLIC',
-      licence: NLOD,
-      contactPoint: { name: 'Statistisk sentralbyrå', email: 'ssb@ssb.no', phone: '+47 62 88 50 00', url: 'https://www.ssb.no' },
-      spatial: FYLKER_2024,
-      temporal: { start: '2024-01-01' },
-      frequency: 'IRREG',
-      provenance: 'Eksport fra SSBs klassifikasjonsdatabase KLASS, klassifikasjon 104, versjon gyldig fra 2024-01-01. / Export from Statistics Norway’s classification database KLASS, classification 104, version valid from 2024-01-01.',
-      issued: '2024-01-01',
-      landingPage: 'https://www.ssb.no/klass/klassifikasjoner/104',
+  }),
+  ssbKlass({
+    number: 104,
+    title: { nb: 'Standard for fylkesinndeling 2024', en: 'Classification of counties 2024' },
+    description: {
+      nb: 'Norges fylker med fylkesnummer og navn, gyldig fra 1. januar 2024 (SSBs klassifikasjon 104 i KLASS). De to første sifrene i et kommunenummer er fylkesnummeret.',
+      en: 'Norway’s counties with their numbers and names, valid from 1 January 2024 (Statistics Norway’s classification 104 in KLASS). The first two digits of a municipality number are the county number.',
     },
+    keywords: { nb: ['fylker', 'fylkesnummer', 'fylkesinndeling'], en: ['counties', 'county numbers'] },
+    losWord: 'ord/fylkesplan',
     table: { name: 'fylker-2024', title: 'Fylker 2024', file: 'ssb_klass104_fylker_2024_latin1.csv' },
-  },
+  }),
   {
     metadata: {
       orgnr: '984661185',

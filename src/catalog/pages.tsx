@@ -6,7 +6,7 @@ import { ConflictError, ValidationError, type FieldProblem } from '../errors';
 import { fylkeOf, validateKommunenummer } from '../identifiers/kommunenummer';
 import type { DomainPlugin } from '../platform/http/plugin';
 import type { Services } from '../services';
-import { tablesSection } from '../tables/pages';
+import { tableAnchor, tablesSection } from '../tables/pages';
 import type { Locale, MessageKey, Translate } from '../web/i18n/index';
 import { Fragment, h, type RawHtml } from '../web/jsx';
 import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
@@ -460,7 +460,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
                 {d.tableName ? (
                   <>
                     {' – '}
-                    <a class="ds-link" href={`#table-${d.tableName}`}>{t('catalog.field.table.preview')}</a>
+                    <a class="ds-link" href={`#${tableAnchor(d.tableName)}`}>{t('catalog.field.table.preview')}</a>
                     {' – '}
                     <a class="ds-link" href={urls.api.rows(ds.id, d.tableName)} type="application/json">{t('catalog.field.table.api')}</a>
                   </>

@@ -275,7 +275,6 @@ export function missingForPublish(ds: Pick<Dataset, 'title' | 'description' | 'p
 
 // --- presentation -----------------------------------------------------------------------------------------------
 
-
 /** A distribution row with the name of the hosted table it feeds (null when it feeds none). */
 type DistributionWithTable = DistributionRow & { table_name: string | null };
 
@@ -357,7 +356,6 @@ async function findDistributions(db: DbOrTx, datasetIds: string[]): Promise<Map<
   }
   return map;
 }
-
 
 /**
  * The language texts of a JSON column without its keys, so a search for "en" or "nb" does not match every dataset.

@@ -106,7 +106,6 @@ async function findOrganization(db: DbOrTx, orgnr: string): Promise<Organization
   return db.selectFrom('organizations').selectAll().where('orgnr', '=', orgnr).executeTakeFirst();
 }
 
-
 /**
  * Takes the organisation's row lock (PostgreSQL) / the write lock (SQLite) before a membership change, so two
  * concurrent removals cannot both see "another admin remains" and leave the organisation without one.

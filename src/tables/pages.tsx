@@ -39,8 +39,8 @@ function cell(value: unknown): string {
   return String(value);
 }
 
-/** A DOM id fragment for a table name (names are already [a-z0-9_-]). */
-const anchor = (name: string) => `table-${name}`;
+/** The id of a table's heading on the dataset page (names are already [a-z0-9_-]); distributions link to it. */
+export const tableAnchor = (name: string) => `table-${name}`;
 
 async function jobNotice(request: FastifyRequest, services: Services, table: TableSummary): Promise<RawHtml | null> {
   const t = request.t;
@@ -143,8 +143,8 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
   const ready = table.currentVersion !== null;
   const rows = ready && canRead ? (await services.tables.rows(request.actor, datasetId, table.name, { offset: 0, size: PREVIEW_ROWS })).rows : [];
   return (
-    <section class="df-stack" aria-labelledby={anchor(table.name)} id={`${anchor(table.name)}-section`}>
-      <h3 class="ds-heading" data-size="sm" id={anchor(table.name)}>
+    <section class="df-stack" aria-labelledby={tableAnchor(table.name)} id={`${tableAnchor(table.name)}-section`}>
+      <h3 class="ds-heading" data-size="sm" id={tableAnchor(table.name)}>
         {table.title}
       </h3>
       {ready ? (

@@ -168,7 +168,6 @@ async function insertTableDistribution(tx: DbOrTx, datasetId: string, table: Tab
 
 // --- presentation ----------------------------------------------------------------------------------------------------
 
-
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 export function presentVersion(v: TableVersionRow): TableVersion {

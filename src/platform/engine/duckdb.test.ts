@@ -386,13 +386,13 @@ describe('Windows-1252 ("ANSI") files', () => {
 
   it('still reads strict Latin-1 when asked (DuckDB itself), which refuses the bytes 0x80–0x9F', async () => {
     const out = join(work, 'ssb-as-latin1.parquet');
-    const result = await engine.csvToParquet(fixture('ssb_klass131_kommuner_2024_latin1.csv'), out, { encoding: 'latin-1' });
-    expect(result.detected.encoding).toBe('latin-1');
+    const result = await engine.csvToParquet(fixture('ssb_klass131_kommuner_2024_latin1.csv'), out, { encoding: 'iso-8859-1' });
+    expect(result.detected.encoding).toBe('iso-8859-1');
     expect((await engine.readRows(out, { offset: 0, limit: 1000 })).find((r) => r.code === '1867')?.name).toBe('Bø');
     // This is why Windows-1252 files cannot be handed to DuckDB as Latin-1: a single € fails the whole file.
     const src = join(work, 'ansi-as-latin1.csv');
     await writeFile(src, cp1252(`${lines.join('\n')}\n`));
-    await expectEngineError(engine.csvToParquet(src, join(work, 'ansi-as-latin1.parquet'), { encoding: 'latin-1' }), 'invalid_csv', /not latin-1 encoded/);
+    await expectEngineError(engine.csvToParquet(src, join(work, 'ansi-as-latin1.parquet'), { encoding: 'iso-8859-1' }), 'invalid_csv', /not latin-1 encoded/);
   });
 
   it('names the uploaded file, not the temp copy, in errors, and removes the copy', async () => {

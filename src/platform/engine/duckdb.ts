@@ -40,6 +40,7 @@ import {
   EngineError,
   type ColumnInfo,
   type ConvertResult,
+  type KeptAsTextReason,
   type CsvReadOptions,
   type ParquetDescription,
   type TableEngine,
@@ -91,7 +92,7 @@ function incompleteUtf8Tail(buf: Buffer): number {
 }
 
 export interface EncodingGuess {
-  encoding: 'utf-8' | 'windows-1252' | 'utf-16';
+  encoding: 'utf-8' | 'windows-1252' | 'utf-16le';
   /** True when the first bytes hold NUL characters and no UTF-16 byte-order mark: not a text file. */
   binary: boolean;
 }
@@ -111,7 +112,7 @@ export async function detectEncoding(path: string): Promise<EncodingGuess> {
       if (first) {
         first = false;
         if ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff)) {
-          return { encoding: 'utf-16', binary: false };
+          return { encoding: 'utf-16le', binary: false };
         }
         if (chunk.subarray(0, 65_536).includes(0)) return { encoding: 'utf-8', binary: true };
       }
@@ -194,6 +195,10 @@ export function describeRaggedLine(sample: string, delimiter: string): string | 
   }
   return undefined;
 }
+
+/** DuckDB's names for the encodings it reads itself; the others are transcoded to a UTF-8 temp copy first. */
+type DuckEncoding = 'utf-8' | 'utf-16' | 'latin-1';
+const DUCKDB_ENCODINGS: Partial<Record<TextEncodingName, DuckEncoding>> = { 'utf-8': 'utf-8', 'utf-16le': 'utf-16', 'iso-8859-1': 'latin-1' };
 
 async function readHead(path: string, bytes: number, encoding: string): Promise<string> {
   const handle = await openFile(path, 'r');
@@ -349,7 +354,7 @@ interface ColumnPlan {
 function planColumn(name: string, s: ColumnStats, rows: number, opts: { allowComma: boolean; allowDot: boolean }): ColumnPlan {
   const c = sqlIdent(name);
   const v = `NULLIF(trim(${c}), '')`;
-  const text = (keptAsText?: string): ColumnPlan => ({
+  const text = (keptAsText?: KeptAsTextReason): ColumnPlan => ({
     info: { name, type: 'VARCHAR', nullable: s.raw < rows, ...(keptAsText ? { keptAsText } : {}) },
     expr: c,
     usedDecimalComma: false,
@@ -370,16 +375,16 @@ function planColumn(name: string, s: ColumnStats, rows: number, opts: { allowCom
   if (allInt || allDot || allComma) {
     if (s.leading > 0) {
       const example = s.leadingExample ?? '';
-      return text(`${example.startsWith('+') ? 'values start with a plus sign' : 'values have leading zeros'} (e.g. "${example}")`);
+      return text(example.startsWith('+') ? 'plus_sign' : 'leading_zeros');
     }
     const word = identifierWord(name);
-    if (word) return text(`the column name marks an identifier ("${word}")`);
-    if (allInt) return k.intbig === 0 ? typed('BIGINT', `CAST(${v} AS BIGINT)`) : text('whole numbers too large for BIGINT');
+    if (word) return text('identifier_name');
+    if (allInt) return k.intbig === 0 ? typed('BIGINT', `CAST(${v} AS BIGINT)`) : text('too_large');
     if (allDot) return typed('DOUBLE', `CAST(${v} AS DOUBLE)`);
     // Decimal comma; spaces, no-break spaces and dots group thousands.
     const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
     if (k.com === 0) {
-      return k.intbig + k.grpbig === 0 ? typed('BIGINT', `CAST(${ungrouped} AS BIGINT)`) : text('whole numbers too large for BIGINT');
+      return k.intbig + k.grpbig === 0 ? typed('BIGINT', `CAST(${ungrouped} AS BIGINT)`) : text('too_large');
     }
     return typed('DOUBLE', `CAST(replace(${ungrouped}, ',', '.') AS DOUBLE)`, true);
   }
@@ -521,9 +526,10 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     const encoding = readOpts.encoding ?? guess.encoding;
     // DuckDB cannot read Windows-1252: it reads a UTF-8 copy, in a directory of its own under the same file name, so
     // DuckDB's messages name the file the publisher uploaded.
-    const transcodedDir = encoding === 'windows-1252' ? join(opts.tempDir, `utf8-${randomUUID()}`) : undefined;
+    const native = DUCKDB_ENCODINGS[encoding];
+    const transcodedDir = native ? undefined : join(opts.tempDir, `utf8-${randomUUID()}`);
     const readPath = transcodedDir ? join(transcodedDir, basename(csvPath)) : csvPath;
-    const readEncoding = transcodedDir ? 'utf-8' : encoding;
+    const readEncoding: DuckEncoding = native ?? 'utf-8';
     try {
       if (transcodedDir) {
         await mkdir(transcodedDir, { recursive: true });
@@ -544,7 +550,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
    * Windows-1252 upload, otherwise the upload itself); `encoding` is the upload's, reported as detected.
    */
   async function convertText(
-    source: { csvPath: string; readPath: string; readEncoding: TextEncodingName; encoding: TextEncodingName; size: number },
+    source: { csvPath: string; readPath: string; readEncoding: DuckEncoding; encoding: TextEncodingName; size: number },
     parquetPath: string,
     readOpts: CsvReadOptions,
   ): Promise<ConvertResult> {
@@ -576,7 +582,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
           throw failure(err, () => {
             const ragged = delimiter === undefined ? undefined : describeRaggedLine(head, delimiter);
             const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, paths);
-            return new EngineError('invalid_csv', `The file is not valid CSV: ${why}`, { delimiter, encoding });
+            return new EngineError('invalid_csv', `The file is not valid CSV: ${why}`);
           });
         }
         const stagingSrc = `read_parquet(${sqlString(staging)})`;
@@ -609,7 +615,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         return {
           rowCount: rows,
           columns: plans.map((p) => p.info),
-          detected: { encoding, delimiter, header, decimalSeparator: usedComma ? ',' : '.' },
+          detected: { encoding, delimiter, quote: '"', header, skipLines: 0, commentPrefix: '', decimalSeparator: usedComma ? ',' : '.', thousandsSeparator: '' },
+          recordCount: rows,
+          skipped: [],
         };
       } catch (err) {
         throw failure(err, () => new EngineError('engine_failed', `Converting the file failed: ${duckMessage(err, paths)}`));

@@ -1,34 +1,92 @@
 // The table engine: DuckDB in-process over immutable Parquet table versions. Opened with extension auto-install and
 // auto-load off and explicit memory, thread and temp-directory limits (see ../shared/STACK.md traps).
+//
+// The contract with the tables domain (src/tables) is this file. Two rules hold for everything the engine returns:
+//   1. Nothing is dropped, retyped or re-decoded silently: the engine reads with options it decided explicitly (or the
+//      publisher gave), checks the rows it wrote against an independent count of records in the file, and reports
+//      every line it skipped (`skipped`) — or fails.
+//   2. No value from the file appears in anything but the rows themselves: not in column notes (`keptAsText` is a
+//      reason code), not in error messages or params (line numbers and counts only), not in warnings. Column names are
+//      the file's header (or column1…), and a header is only taken when the first row is clearly not data.
 import { DomainError } from '../../errors';
 
 /**
- * Text encodings the engine reads. Detection reports 'utf-8', 'utf-16' or, for anything that is not valid UTF-8,
- * 'windows-1252' (cp1252, "ANSI": Latin-1 plus €, curly quotes, dashes, Š/Ž/Œ in 0x80–0x9F). 'latin-1' (strict
- * ISO-8859-1, 0x80–0x9F as control characters) is only used when asked for explicitly.
+ * Text encodings the engine reads (WHATWG labels). Detection (a charset detector over the bytes, plus a strict UTF-8
+ * check) reports one of these or refuses the file with `encoding_unsupported`. 'windows-1252' is cp1252 ("ANSI":
+ * Latin-1 plus €, curly quotes, dashes, Š/Ž/Œ in 0x80–0x9F); 'iso-8859-1' is strict Latin-1 and only used when asked.
  */
-export type TextEncodingName = 'utf-8' | 'windows-1252' | 'latin-1' | 'utf-16';
+export const TEXT_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1', 'iso-8859-15', 'iso-8859-7'] as const;
+export type TextEncodingName = (typeof TEXT_ENCODINGS)[number];
 
+/** The column types a publisher may force with `columnTypes` ('text' keeps values as they are written). */
+export const COLUMN_TYPE_OVERRIDES = ['text', 'integer', 'decimal', 'date', 'timestamp', 'boolean'] as const;
+export type ColumnTypeOverride = (typeof COLUMN_TYPE_OVERRIDES)[number];
+
+/**
+ * How to read a delimited text file. Every field is optional on input (the engine decides what is missing); the engine
+ * reports back a complete set in `ConvertResult.detected`, and feeding that back reads the file the same way again.
+ */
 export interface CsvReadOptions {
   encoding?: TextEncodingName;
+  /** One character: ';' ',' TAB '|' … */
   delimiter?: string;
-  decimalSeparator?: '.' | ',';
+  /** The quote character, or '' for none. Default '"'. */
+  quote?: string;
+  /** The escape character inside quotes; default the quote itself (RFC 4180 doubling). */
+  escape?: string;
+  /** Whether the first record (after skipped leading lines) names the columns. */
   header?: boolean;
+  /** Lines to skip at the top before the header or first row (title lines above a table). Default 0. */
+  skipLines?: number;
+  /** Lines starting with this prefix are comments: skipped and reported. '' = no comment lines. */
+  commentPrefix?: string;
+  decimalSeparator?: '.' | ',';
+  /** Digit grouping in numbers: '' none, ' ' (also no-break space), '.', ','. */
+  thousandsSeparator?: '' | ' ' | '.' | ',';
+  /** Per-column type the publisher chose, by column name (as in `columns[].name`). */
+  columnTypes?: Record<string, ColumnTypeOverride>;
 }
+
+/** Why a column that looks numeric stays text. Codes, never values; pages translate them. */
+export type KeptAsTextReason = 'leading_zeros' | 'plus_sign' | 'identifier_name' | 'too_large' | 'publisher_choice';
+
+/** Identifier kinds recognised from column names (normalised, nb and en) and checked against the values. */
+export type SemanticType = 'orgnr' | 'kommunenummer' | 'fylkesnummer' | 'postnummer' | 'fodselsnummer' | 'kontonummer';
 
 export interface ColumnInfo {
   name: string;
   /** DuckDB type name: VARCHAR, BIGINT, DOUBLE, DATE, TIMESTAMP, BOOLEAN. */
   type: string;
   nullable: boolean;
-  /** Set when the values look numeric but the column stays text (leading zeros, identifier name, too large). */
-  keptAsText?: string;
+  /** Set when the values look numeric but the column stays text. */
+  keptAsText?: KeptAsTextReason;
+  /** The identifier this column holds, from its name (and, where a check digit exists, its values). */
+  semanticType?: SemanticType;
+  /**
+   * Suppression/missing markers ('*', ':', '..', '-', …) found in an otherwise numeric column: those cells are null in
+   * the table and counted here by marker. Markers are statistical symbols, not data values.
+   */
+  missingMarkers?: Record<string, number>;
+}
+
+export type SkipReason = 'comment' | 'blank' | 'leading';
+
+/** Lines the engine left out on purpose, by reason: how many and the first line numbers (1-based, in the file). */
+export interface SkippedLines {
+  reason: SkipReason;
+  count: number;
+  /** At most the first 100 line numbers. */
+  lines: number[];
 }
 
 export interface ConvertResult {
   rowCount: number;
   columns: ColumnInfo[];
-  detected: CsvReadOptions;
+  /** The complete options the file was read with (given or decided). */
+  detected: CsvReadOptions & Required<Pick<CsvReadOptions, 'encoding' | 'delimiter' | 'quote' | 'header' | 'skipLines' | 'commentPrefix' | 'decimalSeparator' | 'thousandsSeparator'>>;
+  /** Records in the file by an independent streaming count (quotes honoured), before skipping. */
+  recordCount: number;
+  skipped: SkippedLines[];
 }
 
 export interface ParquetDescription {
@@ -37,7 +95,10 @@ export interface ParquetDescription {
 }
 
 export interface TableEngine {
-  /** Reads a local CSV file and writes a typed Parquet file; code-like columns (leading zeros) stay text. */
+  /**
+   * Reads a local delimited text file and writes a typed Parquet file; code-like columns stay text. Throws EngineError
+   * (4xx: the file's fault, permanent; 5xx: ours, may be retried) — never returns a result with rows lost unreported.
+   */
   csvToParquet(csvPath: string, parquetPath: string, opts?: CsvReadOptions): Promise<ConvertResult>;
   /** Reads rows [offset, offset+limit) of a local Parquet file, in file order, as JSON-safe objects. */
   readRows(parquetPath: string, opts: { offset: number; limit: number }): Promise<Record<string, unknown>[]>;
@@ -50,15 +111,25 @@ export type EngineErrorCode =
   | 'file_not_found'
   | 'file_empty'
   | 'file_not_text'
+  | 'encoding_unsupported'
   | 'invalid_csv'
+  | 'ragged_rows'
+  | 'record_count_mismatch'
+  | 'too_many_columns'
+  | 'field_too_long'
+  | 'file_too_complex'
   | 'invalid_parquet'
   | 'invalid_argument'
   | 'engine_closed'
   | 'engine_failed';
 
-/** A table file could not be read or written; `message` says why in words a data publisher understands. */
+/**
+ * A table file could not be read or written. `message` is English, says why in words a data publisher understands and
+ * never quotes the file's content or a raw DuckDB message; `params` (line numbers, counts, limits — never values) let
+ * pages say the same in the reader's language under the key `tables.error.<code>`.
+ */
 export class EngineError extends DomainError {
-  constructor(code: EngineErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code === 'engine_failed' || code === 'engine_closed' ? 500 : 422, code, message, details);
+  constructor(code: EngineErrorCode, message: string, params: Record<string, string | number> = {}) {
+    super(code === 'engine_failed' || code === 'engine_closed' ? 500 : 422, code, message, params, params);
   }
 }

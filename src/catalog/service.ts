@@ -13,6 +13,7 @@ import type { Db, DbOrTx } from '../database';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import { fylkeOf, validateKommunenummer } from '../identifiers/kommunenummer';
 import { validateOrgnr } from '../identifiers/orgnr';
+import { isHttpUrl } from '../identifiers/url';
 import { nowIso, parseJson } from '../platform/db/index';
 import {
   ACCESS_RIGHTS,
@@ -31,7 +32,7 @@ import {
   type LangText,
 } from './model';
 import { containsText } from './text-search';
-import { EU_THEME_BASE, findEuTheme, frequencyCode, isLosUri } from './vocabularies';
+import { EU_THEME_BASE, findEuTheme, findLicence, frequencyCode, isLosUri } from './vocabularies';
 
 export const LIST_LIMIT_MAX = 100;
 export const LANGS = ['nb', 'nn', 'en'] as const;
@@ -41,23 +42,6 @@ export function datasetNotFound(id: string): NotFoundError {
 }
 
 // --- validation -------------------------------------------------------------------------------------------------
-
-function isAbsoluteUri(s: string): boolean {
-  try {
-    return /^[a-z][a-z0-9+.-]*:/i.test(s) && new URL(s).protocol.length > 1;
-  } catch {
-    return false;
-  }
-}
-
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 function isIsoDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
@@ -178,11 +162,23 @@ function cleanContact(v: ContactPoint | undefined, p: Problems): ContactPoint | 
   return out;
 }
 
-function cleanUrl(v: string | null | undefined, field: string, p: Problems, httpOnly = true): string | null | undefined {
+/** A user-supplied link: http(s) only (isHttpUrl), so no `javascript:` or `data:` link ever reaches a page. */
+function cleanUrl(v: string | null | undefined, field: string, p: Problems): string | null | undefined {
   const s = optionalText(v);
   if (!s) return s;
-  if (httpOnly ? isHttpUrl(s) : isAbsoluteUri(s)) return s;
-  p.add(field, 'invalid_url', httpOnly ? `${field.slice(1)} must be an absolute http(s) URL.` : `${field.slice(1)} must be an absolute URI.`);
+  if (isHttpUrl(s)) return s;
+  p.add(field, 'invalid_url', `${field.slice(1)} must be an absolute http(s) URL.`);
+  return undefined;
+}
+
+/** A licence: an http(s) URL, or a known licence written another way (stored as its canonical URI). */
+function cleanLicence(v: string | null | undefined, field: string, p: Problems): string | null | undefined {
+  const s = optionalText(v);
+  if (!s) return s;
+  if (isHttpUrl(s)) return s;
+  const known = findLicence(s);
+  if (known && isHttpUrl(known.uri)) return known.uri;
+  p.add(field, 'invalid_url', `${field.slice(1)} must be an absolute http(s) URL, such as https://data.norge.no/nlod/no/2.0.`);
   return undefined;
 }
 
@@ -220,7 +216,7 @@ function datasetColumns(input: DatasetPatch, p: Problems): Partial<DatasetRow> {
     if ((ACCESS_RIGHTS as readonly string[]).includes(input.accessRights)) cols.access_rights = input.accessRights;
     else p.add('/accessRights', 'invalid_access_rights', `Access rights must be one of ${ACCESS_RIGHTS.join(', ')}.`);
   }
-  const licence = cleanUrl(input.licence, '/licence', p, false);
+  const licence = cleanLicence(input.licence, '/licence', p);
   if (licence !== undefined) cols.licence = licence;
   const contact = cleanContact(input.contactPoint, p);
   if (contact) cols.contact_point = JSON.stringify(contact);
@@ -396,10 +392,10 @@ function cleanDistribution(input: DistributionInput, p: Problems, partial: boole
   }
   const format = optionalText(input.format);
   if (format !== undefined) {
-    if (format && !/^[A-Za-z0-9_.+-]{1,40}$/.test(format) && !isAbsoluteUri(format)) p.add('/format', 'invalid_format', 'The format is a file-type code such as CSV, JSON or PARQUET, or its URI.');
+    if (format && !/^[A-Za-z0-9_.+-]{1,40}$/.test(format) && !isHttpUrl(format)) p.add('/format', 'invalid_format', 'The format is a file-type code such as CSV, JSON or PARQUET, or its URI.');
     else cols.format = format;
   }
-  const licence = cleanUrl(input.licence, '/licence', p, false);
+  const licence = cleanLicence(input.licence, '/licence', p);
   if (licence !== undefined) cols.licence = licence;
   if (input.byteSize !== undefined) {
     if (input.byteSize !== null && (!Number.isInteger(input.byteSize) || input.byteSize < 0)) p.add('/byteSize', 'invalid_byte_size', 'The size is a whole number of bytes.');
@@ -414,6 +410,17 @@ function cleanDistribution(input: DistributionInput, p: Problems, partial: boole
 }
 
 // --- the service ------------------------------------------------------------------------------------------------
+
+/**
+ * The names of the fields a change set, for the audit log. Never their values: a non-open dataset's description,
+ * legal basis or contact may itself be confidential, and the audit log is read by operators, not data readers.
+ */
+function changedFields(input: object): string[] {
+  return Object.entries(input)
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => k)
+    .sort();
+}
 
 export function createCatalogService({ db }: { db: Db }) {
   /** Loads a dataset row the actor may see, or throws 404 (drafts are "not found" for outsiders). */
@@ -453,38 +460,41 @@ export function createCatalogService({ db }: { db: Db }) {
       if (!org) throw new ValidationError([{ field: '/orgnr', code: 'unknown_organization', message: `Organisation ${orgnr} is not registered.` }]);
       const now = nowIso();
       const id = crypto.randomUUID();
-      await db
-        .insertInto('datasets')
-        .values({
-          id,
-          orgnr,
-          state: 'draft',
-          title: '{}',
-          description: '{}',
-          keywords: '{}',
-          themes: '[]',
-          los_themes: '[]',
-          access_rights: 'NON_PUBLIC',
-          licence: null,
-          contact_point: '{}',
-          spatial: '[]',
-          temporal_start: null,
-          temporal_end: null,
-          frequency: null,
-          provenance: null,
-          issued: null,
-          modified: null,
-          landing_page: null,
-          legal_basis_restriction: null,
-          legal_basis_processing: null,
-          legal_basis_access: null,
-          ...cols,
-          created_by: actor.user && actor.via !== 'cli' ? actor.user.id : null,
-          created_at: now,
-          updated_at: now,
-          published_at: null,
-        })
-        .execute();
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('datasets')
+          .values({
+            id,
+            orgnr,
+            state: 'draft',
+            title: '{}',
+            description: '{}',
+            keywords: '{}',
+            themes: '[]',
+            los_themes: '[]',
+            access_rights: 'NON_PUBLIC',
+            licence: null,
+            contact_point: '{}',
+            spatial: '[]',
+            temporal_start: null,
+            temporal_end: null,
+            frequency: null,
+            provenance: null,
+            issued: null,
+            modified: null,
+            landing_page: null,
+            legal_basis_restriction: null,
+            legal_basis_processing: null,
+            legal_basis_access: null,
+            ...cols,
+            created_by: actor.user && actor.via !== 'cli' ? actor.user.id : null,
+            created_at: now,
+            updated_at: now,
+            published_at: null,
+          })
+          .execute();
+        await recordAudit(tx, actor, { action: 'dataset.create', resourceType: 'dataset', resourceId: id, details: { orgnr, fields: changedFields(input) } });
+      });
       return load(id);
     },
 
@@ -560,11 +570,14 @@ export function createCatalogService({ db }: { db: Db }) {
         const missing = missingForPublish(next);
         if (missing.length > 0) throw new ValidationError(missing, `A published dataset must keep ${missing.map((m) => m.field.slice(1)).join(', ')}.`);
       }
-      await db
-        .updateTable('datasets')
-        .set({ ...cols, updated_at: nowIso() })
-        .where('id', '=', id)
-        .execute();
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('datasets')
+          .set({ ...cols, updated_at: nowIso() })
+          .where('id', '=', id)
+          .execute();
+        await recordAudit(tx, actor, { action: 'dataset.update', resourceType: 'dataset', resourceId: id, details: { fields: changedFields(patch) } });
+      });
       return load(id);
     },
 
@@ -639,6 +652,7 @@ export function createCatalogService({ db }: { db: Db }) {
           })
           .execute();
         await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
+        await recordAudit(tx, actor, { action: 'distribution.add', resourceType: 'dataset', resourceId: datasetId, details: { distributionId: id, fields: changedFields(input) } });
       });
       return presentDistribution(await distributionRow(datasetId, id));
     },
@@ -660,6 +674,7 @@ export function createCatalogService({ db }: { db: Db }) {
           .where('id', '=', distributionId)
           .execute();
         await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
+        await recordAudit(tx, actor, { action: 'distribution.update', resourceType: 'dataset', resourceId: datasetId, details: { distributionId, fields: changedFields(patch) } });
       });
       return presentDistribution(await distributionRow(datasetId, distributionId));
     },
@@ -672,6 +687,7 @@ export function createCatalogService({ db }: { db: Db }) {
       await db.transaction().execute(async (tx) => {
         await tx.deleteFrom('distributions').where('id', '=', distributionId).execute();
         await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
+        await recordAudit(tx, actor, { action: 'distribution.remove', resourceType: 'dataset', resourceId: datasetId, details: { distributionId } });
       });
     },
 

@@ -9,6 +9,7 @@ import type { DbOrTx, Db } from '../database';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import { validateKommunenummer } from '../identifiers/kommunenummer';
 import { validateOrgnr } from '../identifiers/orgnr';
+import { isHttpUrl } from '../identifiers/url';
 import { nowIso } from '../platform/db/index';
 import {
   MEMBER_ROLES,
@@ -38,15 +39,6 @@ export function presentOrganization(row: Organization): OrganizationView {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 /** Empty strings from forms mean "not given". */

@@ -1,6 +1,7 @@
 // One typed configuration, parsed once and synchronously from the environment at start-up (STYLE §5).
 // No other module reads process.env. The table CONFIG_KEYS is the single list of settings: `serve --help`
 // prints it and a test checks that README.md documents every key.
+import net from 'node:net';
 import path from 'node:path';
 
 export interface S3Config {
@@ -29,6 +30,12 @@ export interface Config {
   runWorkerInProcess: boolean;
   /** True when BASE_URL is https: session cookies then carry the Secure flag. */
   secureCookies: boolean;
+  /**
+   * Which proxies may set X-Forwarded-For/-Proto/-Host (Fastify's `trustProxy`): false (the default) trusts none, so
+   * request.ip is the TCP peer and rate limits cannot be dodged with a made-up header; true trusts every hop; a number
+   * trusts that many hops; a list trusts those addresses or CIDR ranges.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export interface ConfigKey {
@@ -60,6 +67,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'UPLOAD_LIMIT', default: '1073741824', description: 'Largest file upload in bytes.' },
   { name: 'SEED_DEMO', default: 'true', description: 'Seed the demo catalogue of real Norwegian open data when the catalogue is empty.' },
   { name: 'WORKER', default: 'true', description: 'Run the job worker inside `serve` (set false when running `datafabrikken worker` separately).' },
+  {
+    name: 'TRUST_PROXY',
+    default: 'false',
+    description: 'Trust X-Forwarded-For from a reverse proxy: false (none), true (any), a hop count, or a comma-separated list of proxy addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). Sign-in throttling uses the client address this yields.',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -82,6 +94,29 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${key} must be true or false, got "${env[key]}"`);
+}
+
+/** TRUST_PROXY: unset/false = off; true; a hop count; or a comma-separated list of IP addresses and CIDR ranges. */
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  const lower = raw.toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(lower)) return false;
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of list) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = net.isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of IP addresses/CIDRs, got "${entry}"`);
+    }
+  }
+  return list;
 }
 
 function blankToUndefined(v: string | undefined): string | undefined {
@@ -136,6 +171,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     seedDemo: bool(env, 'SEED_DEMO', true),
     runWorkerInProcess: bool(env, 'WORKER', true),
     secureCookies: baseUrl.startsWith('https://'),
+    trustProxy: trustProxy(env),
   };
   return { ...config, ...overrides };
 }

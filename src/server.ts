@@ -1,10 +1,13 @@
 // Builds the Fastify app: logging with request ids, body limits, schema validation that rejects unknown fields,
-// the actor/language/CSRF hooks, one error handler for JSON and HTML, static assets, and each domain in one line.
+// security headers (helmet: CSP, HSTS on https, nosniff), the input guard (NUL, surrogates, whole numbers), the
+// actor/language/CSRF hooks, no-store caching, one error handler for JSON and HTML, static assets, and each domain in
+// one line.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -13,14 +16,16 @@ import { accountsApi } from './accounts/api';
 import { accountsPages, refreshSessionCookie } from './accounts/pages';
 import { catalogApi } from './catalog/api';
 import { catalogPages } from './catalog/pages';
+import { TOKEN_PREFIX } from './accounts/service';
 import { DomainError, ValidationError } from './errors';
 import { organisationsApi } from './organisations/api';
 import { organisationsPages } from './organisations/pages';
+import { registerInputGuard } from './platform/http/input-guard';
 import { jobsApi } from './platform/jobs/api';
 import type { Services } from './services';
 import { tablesApi } from './tables/api';
 import { tablesPages } from './tables/pages';
-import { csrfMatches, ensureCsrfToken, resolveLocale, CSRF_FIELD } from './web/context';
+import { CSRF_FIELD, CSRF_HEADER, csrfMatches, ensureCsrfToken, resolveLocale, sameOriginProof } from './web/context';
 import { homePages } from './web/home';
 import { apiDocsPages } from './web/api-docs';
 import { sendErrorPage } from './web/error-page';
@@ -38,14 +43,51 @@ function isApi(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/');
 }
 
+function isStatic(request: FastifyRequest): boolean {
+  return request.url.startsWith('/static/');
+}
+
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Only Bearer credentials (and the bare `df_…` token CKAN clients send) are ours to judge. Any other scheme — a
+ * reverse proxy's `Basic` login in front of a staging site, say — is not meant for us and is ignored, so pages and
+ * the API behave as without the header. A malformed Bearer header is still refused with 401 by the accounts service.
+ */
+export function ownAuthorization(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^bearer(\s|$)/i.test(value) || value.startsWith(TOKEN_PREFIX)) return value;
+  return undefined;
+}
+
+/** The Content-Security-Policy of every response: our own CSS and (should there ever be any) script files only. */
+export function contentSecurityPolicy(https: boolean): Record<string, string[]> {
+  return {
+    'default-src': ["'none'"],
+    'script-src': ["'self'"],
+    'style-src': ["'self'"],
+    'img-src': ["'self'", 'data:'],
+    'font-src': ["'self'"],
+    'connect-src': ["'self'"],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+    'base-uri': ["'none'"],
+    'object-src': ["'none'"],
+    ...(https ? { 'upgrade-insecure-requests': [] } : {}),
+  };
+}
+
+const csrfFailed = () => new DomainError(403, 'csrf_failed', 'The form was missing a valid CSRF token. Reload the page and try again.');
 
 export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
   const config = services.platform.config;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    // Off unless TRUST_PROXY says which proxies to believe: otherwise anyone could pick their own request.ip.
+    // (A hop count is supported by Fastify at runtime — "trust the nth hop" — but missing from its types.)
+    trustProxy: config.trustProxy as boolean | string[],
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     ajv: {
@@ -55,6 +97,19 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     routerOptions: { ignoreTrailingSlash: true },
   });
 
+  // Security headers on every response (pages, API, static): CSP without inline script or style, HSTS when BASE_URL
+  // is https, nosniff, no framing, same-origin referrers.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(config.secureCookies) },
+    hsts: config.secureCookies ? { maxAge: 365 * 24 * 60 * 60, includeSubDomains: false } : false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+    // The API and the RDF/Data Package twins are meant to be fetched from elsewhere.
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  registerInputGuard(app);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(multipart, { limits: { fileSize: config.uploadLimitBytes, files: 1, fields: 50 } });
   await app.register(swagger, {
@@ -81,27 +136,53 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     resolveLocale(request);
+    const sessionToken = services.accounts.sessionTokenFrom(request);
     request.actor = await services.accounts.resolveActor({
-      sessionToken: services.accounts.sessionTokenFrom(request),
-      authorization: request.headers.authorization,
+      sessionToken,
+      authorization: ownAuthorization(request.headers.authorization),
       userAgent: request.headers['user-agent'],
     });
-    if (!isApi(request)) {
-      ensureCsrfToken(request, reply, config.secureCookies);
-      refreshSessionCookie(request, reply, config.secureCookies);
-      reply.header('x-frame-options', 'DENY');
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'same-origin');
+    const session = request.actor.via === 'session' ? sessionToken : undefined;
+    // Pages get (and may be issued) a token; static files never set a cookie (they are cacheable); the API only reads.
+    ensureCsrfToken(request, reply, config.secureCookies, session, !isApi(request) && !isStatic(request));
+    if (!isApi(request)) refreshSessionCookie(request, reply, config.secureCookies);
+    // CSRF for the JSON API: a change authenticated by the session cookie (which a browser attaches to a cross-site
+    // form post, e.g. to the body-less POST …/publish) needs proof that one of our pages sent it: Fetch Metadata or a
+    // matching Origin/Referer, or the CSRF token in the x-csrf-token header. Bearer tokens are never sent by a browser
+    // on its own and need none.
+    if (isApi(request) && STATE_CHANGING.has(request.method) && request.actor.via === 'session') {
+      if (!sameOriginProof(request, config.baseUrl) && !csrfMatches(request, request.headers[CSRF_HEADER])) {
+        throw new DomainError(
+          403,
+          'csrf_failed',
+          'A change made with the session cookie must come from this site (Sec-Fetch-Site: same-origin or a matching Origin) or carry the x-csrf-token header. Scripts should use an API token (Authorization: Bearer).',
+        );
+      }
     }
   });
 
-  // CSRF: every state-changing request to a web page must carry the token from the df_csrf cookie, in the form field
-  // `_csrf`, the `x-csrf-token` header or (for multipart uploads) the `_csrf` query parameter.
+  // CSRF for web forms: every state-changing request to a page carries the token in the form field `_csrf` or the
+  // x-csrf-token header — never in the URL, where logs and Referer headers would keep it. A multipart body is a
+  // stream the hook cannot read: routes that take one declare `config: { csrf: 'handler' }` and check the `_csrf`
+  // field (sent first) with csrfMatches() themselves; any other multipart request needs the header.
   app.addHook('preHandler', async (request) => {
     if (isApi(request) || !STATE_CHANGING.has(request.method)) return;
+    const header = request.headers[CSRF_HEADER];
+    if (request.isMultipart()) {
+      if (request.routeOptions.config.csrf === 'handler') return;
+      if (!csrfMatches(request, header)) throw csrfFailed();
+      return;
+    }
     const body = request.body as Record<string, unknown> | undefined;
-    const submitted = (body && typeof body === 'object' ? body[CSRF_FIELD] : undefined) ?? request.headers['x-csrf-token'] ?? (request.query as Record<string, unknown>)[CSRF_FIELD];
-    if (!csrfMatches(request, submitted)) throw new DomainError(403, 'csrf_failed', 'The form was missing a valid CSRF token. Reload the page and try again.');
+    const submitted = (body && typeof body === 'object' ? body[CSRF_FIELD] : undefined) ?? header;
+    if (!csrfMatches(request, submitted)) throw csrfFailed();
+  });
+
+  // Nothing but the static stylesheets may be kept by a browser or shared cache: pages and API answers may carry
+  // drafts, non-open data or a signed-in reader's details, and telling those apart per route is where leaks begin.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!(isStatic(request) && reply.statusCode === 200)) reply.header('cache-control', 'private, no-store');
+    return payload;
   });
 
   app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => renderError(error, request, reply));

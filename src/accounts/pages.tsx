@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, DomainError, RateLimitedError, ValidationError, type FieldProblem } from '../errors';
 import { getCookie, setCookie } from '../platform/http/cookies';
 import type { DomainPlugin } from '../platform/http/plugin';
-import { LANG_COOKIE } from '../web/context';
+import { LANG_COOKIE, rotateCsrfToken } from '../web/context';
 import { hasKey, isLocale, type Locale, type Translate } from '../web/i18n/index';
 import { Fragment, h, type RawHtml } from '../web/jsx';
 import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
@@ -385,6 +385,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     try {
       const user = await accounts.signUp({ name: values.name, email: values.email, password: str(f.password), confirm: str(f.confirm), locale: request.locale });
       startSession(reply, await accounts.createSession(user.id, request.headers['user-agent']));
+      rotateCsrfToken(request, reply, secure);
       return reply.redirect(urls.account(), 303);
     } catch (err) {
       const problems = problemsOf(err);
@@ -417,6 +418,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     try {
       const user = await accounts.signIn({ email, password: str(f.password), ip: request.ip });
       startSession(reply, await accounts.createSession(user.id, request.headers['user-agent']));
+      rotateCsrfToken(request, reply, secure);
       return reply.redirect(next ?? urls.account(), 303);
     } catch (err) {
       if (err instanceof RateLimitedError) {
@@ -432,6 +434,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
   app.post('/logg-ut', { schema: { hide: true } }, async (request, reply) => {
     await accounts.destroySession(accounts.sessionTokenFrom(request));
     setSessionCookie(reply, '', secure);
+    rotateCsrfToken(request, reply, secure);
     return reply.redirect(`${urls.signIn()}?utlogget=1`, 303);
   });
 
@@ -514,11 +517,19 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     return reply.redirect(`${urls.accountTokens()}?tilbakekalt=1`, 303);
   });
 
-  // Language switch: remembers the choice for a year and goes back to where the reader was.
+  // Language switch: a POST (with CSRF, like every change) remembers the choice for a year and goes back to where
+  // the reader was — only to a path on this site. A GET changes nothing: it shows `next` in that language (?lang=).
   app.get('/sprak', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query as Form;
     const lang = str(q.lang);
     const next = safeNext(q.next) ?? urls.home();
+    return reply.redirect(isLocale(lang) ? urls.inLanguage(next, lang) : next, 303);
+  });
+
+  app.post('/sprak', { schema: { hide: true } }, async (request, reply) => {
+    const f = formBody(request);
+    const lang = str(f.lang);
+    const next = safeNext(f.next) ?? urls.home();
     if (isLocale(lang)) {
       setCookie(reply, LANG_COOKIE, lang, { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAgeSeconds: YEAR_SECONDS });
       if (request.actor.user && request.actor.via === 'session' && getCookie(request, LANG_COOKIE) !== lang) {

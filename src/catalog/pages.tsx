@@ -370,7 +370,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
           <span class="ds-tag" data-color="warning">{stateLabel(t, ds.state)}</span>
         </p>
       ) : null}
-      {description ? <p class="ds-paragraph" style="white-space: pre-line">{description}</p> : null}
+      {description ? <p class="ds-paragraph df-pre-line">{description}</p> : null}
       {canEdit ? (
         <div class="df-actions">
           <a class="ds-button" data-variant="secondary" href={urls.datasetEdit(id)}>{t('catalog.edit.link')}</a>

@@ -292,7 +292,7 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
     return uploadPage(request, reply, request.params.id, { name: '', title: '' }, []);
   });
 
-  app.post<{ Params: { id: string } }>('/datasett/:id/tabeller/ny', { schema: { hide: true } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/datasett/:id/tabeller/ny', { schema: { hide: true }, config: { csrf: 'handler' } }, async (request, reply) => {
     const id = request.params.id;
     if (!request.actor.user) return reply.redirect(urls.signIn(urls.tableUpload(id)), 303);
     const fields: Record<string, string> = {};

@@ -65,15 +65,20 @@ function Header(props: { request: FastifyRequest }): RawHtml {
           </ul>
         </nav>
         <nav aria-label={t('layout.language')} class="df-lang">
-          <ul class="df-nav">
-            {LOCALES.map((l) => (
-              <li>
-                <a class="ds-link" href={urls.language(l, path)} lang={l} hreflang={l} aria-current={props.request.locale === l ? 'true' : undefined}>
-                  {LOCALE_NAMES[l]}
-                </a>
-              </li>
-            ))}
-          </ul>
+          {/* A POST form (changing the remembered language is a change): buttons styled as links. */}
+          <form method="post" action={urls.language()} class="df-inline-form">
+            <CsrfField token={props.request.csrfToken} />
+            <input type="hidden" name="next" value={urls.inLanguage(path)} />
+            <ul class="df-nav">
+              {LOCALES.map((l) => (
+                <li>
+                  <button type="submit" class="ds-link" name="lang" value={l} lang={l} aria-current={props.request.locale === l ? 'true' : undefined}>
+                    {props.request.locale === l ? <strong>{LOCALE_NAMES[l]}</strong> : LOCALE_NAMES[l]}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </form>
         </nav>
       </div>
     </header>

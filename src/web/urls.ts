@@ -33,7 +33,19 @@ export const urls = {
   datasetPublish: (id: string) => `/datasett/${enc(id)}/publiser`,
   datasetArchive: (id: string) => `/datasett/${enc(id)}/arkiver`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
-  language: (lang: string, next?: string) => withQuery('/sprak', { lang, next }),
+  /** The language switch: a POST form with `lang`, `next` and `_csrf`. */
+  language: () => '/sprak',
+  /** A local path shown in another language without remembering it (`?lang=`, replacing one already there). */
+  inLanguage: (localPath: string, lang?: string) => {
+    const noHash = localPath.split('#')[0] ?? '';
+    const q = noHash.indexOf('?');
+    const path = (q < 0 ? noHash : noHash.slice(0, q)) || '/';
+    const params = new URLSearchParams(q < 0 ? '' : noHash.slice(q + 1));
+    params.delete('lang');
+    if (lang) params.set('lang', lang);
+    const s = params.toString();
+    return s ? `${path}?${s}` : path;
+  },
   apiDocs: () => '/api',
   api: {
     openapi: () => '/api/v1/openapi.json',

@@ -132,14 +132,24 @@ export interface SignedIn {
   userId: string;
 }
 
-async function finishSignIn(app: FastifyInstance, res: { statusCode: number; headers: Record<string, unknown>; body: string }, csrfCookies: Record<string, string>, csrf: string, what: string): Promise<SignedIn> {
-  const session = setCookies(res).df_session;
+/** The `_csrf` value of the first form on a page (signed-in tokens are derived from the session, not the cookie). */
+export async function csrfFromPage(app: FastifyInstance, cookie: string, pageUrl = '/konto'): Promise<string> {
+  const page = await app.inject({ method: 'GET', url: pageUrl, headers: { cookie } });
+  const m = /name="_csrf" value="([^"]+)"/.exec(page.body);
+  if (!m?.[1]) throw new Error(`GET ${pageUrl} has no _csrf field (status ${page.statusCode})`);
+  return m[1];
+}
+
+async function finishSignIn(app: FastifyInstance, res: { statusCode: number; headers: Record<string, unknown>; body: string }, csrfCookies: Record<string, string>, what: string): Promise<SignedIn> {
+  const set = setCookies(res);
+  const session = set.df_session;
   if (res.statusCode !== 303 || !session) throw new Error(`${what} failed: status ${res.statusCode}\n${res.body.slice(0, 2000)}`);
-  const cookie = cookieHeader({ ...csrfCookies, df_session: session });
+  // Signing in rotates the CSRF cookie; the form token is then bound to the new session.
+  const cookie = cookieHeader({ ...csrfCookies, ...(set.df_csrf ? { df_csrf: set.df_csrf } : {}), df_session: session });
   const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } });
   if (me.statusCode !== 200) throw new Error(`GET /api/v1/me after ${what} returned ${me.statusCode}: ${me.body}`);
   const userId = (me.json() as { id: string }).id;
-  return { cookie, csrf, userId };
+  return { cookie, csrf: await csrfFromPage(app, cookie), userId };
 }
 
 /** Signs up through the real form flow (GET /registrer for the CSRF cookie, POST the form) and returns the session. */
@@ -151,7 +161,7 @@ export async function signUpAndSignIn(app: FastifyInstance, user: { email: strin
     headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) },
     payload: form({ name: user.name, email: user.email, password: user.password, confirm: user.password, _csrf: csrf }),
   });
-  return finishSignIn(app, res, cookies, csrf, `Sign-up of ${user.email}`);
+  return finishSignIn(app, res, cookies, `Sign-up of ${user.email}`);
 }
 
 /** Signs an existing user in through the form (GET /logg-inn, POST /logg-inn). */
@@ -163,7 +173,7 @@ export async function signIn(app: FastifyInstance, user: { email: string; passwo
     headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) },
     payload: form({ email: user.email, password: user.password, _csrf: csrf }),
   });
-  return finishSignIn(app, res, cookies, csrf, `Sign-in of ${user.email}`);
+  return finishSignIn(app, res, cookies, `Sign-in of ${user.email}`);
 }
 
 /** Creates an API token for an existing user and returns the raw `df_…` token. */

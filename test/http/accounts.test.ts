@@ -21,7 +21,9 @@ function errorOf(res: { json(): unknown }): { code: string; message: string; det
   return (res.json() as { error: { code: string; message: string; details: Record<string, unknown> } }).error;
 }
 
-const json = { 'content-type': 'application/json' };
+// Cookie-authenticated API changes must show they come from this site (CSRF): browsers send Origin on them.
+const SAME_ORIGIN = { origin: 'http://localhost:3000' };
+const json = { 'content-type': 'application/json', ...SAME_ORIGIN };
 
 describe('JSON API /api/v1/me and /api/v1/tokens', () => {
   it('401 for anonymous callers on every route', async () => {
@@ -60,10 +62,10 @@ describe('JSON API /api/v1/me and /api/v1/tokens', () => {
     const patchUnknown = await t.app.inject({ method: 'PATCH', url: '/api/v1/me', headers, payload: { email: 'new@example.no' } });
     expect(patchUnknown.statusCode).toBe(400);
 
-    const text = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { cookie: kari.cookie, 'content-type': 'text/plain' }, payload: 'name=x' });
+    const text = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { cookie: kari.cookie, ...SAME_ORIGIN, 'content-type': 'text/plain' }, payload: 'name=x' });
     expect(text.statusCode).toBe(415);
     expect(errorOf(text).code).toBe('unsupported_media_type');
-    const formBody = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { cookie: kari.cookie, ...FORM_HEADERS }, payload: 'name=x' });
+    const formBody = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { cookie: kari.cookie, ...SAME_ORIGIN, ...FORM_HEADERS }, payload: 'name=x' });
     expect(formBody.statusCode).toBe(415);
 
     const big = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers, payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }) });
@@ -88,10 +90,10 @@ describe('JSON API /api/v1/me and /api/v1/tokens', () => {
     const created = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { ...json, cookie: ola.cookie }, payload: { name: 'olas' } });
     expect(created.statusCode).toBe(201);
     const olasId = (created.json() as { record: { id: string } }).record.id;
-    const others = await t.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${olasId}`, headers: { cookie: kari.cookie } });
+    const others = await t.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${olasId}`, headers: { cookie: kari.cookie, ...SAME_ORIGIN } });
     expect(others.statusCode).toBe(404);
     expect(errorOf(others).code).toBe('token_not_found');
-    const missing = await t.app.inject({ method: 'DELETE', url: '/api/v1/tokens/does-not-exist', headers: { cookie: kari.cookie } });
+    const missing = await t.app.inject({ method: 'DELETE', url: '/api/v1/tokens/does-not-exist', headers: { cookie: kari.cookie, ...SAME_ORIGIN } });
     expect(missing.statusCode).toBe(404);
   });
 
@@ -114,7 +116,7 @@ describe('JSON API /api/v1/me and /api/v1/tokens', () => {
     const used = (await t.app.inject({ url: '/api/v1/tokens', headers: { cookie: kari.cookie } })).json() as { items: { id: string; lastUsedAt: string | null }[] };
     expect(used.items.find((i) => i.id === body.record.id)?.lastUsedAt).not.toBeNull();
 
-    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${body.record.id}`, headers: { cookie: kari.cookie } });
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${body.record.id}`, headers: { cookie: kari.cookie, ...SAME_ORIGIN } });
     expect(del.statusCode).toBe(204);
     expect(del.body).toBe('');
     const after = await t.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${body.token}` } });
@@ -326,7 +328,7 @@ describe('account pages', () => {
 
     const created = await t.app.inject({ method: 'POST', url: '/konto/tokens', headers, payload: form({ name: 'publisering', scopes: ['read', 'write'], expiresInDays: '90', _csrf: kari.csrf }) });
     expect(created.statusCode).toBe(201);
-    expect(created.headers['cache-control']).toBe('no-store');
+    expect(created.headers['cache-control']).toBe('private, no-store');
     const token = /value="(df_[A-Za-z0-9_-]{43})"/.exec(created.body)?.[1];
     expect(token).toBeDefined();
     expect(created.body).toContain('Den vises bare denne ene gangen.');
@@ -373,14 +375,16 @@ describe('account pages', () => {
 });
 
 describe('language switch /sprak', () => {
-  it('remembers the language for a year and goes back to a local path only', async () => {
-    const res = await t.app.inject({ url: '/sprak?lang=en&next=%2Fdatasett%3Fq%3Dskog' });
+  it('remembers the language for a year (POST with CSRF) and goes back to a local path only', async () => {
+    const { csrf, cookies } = await csrfFor(t.app, '/');
+    const post = (fields: Record<string, string>) => t.app.inject({ method: 'POST', url: '/sprak', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ _csrf: csrf, ...fields }) });
+    const res = await post({ lang: 'en', next: '/datasett?q=skog' });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/datasett?q=skog');
     expect(setCookieLine(res, 'df_lang')).toBe('df_lang=en; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax');
-    const evil = await t.app.inject({ url: '/sprak?lang=nn&next=%2F%2Fevil.example' });
+    const evil = await post({ lang: 'nn', next: '//evil.example' });
     expect(evil.headers.location).toBe('/');
-    const bad = await t.app.inject({ url: '/sprak?lang=de&next=/konto' });
+    const bad = await post({ lang: 'de', next: '/konto' });
     expect(bad.statusCode).toBe(303);
     expect(setCookieLine(bad, 'df_lang')).toBeUndefined();
     const page = await t.app.inject({ url: '/logg-inn', headers: { cookie: 'df_lang=nn' } });

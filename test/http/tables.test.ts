@@ -138,7 +138,7 @@ describe('POST /api/v1/datasets/:id/tables', () => {
 
     // The job: invisible to the anonymous and to outsiders, visible to the editor.
     expect((await t.app.inject({ url: body.job.url })).statusCode).toBe(401);
-    expect((await t.app.inject({ url: body.job.url, headers: auth(outsider) })).statusCode).toBe(403);
+    expect((await t.app.inject({ url: body.job.url, headers: auth(outsider) })).statusCode).toBe(404);
     expect((await t.app.inject({ url: '/api/v1/jobs/nope', headers: auth(editor) })).statusCode).toBe(404);
 
     await t.services.jobs.drain(60_000);

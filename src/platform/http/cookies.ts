@@ -44,8 +44,15 @@ export function getCookie(request: FastifyRequest, name: string): string | undef
 
 /** Adds a Set-Cookie header without dropping ones set earlier in the same reply. */
 export function setCookie(reply: FastifyReply, name: string, value: string, o: CookieOptions = {}): void {
+  // Fastify appends to an existing Set-Cookie header (it never merges into one line), so pass just the new one.
+  reply.header('set-cookie', serializeCookie(name, value, o));
+}
+
+/** Sets a cookie, dropping any Set-Cookie for the same name added earlier in this reply (the last word wins). */
+export function replaceCookie(reply: FastifyReply, name: string, value: string, o: CookieOptions = {}): void {
   const prev = reply.getHeader('set-cookie');
-  const list = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
-  list.push(serializeCookie(name, value, o));
-  reply.header('set-cookie', list);
+  const others = (prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)]).filter((c) => !c.startsWith(`${name}=`));
+  others.push(serializeCookie(name, value, o));
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', others);
 }

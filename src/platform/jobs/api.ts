@@ -1,11 +1,12 @@
 // GET /jobs/{id}: the record of a background job (state, progress, attempts, error, result), so an uploader can follow
 // the ingest of a table. Who may see a job: for jobs that act on a dataset (an `ingestTable` job carries `datasetId` in
 // its payload) whoever may edit that dataset; every other job only the platform operator. The decision is the access
-// door's (`dataset:update` / `platform:operate`).
+// door's (`dataset:update` / `platform:operate`). Anyone signed in who may not see a job — a read-only token included —
+// gets the same 404 as for an unknown id, never 403 (which would confirm the job exists).
 import { Type, type Static } from '@sinclair/typebox';
 import type { Actor, Resource } from '../../access/model';
-import { authorize } from '../../access/service';
-import { NotFoundError } from '../../errors';
+import { decide } from '../../access/service';
+import { NotFoundError, UnauthenticatedError } from '../../errors';
 import type { Services } from '../../services';
 import type { DomainPlugin } from '../http/plugin';
 import type { JobRow } from './model';
@@ -46,12 +47,13 @@ function datasetIdOf(job: JobRow): string | null {
 /** The job, if the actor may see it; otherwise the door's error (404 for jobs of datasets the actor cannot see). */
 async function jobForActor(services: Services, actor: Actor, id: string): Promise<JobRow> {
   const notFound = () => new NotFoundError('Job', id, 'job_not_found');
+  if (!actor.user) throw new UnauthenticatedError();
   const job = await services.jobs.get(id);
   if (!job) throw notFound();
   const datasetId = datasetIdOf(job);
   const resource: Resource | undefined = datasetId ? await services.tables.datasetResourceOf(datasetId) : undefined;
-  if (resource) authorize(actor, 'dataset:update', resource, notFound);
-  else authorize(actor, 'platform:operate', { type: 'platform' }, notFound);
+  const decision = resource ? decide(actor, 'dataset:update', resource) : decide(actor, 'platform:operate', { type: 'platform' });
+  if (!decision.allow) throw notFound();
   return job;
 }
 

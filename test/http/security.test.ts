@@ -1,0 +1,355 @@
+// The web surface resists the usual attacks (issue 6 §4), tested through app.inject on the real app and a fresh
+// database (SQLite, or PostgreSQL with DATABASE_URL): security headers and caching, CSRF for forms and for the
+// cookie-authenticated API, link URLs, the language switch and open redirects, proxy headers, foreign Authorization
+// schemes, job visibility, hostile input on every route (no 5xx), and the audit trail of catalog changes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../src/access/model';
+import { ownAuthorization } from '../../src/server';
+import { bearerFor, cookieHeader, createTestApp, csrfFor, csrfFromPage, FORM_HEADERS, form, setCookies, signIn, signUpAndSignIn, type SignedIn, type TestApp } from '../helpers/app';
+
+const PASSWORD = 'correct horse battery';
+const ORG = '991825827';
+const BASE = 'http://localhost:3000';
+const SAME_ORIGIN = { origin: BASE };
+
+let t: TestApp;
+let editor: SignedIn;
+let outsider: SignedIn;
+let editorToken: string;
+let readToken: string;
+let outsiderToken: string;
+
+const json = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+
+const complete = {
+  orgnr: ORG,
+  title: { nb: 'Befolkning per kommune' },
+  description: { nb: 'Folketall i alle kommuner, årlig.' },
+  accessRights: 'PUBLIC',
+  licence: 'http://data.norge.no/nlod/no/2.0',
+};
+
+async function createDataset(payload: Record<string, unknown> = complete): Promise<string> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: json(editorToken), payload });
+  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  editor = await signUpAndSignIn(t.app, { email: 'editor@example.no', password: PASSWORD, name: 'Eva Editor' });
+  outsider = await signUpAndSignIn(t.app, { email: 'outsider@example.no', password: PASSWORD, name: 'Otto Outsider' });
+  await t.services.organisations.create(CLI_ACTOR, { orgnr: ORG, name: 'Digitaliseringsdirektoratet' });
+  await t.services.organisations.addMember(CLI_ACTOR, ORG, { email: 'editor@example.no', role: 'admin' });
+  editorToken = await bearerFor(t.services, 'editor@example.no', ['read', 'write', 'admin']);
+  readToken = await bearerFor(t.services, 'editor@example.no', ['read']);
+  outsiderToken = await bearerFor(t.services, 'outsider@example.no');
+});
+afterAll(async () => t?.close());
+
+// --- headers and caching ------------------------------------------------------------------------------------------
+
+describe('security headers and caching', () => {
+  it('sends a strict CSP, nosniff and no-store on pages, without HSTS on http', async () => {
+    const page = await t.app.inject({ url: '/datasett' });
+    expect(page.statusCode).toBe(200);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("form-action 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['cache-control']).toBe('private, no-store');
+    expect(page.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('sends nosniff and no-store on API answers and errors too', async () => {
+    for (const url of ['/api/v1/datasets', '/api/v1/datasets/nope', '/api/v1/openapi.json', '/health', '/finnes-ikke']) {
+      const r = await t.app.inject({ url });
+      expect(r.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(r.headers['cache-control'], url).toBe('private, no-store');
+    }
+  });
+
+  it('lets static files be cached and never sets a cookie on them', async () => {
+    const r = await t.app.inject({ url: '/static/app.css', headers: { cookie: editor.cookie } });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['cache-control']).toBe('public, max-age=3600');
+    expect(r.headers['set-cookie']).toBeUndefined();
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    const anon = await t.app.inject({ url: '/static/designsystemet.css' });
+    expect(anon.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('pages contain no inline script, event handler or style attribute (the CSP would block them)', async () => {
+    const id = await createDataset({ ...complete, description: { nb: 'Linje én\nLinje to' } });
+    const pages = ['/', '/datasett', `/datasett/${id}`, `/datasett/${id}/rediger`, '/datasett/ny', '/virksomheter', `/virksomheter/${ORG}`, '/konto', '/konto/tokens', '/konto/passord', '/api', '/logg-inn', '/registrer'];
+    for (const url of pages) {
+      const anonymousOnly = url === '/logg-inn' || url === '/registrer';
+      const r = await t.app.inject({ url, headers: anonymousOnly ? {} : { cookie: editor.cookie } });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.body, url).not.toMatch(/<script(?![^>]*\bsrc=)/i);
+      expect(r.body, url).not.toMatch(/\son[a-z]+\s*=/i);
+      expect(r.body, url).not.toMatch(/\sstyle\s*=/i);
+      expect(r.body, url).not.toMatch(/href="javascript:/i);
+    }
+    const ds = await t.app.inject({ url: `/datasett/${id}`, headers: { cookie: editor.cookie } });
+    expect(ds.body).toContain('class="ds-paragraph df-pre-line"');
+    const css = await t.app.inject({ url: '/static/app.css' });
+    expect(css.body).toContain('.df-pre-line { white-space: pre-line; }');
+  });
+
+  it('adds HSTS when BASE_URL is https', async () => {
+    const secure = await createTestApp({ env: { BASE_URL: 'https://data.example.no' } });
+    try {
+      const r = await secure.app.inject({ url: '/' });
+      expect(r.headers['strict-transport-security']).toBe('max-age=31536000');
+      expect(String(r.headers['content-security-policy'])).toContain('upgrade-insecure-requests');
+    } finally {
+      await secure.close();
+    }
+  });
+});
+
+// --- CSRF -------------------------------------------------------------------------------------------------------------
+
+describe('CSRF on the JSON API', () => {
+  it('refuses a cookie-authenticated change without proof of same origin (a cross-site form post publishing a dataset)', async () => {
+    const id = await createDataset();
+    const url = `/api/v1/datasets/${id}/publish`;
+    // What a cross-site <form method=post action=…/publish> sends: the session cookie and a form body, no token.
+    const forged = [
+      { cookie: editor.cookie },
+      { cookie: editor.cookie, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+      { cookie: editor.cookie, 'sec-fetch-site': 'same-site' },
+      { cookie: editor.cookie, origin: 'https://evil.example' },
+      { cookie: editor.cookie, origin: 'null' },
+      { cookie: editor.cookie, referer: 'https://evil.example/page' },
+      { cookie: editor.cookie, ...FORM_HEADERS, origin: 'http://localhost:3000.evil.example' },
+      { cookie: editor.cookie, 'x-csrf-token': 'guess' },
+      { cookie: editor.cookie, 'x-csrf-token': decodeURIComponent(/df_csrf=([^;]+)/.exec(editor.cookie)![1]!) }, // the cookie secret is not the token
+    ];
+    for (const headers of forged) {
+      const r = await t.app.inject({ method: 'POST', url, headers });
+      expect(r.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(r.json().error.code).toBe('csrf_failed');
+    }
+    const still = await t.app.inject({ url: `/api/v1/datasets/${id}`, headers: { authorization: `Bearer ${editorToken}` } });
+    expect(still.json().state).toBe('draft');
+  });
+
+  it('accepts same-origin proof, the CSRF token header, or a bearer token', async () => {
+    const proofs = [{ 'sec-fetch-site': 'same-origin' }, SAME_ORIGIN, { referer: `${BASE}/datasett` }, { 'x-csrf-token': editor.csrf }];
+    for (const proof of proofs) {
+      const id = await createDataset();
+      const r = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/publish`, headers: { cookie: editor.cookie, ...proof } });
+      expect(r.statusCode, JSON.stringify(proof)).toBe(200);
+    }
+    const id = await createDataset();
+    const bearer = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/publish`, headers: { authorization: `Bearer ${editorToken}`, 'sec-fetch-site': 'cross-site' } });
+    expect(bearer.statusCode).toBe(200);
+    // Reads never need proof.
+    expect((await t.app.inject({ url: '/api/v1/me', headers: { cookie: editor.cookie, 'sec-fetch-site': 'cross-site' } })).statusCode).toBe(200);
+  });
+});
+
+describe('CSRF on web forms', () => {
+  it('binds the token to the session: not the cookie secret, not another session’s, not from the URL', async () => {
+    const id = await createDataset();
+    const post = (headers: Record<string, string>, payload: string, url = `/datasett/${id}/publiser`) => t.app.inject({ method: 'POST', url, headers: { ...FORM_HEADERS, ...headers }, payload });
+    const secret = decodeURIComponent(/df_csrf=([^;]+)/.exec(editor.cookie)![1]!);
+    expect(editor.csrf).not.toBe(secret);
+    expect((await post({ cookie: editor.cookie }, form({ _csrf: secret }))).statusCode).toBe(403);
+    expect((await post({ cookie: editor.cookie }, form({ _csrf: outsider.csrf }))).statusCode).toBe(403);
+    // A token in the query string is not read (it would end up in logs and Referer headers).
+    expect((await post({ cookie: editor.cookie }, '', `/datasett/${id}/publiser?_csrf=${encodeURIComponent(editor.csrf)}`)).statusCode).toBe(403);
+    // The outsider's own valid token does not help them either: the door says 404 for a draft they cannot see.
+    expect((await post({ cookie: outsider.cookie }, form({ _csrf: outsider.csrf }))).statusCode).toBe(404);
+    const ok = await post({ cookie: editor.cookie }, form({ _csrf: editor.csrf }));
+    expect(ok.statusCode).toBe(303);
+  });
+
+  it('rotates the token at sign-in and sign-out', async () => {
+    const { csrf: before, cookies } = await csrfFor(t.app, '/logg-inn');
+    const res = await t.app.inject({ method: 'POST', url: '/logg-inn', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ email: 'outsider@example.no', password: PASSWORD, _csrf: before }) });
+    expect(res.statusCode).toBe(303);
+    const set = setCookies(res);
+    expect(set.df_csrf).toBeDefined();
+    expect(set.df_csrf).not.toBe(cookies.df_csrf);
+    // The anonymous token, with the new session and the old cookie, no longer works.
+    const staleCookie = cookieHeader({ ...cookies, df_session: set.df_session! });
+    const stale = await t.app.inject({ method: 'POST', url: '/logg-ut', headers: { ...FORM_HEADERS, cookie: staleCookie }, payload: form({ _csrf: before }) });
+    expect(stale.statusCode).toBe(403);
+    const cookie = cookieHeader({ df_csrf: set.df_csrf!, df_session: set.df_session! });
+    const token = await csrfFromPage(t.app, cookie);
+    const out = await t.app.inject({ method: 'POST', url: '/logg-ut', headers: { ...FORM_HEADERS, cookie }, payload: form({ _csrf: token }) });
+    expect(out.statusCode).toBe(303);
+    const after = setCookies(out).df_csrf;
+    expect(after).toBeDefined();
+    expect(after).not.toBe(set.df_csrf);
+  });
+
+  it('refuses multipart posts to routes that do not check the token themselves', async () => {
+    const boundary = 'XyZ';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${editor.csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="title_nb"\r\n\r\nX\r\n--${boundary}--\r\n`;
+    for (const url of ['/datasett/ny', '/konto/tokens', '/logg-ut', '/sprak']) {
+      const r = await t.app.inject({ method: 'POST', url, headers: { cookie: editor.cookie, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: body });
+      expect(r.statusCode, url).toBe(403);
+    }
+    // (The table upload form's route declares `config: { csrf: 'handler' }`: its reader checks the `_csrf` field,
+    // sent first, before it touches the file — tested with the upload form in tables.test.ts.)
+  });
+});
+
+// --- links -----------------------------------------------------------------------------------------------------------
+
+describe('user-supplied links accept only http(s)', () => {
+  const hostile = ['javascript:alert(document.cookie)', ' JavaScript:alert(1)', 'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==', 'file:///etc/passwd', 'vbscript:msgbox(1)', '//evil.example/x', 'http:evil.example'];
+
+  it('422 with a field problem for every link field of a dataset and a distribution', async () => {
+    const id = await createDataset();
+    for (const value of hostile) {
+      for (const [field, payload] of [
+        ['/licence', { licence: value }],
+        ['/landingPage', { landingPage: value }],
+        ['/contactPoint/url', { contactPoint: { url: value } }],
+      ] as const) {
+        const r = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload });
+        expect(r.statusCode, `${field} ${value}`).toBe(422);
+        expect(r.json().error.details.problems.map((p: { field: string }) => p.field), value).toContain(field);
+      }
+      for (const field of ['accessUrl', 'downloadUrl', 'licence']) {
+        const payload = { accessUrl: 'https://example.no/data.csv', [field]: value };
+        const r = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/distributions`, headers: json(editorToken), payload });
+        expect(r.statusCode, `${field} ${value}`).toBe(422);
+        expect(r.json().error.details.problems.map((p: { field: string }) => p.field)).toContain(`/${field}`);
+      }
+    }
+    const ok = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { landingPage: 'https://www.ssb.no/befolkning', licence: 'https://creativecommons.org/licenses/by/4.0/' } });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it('the web form re-renders with the problem, and an organisation homepage is checked the same way', async () => {
+    const id = await createDataset();
+    const r = await t.app.inject({
+      method: 'POST',
+      url: `/datasett/${id}/rediger`,
+      headers: { ...FORM_HEADERS, cookie: editor.cookie },
+      payload: form({ _csrf: editor.csrf, title_nb: 'T', description_nb: 'D', accessRights: 'PUBLIC', licence: 'other', licenceOther: 'javascript:alert(1)', landingPage: 'data:text/html,x' }),
+    });
+    expect(r.statusCode).toBe(422);
+    expect(r.body).toContain('aria-invalid="true"');
+    expect(r.body).not.toContain('href="javascript:');
+    const org = await t.app.inject({ method: 'PATCH', url: `/api/v1/organizations/${ORG}`, headers: json(editorToken), payload: { homepage: 'javascript:alert(1)' } });
+    expect(org.statusCode).toBe(422);
+    expect(org.json().error.details.problems[0].field).toBe('/homepage');
+  });
+});
+
+// --- language switch ----------------------------------------------------------------------------------------------------
+
+describe('language switch', () => {
+  it('GET changes nothing; ?lang= shows a language without storing it', async () => {
+    const get = await t.app.inject({ url: '/sprak?lang=en&next=%2Fdatasett' });
+    expect(get.statusCode).toBe(303);
+    expect(get.headers.location).toBe('/datasett?lang=en');
+    expect(setCookies(get).df_lang).toBeUndefined();
+    const page = await t.app.inject({ url: '/datasett?lang=en' });
+    expect(page.body).toContain('<html lang="en"');
+    expect(setCookies(page).df_lang).toBeUndefined();
+  });
+
+  it('is a POST form with CSRF and redirects only to a path on this site', async () => {
+    const home = await t.app.inject({ url: '/datasett?q=skog&lang=nn' });
+    expect(home.body).toMatch(/<form method="post" action="\/sprak"/);
+    expect(home.body).toContain('<input type="hidden" name="next" value="/datasett?q=skog"');
+    expect(home.body).toMatch(/<button type="submit" class="ds-link" name="lang" value="en" lang="en"/);
+    const { csrf, cookies } = await csrfFor(t.app, '/');
+    const post = (fields: Record<string, string>, withToken = true) =>
+      t.app.inject({ method: 'POST', url: '/sprak', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ ...(withToken ? { _csrf: csrf } : {}), ...fields }) });
+    expect((await post({ lang: 'en', next: '/' }, false)).statusCode).toBe(403);
+    for (const next of ['//evil.example', 'https://evil.example', '/\\evil', '\\\\evil.example', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' //evil.example']) {
+      const r = await post({ lang: 'en', next });
+      expect(r.statusCode, next).toBe(303);
+      expect(String(r.headers.location), next).toMatch(/^\/(?![/\\])/);
+      expect(String(r.headers.location), next).not.toContain('evil');
+    }
+    const ok = await post({ lang: 'en', next: '/virksomheter?side=2' });
+    expect(ok.headers.location).toBe('/virksomheter?side=2');
+    expect(setCookies(ok).df_lang).toBe('en');
+    const get = await t.app.inject({ url: '/sprak?lang=en&next=https%3A%2F%2Fevil.example' });
+    expect(get.headers.location).toBe('/?lang=en');
+  });
+});
+
+// --- proxies and foreign credentials ----------------------------------------------------------------------------
+
+describe('proxy headers and foreign Authorization schemes', () => {
+  it('X-Forwarded-For does not change the client address by default (sign-in throttling keys on the TCP peer)', async () => {
+    const { csrf, cookies } = await csrfFor(t.app, '/logg-inn');
+    const r = await t.app.inject({ method: 'POST', url: '/logg-inn', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies), 'x-forwarded-for': '203.0.113.77' }, payload: form({ email: 'nobody@example.no', password: 'wrong password', _csrf: csrf }) });
+    expect(r.statusCode).toBe(401);
+    const keys = (await t.db.selectFrom('rate_limits').select('key').execute()).map((k) => k.key);
+    expect(keys).toContain('signin:ip:127.0.0.1');
+    expect(keys.join(' ')).not.toContain('203.0.113.77');
+  });
+
+  it('TRUST_PROXY=true (or a list with the proxy) reads the client from X-Forwarded-For', async () => {
+    for (const value of ['true', '127.0.0.1/32,10.0.0.0/8']) {
+      const proxied = await createTestApp({ env: { TRUST_PROXY: value } });
+      try {
+        const { csrf, cookies } = await csrfFor(proxied.app, '/logg-inn');
+        await proxied.app.inject({ method: 'POST', url: '/logg-inn', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies), 'x-forwarded-for': '203.0.113.78' }, payload: form({ email: 'nobody@example.no', password: 'wrong password', _csrf: csrf }) });
+        const keys = (await proxied.db.selectFrom('rate_limits').select('key').execute()).map((k) => k.key);
+        expect(keys, value).toContain('signin:ip:203.0.113.78');
+      } finally {
+        await proxied.close();
+      }
+    }
+  });
+
+  it('ignores Basic (and other non-Bearer) credentials on pages and the API; a malformed Bearer is 401', async () => {
+    const basic = { authorization: 'Basic ' + Buffer.from('staging:secret').toString('base64') };
+    expect((await t.app.inject({ url: '/', headers: basic })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/datasett', headers: basic })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/api/v1/datasets', headers: basic })).statusCode).toBe(200);
+    const signedIn = await t.app.inject({ url: '/api/v1/me', headers: { ...basic, cookie: editor.cookie } });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.json().email).toBe('editor@example.no');
+    expect((await t.app.inject({ url: '/api/v1/me', headers: { authorization: 'Digest username="x"' } })).statusCode).toBe(401); // anonymous → 401 from the route
+    for (const bad of ['Bearer', 'Bearer a b', 'Bearer df_nope']) {
+      const r = await t.app.inject({ url: '/api/v1/datasets', headers: { authorization: bad } });
+      expect(r.statusCode, bad).toBe(401);
+    }
+    expect(ownAuthorization('Basic abc')).toBeUndefined();
+    expect(ownAuthorization('bearer df_x')).toBe('bearer df_x');
+    expect(ownAuthorization('df_x')).toBe('df_x');
+  });
+});
+
+// --- jobs ---------------------------------------------------------------------------------------------------------------
+
+describe('job visibility', () => {
+  it('404 (never 403, never the record) for a job the caller may not see; 401 anonymous', async () => {
+    const id = await createDataset();
+    const jobId = await t.services.jobs.enqueue('ingestTable', { datasetId: id, tableId: 'x', versionId: 'y' });
+    const url = `/api/v1/jobs/${jobId}`;
+    expect((await t.app.inject({ url })).statusCode).toBe(401);
+    for (const token of [readToken, outsiderToken]) {
+      const r = await t.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+      expect(r.statusCode).toBe(404);
+      expect(r.json().error.code).toBe('job_not_found');
+      expect(r.body).not.toContain(id);
+    }
+    const outsiderSession = await t.app.inject({ url, headers: { cookie: outsider.cookie } });
+    expect(outsiderSession.statusCode).toBe(404);
+    const own = await t.app.inject({ url, headers: { authorization: `Bearer ${editorToken}` } });
+    expect(own.statusCode).toBe(200);
+    expect(own.json().datasetId).toBe(id);
+    const platformJob = await t.services.jobs.enqueue('somethingElse', {});
+    expect((await t.app.inject({ url: `/api/v1/jobs/${platformJob}`, headers: { authorization: `Bearer ${editorToken}` } })).statusCode).toBe(404);
+  });
+});

@@ -261,7 +261,7 @@ export function normaliseError(error: unknown): ErrorBody {
       }
       return { field: base, code: v.keyword, message: `${base} ${v.message ?? 'is invalid'}.` };
     });
-    return { status: 400, code: 'invalid_request', message: problems.map((p) => p.message).join(' '), details: { problems }, params: {} };
+    return { status: 400, code: 'invalid_request', message: problems.map((p) => p.message).join(' '), details: { problems }, params: { field: problems[0]?.field ?? '' } };
   }
   switch (e?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -276,12 +276,27 @@ export function normaliseError(error: unknown): ErrorBody {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, code: 'invalid_request', message: 'The Content-Length header does not match the body.', details: {}, params: {} };
   }
+  if (isMultipartParseError(e)) {
+    return { status: 400, code: 'invalid_multipart', message: 'The multipart/form-data body is malformed or ends early; send the whole form again.', details: {}, params: {} };
+  }
   if (e instanceof SyntaxError || e?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.', details: {}, params: {} };
   }
   const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
   if (status < 500) return { status, code: 'bad_request', message: 'The request could not be understood.', details: {}, params: {} };
   return { status: 500, code: 'internal', message: 'An unexpected error occurred. It has been logged.', details: {}, params: {} };
+}
+
+/**
+ * The multipart parser (@fastify/busboy, under @fastify/multipart) reports a malformed or truncated body — "Unexpected
+ * end of multipart data", "Boundary not found" — as a plain Error without a code, raised while a handler iterates the
+ * parts. Its origin is the only thing that tells it from our own failures, so it is recognised by the frame that
+ * created it (the parser's own files), never by its message. Everything else stays a 500.
+ */
+function isMultipartParseError(e: unknown): boolean {
+  if (!(e instanceof Error) || e instanceof DomainError || (e as FastifyError).code !== undefined) return false;
+  const firstFrame = (e.stack ?? '').split('\n').find((l) => l.trimStart().startsWith('at ')) ?? '';
+  return /[\\/]@fastify[\\/]busboy[\\/]/.test(firstFrame);
 }
 
 function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -306,7 +321,8 @@ function registerStatic(app: FastifyInstance): void {
   };
   const cache = new Map<string, Buffer>();
   app.get<{ Params: { file: string } }>('/static/:file', { schema: { hide: true } }, async (request, reply) => {
-    const file = files[request.params.file];
+    // Own keys only: "/static/__proto__" or "/static/constructor" must not reach Object.prototype.
+    const file = Object.hasOwn(files, request.params.file) ? files[request.params.file] : undefined;
     if (!file) throw new DomainError(404, 'not_found', 'No such static file.');
     let body = cache.get(file);
     if (!body) {

@@ -353,3 +353,177 @@ describe('job visibility', () => {
     expect((await t.app.inject({ url: `/api/v1/jobs/${platformJob}`, headers: { authorization: `Bearer ${editorToken}` } })).statusCode).toBe(404);
   });
 });
+
+// --- hostile input -----------------------------------------------------------------------------------------------------
+
+function problemsOf(r: { json(): unknown }): { field: string; code: string }[] {
+  return ((r.json() as { error: { details: { problems?: { field: string; code: string }[] } } }).error.details.problems ?? []).map((p) => ({ field: p.field, code: p.code }));
+}
+
+describe('bad input is a 4xx, never a 500', () => {
+  it('whole-number parameters must be written in digits and stay exact: 1e3, 0x10, 1e20, -1, 99999999999999999999', async () => {
+    const cases: [string, string][] = [
+      ['/api/v1/datasets?limit=1e3', 'querystring/limit'],
+      ['/api/v1/datasets?offset=1e20', 'querystring/offset'],
+      ['/api/v1/datasets?offset=99999999999999999999', 'querystring/offset'],
+      ['/api/v1/datasets?offset=0x10', 'querystring/offset'],
+      ['/api/v1/datasets?offset=%205', 'querystring/offset'],
+      ['/api/v1/datasets?offset=1.0', 'querystring/offset'],
+      ['/api/v1/organizations?limit=2e1', 'querystring/limit'],
+      ['/api/v1/datasets/x/tables/y/rows?_size=1e3', 'querystring/_size'],
+      ['/api/v1/datasets/x/tables/y/rows?_offset=99999999999999999999', 'querystring/_offset'],
+    ];
+    for (const [url, field] of cases) {
+      const r = await t.app.inject({ url });
+      expect(r.statusCode, url).toBe(400);
+      expect(problemsOf(r)[0]?.field, url).toBe(field);
+    }
+    expect((await t.app.inject({ url: '/api/v1/datasets?offset=-1' })).statusCode).toBe(400); // minimum: 0
+    expect((await t.app.inject({ url: '/api/v1/datasets?limit=1000' })).statusCode).toBe(400); // maximum
+    const far = await t.app.inject({ url: '/api/v1/datasets?offset=9007199254740991&limit=100' });
+    expect(far.statusCode).toBe(200);
+    expect(far.json().items).toEqual([]);
+    expect((await t.app.inject({ url: '/api/v1/datasets?offset=20&limit=5' })).statusCode).toBe(200);
+    for (const side of ['99999999999999999999', '-1', '1e3', 'abc']) expect((await t.app.inject({ url: `/datasett?side=${side}` })).statusCode, side).toBe(200);
+  });
+
+  it('NUL characters are refused once, globally, naming the field: query, path, JSON and form bodies', async () => {
+    const id = await createDataset();
+    const q = await t.app.inject({ url: '/api/v1/datasets?q=a%00b' });
+    expect(q.statusCode).toBe(400);
+    expect(problemsOf(q)[0]).toEqual({ field: 'querystring/q', code: 'nul_character' });
+    const path = await t.app.inject({ url: '/api/v1/datasets/a%00b' });
+    expect(path.statusCode).toBe(400);
+    expect(problemsOf(path)[0]?.code).toBe('nul_character');
+    const body = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { title: { nb: 'Før\u0000etter' } } });
+    expect(body.statusCode).toBe(400);
+    expect(problemsOf(body)[0]).toEqual({ field: 'body/title/nb', code: 'nul_character' });
+    const key = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: '{"title":{"n\\u0000b":"x"}}' });
+    expect(key.statusCode).toBe(400);
+    const web = await t.app.inject({ method: 'POST', url: `/datasett/${id}/rediger`, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ _csrf: editor.csrf, title_nb: 'a\u0000b' }) });
+    expect(web.statusCode).toBe(400);
+    expect(web.headers['content-type']).toContain('text/html');
+    expect(web.body).toContain('body/title_nb');
+    const page = await t.app.inject({ url: '/datasett?q=%00' });
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('querystring/q');
+    expect(page.body).toContain('<html lang="nb"');
+    // Nothing was stored.
+    const after = await t.app.inject({ url: `/api/v1/datasets/${id}`, headers: { authorization: `Bearer ${editorToken}` } });
+    expect(after.json().title.nb).toBe('Befolkning per kommune');
+  });
+
+  it('lone surrogates, __proto__ keys, huge query strings and deep JSON are refused cleanly', async () => {
+    const id = await createDataset();
+    const lone = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: '{"title":{"nb":"a\\ud800b"}}' });
+    expect(lone.statusCode).toBe(400);
+    expect(problemsOf(lone)[0]).toEqual({ field: 'body/title/nb', code: 'invalid_unicode' });
+    const pair = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: '{"title":{"nb":"Data \\ud83d\\udcca"}}' });
+    expect(pair.statusCode).toBe(200);
+    const proto = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: '{"__proto__":{"isOperator":true},"title":{"nb":"x"}}' });
+    expect(proto.statusCode).toBe(400);
+    const ctor = await t.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: json(editorToken), payload: '{"constructor":{"prototype":{"x":1}}}' });
+    expect(ctor.statusCode).toBe(400);
+    expect(({} as Record<string, unknown>).isOperator).toBeUndefined();
+    const huge = await t.app.inject({ url: `/api/v1/datasets?q=${'a'.repeat(100_000)}` });
+    expect(huge.statusCode).toBe(414);
+    const hugePage = await t.app.inject({ url: `/datasett?q=${'ø'.repeat(20_000)}` });
+    expect(hugePage.statusCode).toBe(414);
+    const manyParams = await t.app.inject({ url: `/api/v1/datasets?${Array.from({ length: 1500 }, (_, i) => `p${i}=1`).join('&')}` });
+    expect(manyParams.statusCode).toBeLessThan(500);
+    const deep = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: '{"title":'.repeat(200) + '1' + '}'.repeat(200) });
+    expect(deep.statusCode).toBe(400);
+  });
+
+  it('malformed, boundary-less and aborted multipart uploads are 4xx', async () => {
+    const id = await createDataset();
+    const url = `/api/v1/datasets/${id}/tables`;
+    const auth = { authorization: `Bearer ${editorToken}` };
+    const noBoundary = await t.app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'multipart/form-data' }, payload: 'garbage' });
+    expect(noBoundary.statusCode).toBe(400);
+    expect(noBoundary.json().error.code).toBe('invalid_multipart');
+    const junk = await t.app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'multipart/form-data; boundary=abc' }, payload: 'not multipart at all' });
+    expect(junk.statusCode).toBe(400);
+    expect(junk.json().error.code).toBe('invalid_multipart');
+    // A body cut off inside the file part is the tables reader's to handle (it waits for the file stream; reported).
+    const cut = `--abc\r\nContent-Disposition: form-data; name="name"\r\n\r\nfyl`;
+    const early = await t.app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'multipart/form-data; boundary=abc' }, payload: cut });
+    expect(early.statusCode).toBe(400);
+    expect(early.json().error.code).toBe('invalid_multipart');
+    const web = await t.app.inject({ method: 'POST', url: `/datasett/${id}/tabeller/ny`, headers: { cookie: editor.cookie, 'content-type': 'multipart/form-data' }, payload: 'x' });
+    expect(web.statusCode).toBeLessThan(500);
+  });
+});
+
+// --- every route, hostile values -------------------------------------------------------------------------------------
+
+/** Every route of the app as [method, path pattern], read from printRoutes (so new routes are walked automatically). */
+function routesOf(tree: string): [string, string][] {
+  const out: [string, string][] = [];
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│├└─\s]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
+    if (!m) continue;
+    const depth = Math.floor((m[1] ?? '').length / 4);
+    stack.length = depth;
+    const parent = stack[depth - 1] ?? '';
+    const seg = m[2] ?? '';
+    const full = depth === 0 ? seg : `${parent}${parent.endsWith('/') || seg.startsWith('/') ? '' : '/'}${seg}`;
+    stack[depth] = full;
+    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) if (method !== 'HEAD') out.push([method, full]);
+  }
+  return out;
+}
+
+describe('every route survives hostile values', () => {
+  it('walks all routes with hostile path, query and body values as anonymous, session and token callers: no 5xx', async () => {
+    const routes = routesOf(t.app.printRoutes({ commonPrefix: false }));
+    expect(routes.length).toBeGreaterThan(40);
+    expect(routes).toContainEqual(['POST', '/api/v1/datasets/:id/publish']);
+    expect(routes).toContainEqual(['GET', '/datasett/:id/tabeller/ny']);
+    const realId = await createDataset();
+    const paramValues = [realId, ORG, '%00', 'a%00b', '%ED%A0%80', '%FF', '1e20', '-1', '99999999999999999999', '..%2F..%2Fetc%2Fpasswd', "'%20OR%201=1--", '%F0%9F%92%A9', 'x'.repeat(300), '__proto__', 'constructor'];
+    const queries = [
+      '',
+      '?offset=1e20&limit=1e20&_offset=99999999999999999999&_size=1e3&side=99999999999999999999&page=-1',
+      '?q=%00&lang=%00&next=%2F%2Fevil.example&sort=__proto__&org=%00&tilgang=%00&state=%ED%A0%80&_csrf=%00',
+      '?offset=-1&limit=-1&_offset=-1&_size=0&q[]=a&q[]=b&lang[]=en&next=javascript:alert(1)&__proto__[x]=1',
+    ];
+    const jsonBodies = ['{"__proto__":{"a":1}}', '{"title":{"nb":"\\u0000"}}', '{"title":{"nb":"\\ud800"}}', '[]', '"x"', 'null', '{"limit":1e308,"offset":-1e308}', '{"name":"' + 'x'.repeat(5000) + '"}', '{'];
+    const formBodies = (csrf: string) => [form({ _csrf: csrf, name: '\u0000', title_nb: '\ud800', email: 'x'.repeat(2000), next: '//evil.example', lang: 'xx' }), `_csrf=${encodeURIComponent(csrf)}&a[b][c]=1&__proto__[x]=1`, '%%%'];
+    const callers: { name: string; headers: Record<string, string>; csrf: string }[] = [
+      { name: 'anonymous', headers: {}, csrf: '' },
+      { name: 'session', headers: { cookie: editor.cookie, ...SAME_ORIGIN }, csrf: editor.csrf },
+      { name: 'token', headers: { authorization: `Bearer ${editorToken}` }, csrf: '' },
+    ];
+    const failures: string[] = [];
+    let requests = 0;
+    const send = async (method: string, url: string, headers: Record<string, string>, payload?: string) => {
+      requests++;
+      const r = await t.app.inject({ method: method as 'GET', url, headers, payload });
+      if (r.statusCode >= 500) failures.push(`${r.statusCode} ${method} ${url.slice(0, 160)} ${JSON.stringify(headers).slice(0, 80)} ${String(payload ?? '').slice(0, 60)}: ${r.body.slice(0, 200)}`);
+    };
+    for (const [method, pattern] of routes) {
+      const hasParams = pattern.includes(':');
+      const values = hasParams ? paramValues : [''];
+      for (const caller of callers) {
+        for (const value of values) {
+          const path = pattern.replace(/:[A-Za-z]+/g, value || 'x');
+          for (const query of hasParams && value !== realId ? [queries[1]!] : queries) {
+            const url = `${path}${query}`;
+            if (method === 'GET' || method === 'DELETE') {
+              await send(method, url, caller.headers);
+              continue;
+            }
+            for (const body of jsonBodies) await send(method, url, { ...caller.headers, 'content-type': 'application/json' }, body);
+            for (const body of formBodies(caller.csrf)) await send(method, url, { ...caller.headers, ...FORM_HEADERS }, body);
+            await send(method, url, { ...caller.headers, 'content-type': 'multipart/form-data' }, 'x');
+            await send(method, url, { ...caller.headers, 'content-type': 'multipart/form-data; boundary=b' }, '--b\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n');
+          }
+        }
+      }
+    }
+    expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
+    expect(requests).toBeGreaterThan(1000);
+  }, 300_000);
+});

@@ -8,6 +8,8 @@
 //     " 5" into 5. Every parameter whose schema says `integer` must be written as plain decimal digits and stay within
 //     the range where JavaScript numbers are exact. The routes' schemas are read once at registration (onRoute).
 //   - an overlong URL (query string), refused with 414 before anything parses it further.
+//   - a multipart/form-data request without a usable boundary (RFC 2046: 1–70 characters), which the multipart parser
+//     would otherwise report as an untyped error from inside a handler.
 // Each refusal is a 400 `invalid_request` with `details.problems[]` naming the field, like schema errors.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { DomainError } from '../../errors';
@@ -82,9 +84,19 @@ function reject(problem: Problem): DomainError {
   return new DomainError(400, 'invalid_request', problem.message, { problems: [problem] }, { field: problem.field });
 }
 
+/** The boundary parameter of a multipart content type, if it is one RFC 2046 allows. */
+function multipartBoundaryOk(contentType: string): boolean {
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))\s*(?:;|$)/i.exec(contentType);
+  return Boolean(m && (m[1] ?? m[2]));
+}
+
 /** Checks one request; throws a 400 (or 414) DomainError for the first problem. Exported for unit tests. */
 export function checkRequestInput(request: FastifyRequest): void {
   if (request.url.length > MAX_URL_LENGTH) throw new DomainError(414, 'uri_too_long', `The URL is longer than ${MAX_URL_LENGTH} characters.`);
+  const contentType = request.headers['content-type'] ?? '';
+  if (/^\s*multipart\//i.test(contentType) && !multipartBoundaryOk(contentType)) {
+    throw new DomainError(400, 'invalid_multipart', 'A multipart/form-data body needs a boundary parameter of 1–70 characters in its Content-Type.');
+  }
   let path: string;
   try {
     path = decodeURIComponent(request.url.split('?')[0] ?? '');

@@ -28,6 +28,9 @@ export const en: Catalogue = {
   'error.validation_failed': 'Some fields need fixing.',
   'error.internal': 'An unexpected error occurred. Please try again later.',
   'error.bad_request': 'The request was invalid.',
+  'error.invalid_request': 'The request had an invalid value in {field}.',
+  'error.invalid_multipart': 'The form did not arrive complete or was damaged. Send it again.',
+  'error.uri_too_long': 'The address is too long.',
   // --- home ---
   "home.about.title": "What is Datafabrikken?",
   "home.about.text": "Public and private organisations describe their datasets following DCAT-AP-NO, upload tables and share them as open data or with restricted access. Developers, researchers, journalists and citizens find, preview and fetch the data – in the browser or through the API.",

@@ -28,6 +28,9 @@ export const nb = {
   'error.validation_failed': 'Noen felt må rettes.',
   'error.internal': 'En uventet feil oppstod. Prøv igjen senere.',
   'error.bad_request': 'Forespørselen var ugyldig.',
+  'error.invalid_request': 'Forespørselen hadde en ugyldig verdi i {field}.',
+  'error.invalid_multipart': 'Skjemaet kom ikke helt fram eller var ødelagt. Send det på nytt.',
+  'error.uri_too_long': 'Adressen er for lang.',
   // --- home ---
   "home.about.title": "Hva er Datafabrikken?",
   "home.about.text": "Offentlige og private virksomheter beskriver datasettene sine etter DCAT-AP-NO, laster opp tabeller og deler dem som åpne data eller med betinget tilgang. Utviklere, forskere, journalister og innbyggere finner, forhåndsviser og henter dataene – i nettleseren eller gjennom API-et.",

@@ -24,6 +24,9 @@ export const nn: Catalogue = {
   'error.rate_limited': 'For mange forsøk. Prøv igjen om {seconds} sekund.',
   'error.validation_failed': 'Nokre felt må rettast.',
   'error.internal': 'Ein uventa feil oppstod. Prøv igjen seinare.',
+  'error.invalid_request': 'Førespurnaden hadde ein ugyldig verdi i {field}.',
+  'error.invalid_multipart': 'Skjemaet kom ikkje heilt fram eller var øydelagt. Send det på nytt.',
+  'error.uri_too_long': 'Adressa er for lang.',
   // --- home ---
   "home.about.title": "Kva er Datafabrikken?",
   "home.about.text": "Offentlege og private verksemder skildrar datasetta sine etter DCAT-AP-NO, lastar opp tabellar og deler dei som opne data eller med vilkårsbunden tilgang. Utviklarar, forskarar, journalistar og innbyggjarar finn, førehandsviser og hentar dataa – i nettlesaren eller gjennom API-et.",

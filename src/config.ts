@@ -52,7 +52,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'S3_SECRET_ACCESS_KEY', default: '(unset)', description: 'S3 secret access key.' },
   { name: 'S3_FORCE_PATH_STYLE', default: 'true', description: 'Use path-style bucket addressing (needed by most self-hosted S3 servers).' },
   { name: 'SMTP_URL', default: '(unset = mail is logged)', description: 'smtp://user:pass@host:port for outgoing mail.' },
-  { name: 'OIDC_ISSUER', default: '(unset)', description: 'OpenID Connect issuer for single sign-on.' },
+  { name: 'OIDC_ISSUER', default: '(unset)', description: 'OpenID Connect issuer for single sign-on (not implemented yet: the value is parsed, but no sign-in uses it).' },
   { name: 'OIDC_CLIENT_ID', default: '(unset)', description: 'OpenID Connect client id.' },
   { name: 'OIDC_CLIENT_SECRET', default: '(unset)', description: 'OpenID Connect client secret.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },

@@ -81,8 +81,9 @@ const commands: Command[] = [
     summary: 'Run the web server (and, unless WORKER=false, the job worker).',
     usage: 'datafabrikken serve [--port N] [--host H] [--no-seed]',
     options: { port: { type: 'string' }, host: { type: 'string' }, 'no-seed': { type: 'boolean', default: false } },
-    details: `Creates DATA_DIR, runs migrations, seeds the demo catalogue when it is empty (SEED_DEMO), creates the first
-operator account when none exists (its password is printed once), and prints the URL.\n\n${configHelp()}`,
+    details: `Creates DATA_DIR, runs migrations, creates the first operator account when none exists (its password is
+shown once on stderr, never logged), seeds the demo catalogue when it is empty (SEED_DEMO), and prints the URL.
+Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMAT).\n\n${configHelp()}`,
     async run({ values, io }) {
       const env = { ...io.env };
       if (typeof values.port === 'string') env.PORT = values.port;
@@ -94,7 +95,7 @@ operator account when none exists (its password is printed once), and prints the
   },
   {
     name: 'worker',
-    summary: 'Run only the job worker (ingest, harvest, notifications).',
+    summary: 'Run only the job worker (background jobs such as table ingests).',
     usage: 'datafabrikken worker',
     options: {},
     details: `Use with WORKER=false on the web nodes to scale workers separately.\n\n${configHelp()}`,

@@ -8,7 +8,9 @@ import { createLogger } from '../platform/log';
 import { openPlatform, type Platform } from '../platform/index';
 import { migrateToLatest } from '../platform/db/migrate';
 import { openDatabase } from '../platform/db/index';
+import { operatorPasswordBlock } from '../seed/operator';
 import { createServices, type Services } from '../services';
+import { urls } from '../web/urls';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -127,11 +129,11 @@ Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMA
     usage: 'datafabrikken seed [--json]',
     options: { ...JSON_OPT },
     async run({ values, io }) {
-      return withServices(io, async (services, platform) => {
+      return withServices(io, async (services, platform, config) => {
         const { seedAll } = await import('./serve');
         services.tables.registerJobs(); // the demo tables are ingested by this process before it exits
         const result = await seedAll(services, platform, { waitForJobs: true });
-        print(io, values.json === true, result, describeSeed(result));
+        print(io, values.json === true, result, describeSeed(result, `${config.baseUrl}${urls.signIn()}`));
         return 0;
       });
     },
@@ -216,10 +218,10 @@ Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMA
   },
 ];
 
-function describeSeed(r: { operator: { created: boolean; email: string; password?: string }; demo: { seeded: boolean; datasets: number } }): string {
+function describeSeed(r: { operator: { created: boolean; email: string; password?: string }; demo: { seeded: boolean; datasets: number } }, signInUrl: string): string {
   const lines: string[] = [];
   lines.push(r.demo.seeded ? `Seeded the demo catalogue: ${r.demo.datasets} datasets.` : 'The catalogue already has datasets; demo seed skipped.');
-  if (r.operator.created) lines.push(`Created operator ${r.operator.email} with password ${r.operator.password} (shown once — change it under My account).`);
+  if (r.operator.created && r.operator.password) lines.push(...operatorPasswordBlock({ email: r.operator.email, password: r.operator.password }, signInUrl));
   else lines.push(`Operator account exists: ${r.operator.email}.`);
   return lines.join('\n');
 }

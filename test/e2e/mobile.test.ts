@@ -1,9 +1,9 @@
 // The platform on a phone (390 × 844, an iPhone 12–15 viewport): the front page, the dataset list, a seeded dataset
 // page with a wide table, an organisation page, sign-in and sign-up, and — signed in as the operator — a dataset page
-// with its editor buttons, the archive confirmation step and the "archived" notice after it. Every page fits the width
-// (no horizontal page scroll: long URLs and words wrap; wide tables scroll inside their own focusable region), and
-// axe-core reports zero WCAG 2.1 AA violations at that width. Set SCREENSHOT_DIR to also keep full-page screenshots at
-// 390 and 1280 px for a person to look at.
+// with its editor buttons, the archive confirmation step, the "archived" notice after it and the "published" notice
+// after publishing it again. Every page fits the width (no horizontal page scroll: long URLs and words wrap; wide
+// tables scroll inside their own focusable region), and axe-core reports zero WCAG 2.1 AA violations at that width.
+// Set SCREENSHOT_DIR to also keep full-page screenshots at 390 and 1280 px for a person to look at.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -134,6 +134,12 @@ describe('on a 390 px phone', () => {
     // Shown once: the next view has no notice.
     await page.reload();
     expect(await page.getByRole('status').filter({ hasText: 'Datasettet er arkivert' }).count()).toBe(0);
+
+    // Publishing it again says so too.
+    await page.getByRole('button', { name: 'Publiser' }).click();
+    await page.waitForURL(`**/datasett/${id}`);
+    expect(await page.getByRole('status').filter({ hasText: 'Datasettet er publisert' }).count()).toBe(1);
+    await checker.check('published notice @390');
     expect(checker.problems).toEqual([]);
   });
 });

@@ -23,6 +23,8 @@ export interface Config {
   smtpUrl: string | undefined;
   oidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
   logLevel: string;
+  /** LOG_FORMAT: pretty on a terminal and JSON otherwise (`auto`), or forced. */
+  logFormat: 'auto' | 'pretty' | 'json';
   duckdb: { memoryLimit: string; threads: number };
   bodyLimitBytes: number;
   uploadLimitBytes: number;
@@ -57,10 +59,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'S3_SECRET_ACCESS_KEY', default: '(unset)', description: 'S3 secret access key.' },
   { name: 'S3_FORCE_PATH_STYLE', default: 'true', description: 'Use path-style bucket addressing (needed by most self-hosted S3 servers).' },
   { name: 'SMTP_URL', default: '(unset = mail is logged)', description: 'smtp://user:pass@host:port for outgoing mail.' },
-  { name: 'OIDC_ISSUER', default: '(unset)', description: 'OpenID Connect issuer for single sign-on.' },
+  { name: 'OIDC_ISSUER', default: '(unset)', description: 'OpenID Connect issuer for single sign-on (not implemented yet: the value is parsed, but no sign-in uses it).' },
   { name: 'OIDC_CLIENT_ID', default: '(unset)', description: 'OpenID Connect client id.' },
   { name: 'OIDC_CLIENT_SECRET', default: '(unset)', description: 'OpenID Connect client secret.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
+  { name: 'LOG_FORMAT', default: 'auto', description: 'auto (readable lines on a terminal, JSON lines otherwise), pretty or json.' },
   { name: 'DUCKDB_MEMORY_LIMIT', default: '1GB', description: 'Memory limit for the DuckDB table engine.' },
   { name: 'DUCKDB_THREADS', default: '2', description: 'Threads DuckDB may use.' },
   { name: 'BODY_LIMIT', default: '1048576', description: 'Largest JSON or form body in bytes (larger gets 413).' },
@@ -150,6 +153,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     : undefined;
   const issuer = blankToUndefined(env.OIDC_ISSUER);
   const clientId = blankToUndefined(env.OIDC_CLIENT_ID);
+  const logLevel = (blankToUndefined(env.LOG_LEVEL) ?? 'info').toLowerCase();
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${env.LOG_LEVEL}"`);
+  }
+  const logFormat = (blankToUndefined(env.LOG_FORMAT) ?? 'auto').toLowerCase();
+  if (logFormat !== 'auto' && logFormat !== 'pretty' && logFormat !== 'json') {
+    throw new ConfigError(`LOG_FORMAT must be auto, pretty or json, got "${env.LOG_FORMAT}"`);
+  }
   const threads = int(env, 'DUCKDB_THREADS', 2);
   const memoryLimit = blankToUndefined(env.DUCKDB_MEMORY_LIMIT) ?? '1GB';
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
@@ -164,7 +175,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     s3,
     smtpUrl: blankToUndefined(env.SMTP_URL),
     oidc: issuer && clientId ? { issuer, clientId, clientSecret: blankToUndefined(env.OIDC_CLIENT_SECRET) } : undefined,
-    logLevel: blankToUndefined(env.LOG_LEVEL) ?? 'info',
+    logLevel,
+    logFormat,
     duckdb: { memoryLimit, threads: Math.max(1, threads) },
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1024 * 1024),
     uploadLimitBytes: int(env, 'UPLOAD_LIMIT', 1024 * 1024 * 1024),

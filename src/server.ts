@@ -10,7 +10,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { accountsApi } from './accounts/api';
 import { accountsPages, refreshSessionCookie } from './accounts/pages';
@@ -22,6 +22,7 @@ import { organisationsApi } from './organisations/api';
 import { organisationsPages } from './organisations/pages';
 import { registerInputGuard } from './platform/http/input-guard';
 import { jobsApi } from './platform/jobs/api';
+import { loggablePath } from './platform/log';
 import type { Services } from './services';
 import { tablesApi } from './tables/api';
 import { tablesPages } from './tables/pages';
@@ -90,6 +91,9 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     trustProxy: config.trustProxy as boolean | string[],
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    // Fastify's own request lines log the full URL (query strings carry tokens and verification links) and every
+    // stylesheet fetch; the onResponse hook below writes one line per request instead.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: {
       // Unknown fields are errors (schemas say additionalProperties: false), not silently dropped.
       customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, useDefaults: true },
@@ -132,6 +136,15 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.decorateRequest('locale', 'nb');
   app.decorateRequest('t', null as never);
   app.decorateRequest('csrfToken', '');
+
+  // One line per request: method, path without its query string, status, time; the request id comes from the child
+  // logger. Static files and health checks only at debug, so a page view is one line at info.
+  app.addHook('onResponse', async (request, reply) => {
+    const path = loggablePath(request.url);
+    const quiet = path.startsWith('/static/') || path === '/health' || path === '/ready';
+    const ms = Math.round(reply.elapsedTime);
+    request.log[quiet ? 'debug' : 'info']({ method: request.method, path, statusCode: reply.statusCode, ms }, `${request.method} ${path} ${reply.statusCode} (${ms} ms)`);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

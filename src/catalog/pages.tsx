@@ -9,6 +9,7 @@ import type { Services } from '../services';
 import { tableAnchor, tablesSection } from '../tables/pages';
 import type { Locale, MessageKey, Translate } from '../web/i18n/index';
 import { Fragment, h, type RawHtml } from '../web/jsx';
+import { setFlash, takeFlash } from '../web/flash';
 import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
 import { commaList, errorFor, formBody, list, localiseProblems, pageNumber, queryParams, str, type Form } from './forms';
@@ -347,9 +348,14 @@ function Fact(props: { label: string; children?: unknown }): RawHtml {
   );
 }
 
+/** The notices a dataset page shows once after a redirect (see src/web/flash.ts). */
+const DATASET_FLASHES = ['published', 'archived'] as const;
+type DatasetFlash = (typeof DATASET_FLASHES)[number];
+
 async function renderDataset(request: FastifyRequest, reply: FastifyReply, services: Services, id: string, publishProblems: FieldProblem[] = [], status = 200): Promise<FastifyReply> {
   const { t, locale, actor } = request;
   const ds = await services.catalog.getDataset(actor, id);
+  const flash = status === 200 ? takeFlash<DatasetFlash>(request, reply, urls.dataset(id), DATASET_FLASHES, services.platform.config.secureCookies) : undefined;
   const role = actor.memberships[ds.publisher.orgnr];
   const canEdit = actor.user?.isOperator === true || role === 'admin' || role === 'editor';
   const keywords = ds.keywords[locale] ?? ds.keywords.nb ?? ds.keywords.en ?? ds.keywords.nn ?? [];
@@ -363,7 +369,12 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
     request,
     reply,
     { title, status, alternates: [{ href: urls.api.dataset(id), type: 'application/json', title: t('catalog.detail.json') }] },
-    <article class="df-stack">
+    <article class="df-stack df-dataset">
+      {flash ? (
+        <div class="ds-alert" data-color="success" role="status">
+          <p class="ds-paragraph">{t(flash === 'published' ? 'catalog.publish.done' : 'catalog.archive.done')}</p>
+        </div>
+      ) : null}
       <h1 class="ds-heading" data-size="lg">{title}</h1>
       {ds.state !== 'published' ? (
         <p>
@@ -381,10 +392,8 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
             </form>
           ) : null}
           {ds.state !== 'archived' ? (
-            <form method="post" action={urls.datasetArchive(id)} class="df-inline-form">
-              <CsrfField token={request.csrfToken} />
-              <button type="submit" class="ds-button" data-variant="tertiary">{t('catalog.archive.button')}</button>
-            </form>
+            // A link to the confirmation step, not the POST itself: archiving hides the dataset from everyone else.
+            <a class="ds-button" data-variant="tertiary" href={urls.datasetArchive(id)}>{t('catalog.archive.button')}</a>
           ) : null}
         </div>
       ) : null}
@@ -549,6 +558,7 @@ function ListPage(props: {
 
 export const catalogPages: DomainPlugin = async (app, { services }) => {
   const catalog = services.catalog;
+  const secure = services.platform.config.secureCookies;
 
   /** Organisations where the signed-in user may create datasets (editor or admin; every one for operators). */
   async function editableOrganisations(request: FastifyRequest): Promise<{ orgnr: string; name: string }[]> {
@@ -674,7 +684,35 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
       if (!(err instanceof ValidationError)) throw err;
       return renderDataset(request, reply, services, id, localiseDatasetProblems(request.t, err.problems, {}), 422);
     }
+    setFlash(reply, urls.dataset(id), 'published', secure);
     return reply.redirect(urls.dataset(id), 303);
+  });
+
+  // Archiving asks first: GET shows what it does and the real POST form; cancel goes back to the dataset.
+  app.get<{ Params: { id: string } }>('/datasett/:id/arkiver', { schema: { hide: true } }, async (request, reply) => {
+    const { id } = request.params;
+    if (!request.actor.user) return reply.redirect(urls.signIn(urls.datasetArchive(id)), 303);
+    // The access door grants update, publish and archive to the same roles; the POST asks for archive itself.
+    await catalog.assertCanUpdate(request.actor, id);
+    const ds = await catalog.getDataset(request.actor, id);
+    if (ds.state === 'archived') return reply.redirect(urls.dataset(id), 303);
+    const t = request.t;
+    const title = textIn(ds.title, request.locale);
+    return sendPage(
+      request,
+      reply,
+      { title: t('catalog.archive.confirm.title', { title }) },
+      <section class="df-stack">
+        <h1 class="ds-heading" data-size="lg">{t('catalog.archive.confirm.title', { title })}</h1>
+        <p class="ds-paragraph">{t('catalog.archive.confirm.lead', { org: ds.publisher.name })}</p>
+        <p class="ds-paragraph">{t('catalog.archive.confirm.undo')}</p>
+        <form method="post" action={urls.datasetArchive(id)} class="df-actions">
+          <CsrfField token={request.csrfToken} />
+          <button type="submit" class="ds-button" data-variant="primary" data-color="danger">{t('catalog.archive.confirm.submit')}</button>
+          <a class="ds-link" href={urls.dataset(id)}>{t('catalog.edit.cancel')}</a>
+        </form>
+      </section>,
+    );
   });
 
   app.post<{ Params: { id: string } }>('/datasett/:id/arkiver', { schema: { hide: true } }, async (request, reply) => {
@@ -683,7 +721,9 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
       await catalog.archiveDataset(request.actor, id);
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
+      return reply.redirect(urls.dataset(id), 303); // already archived: nothing to announce
     }
+    setFlash(reply, urls.dataset(id), 'archived', secure);
     return reply.redirect(urls.dataset(id), 303);
   });
 };

@@ -8,7 +8,9 @@ import { createLogger } from '../platform/log';
 import { openPlatform, type Platform } from '../platform/index';
 import { migrateToLatest } from '../platform/db/migrate';
 import { openDatabase } from '../platform/db/index';
+import { operatorPasswordBlock } from '../seed/operator';
 import { createServices, type Services } from '../services';
+import { urls } from '../web/urls';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -81,8 +83,9 @@ const commands: Command[] = [
     summary: 'Run the web server (and, unless WORKER=false, the job worker).',
     usage: 'datafabrikken serve [--port N] [--host H] [--no-seed]',
     options: { port: { type: 'string' }, host: { type: 'string' }, 'no-seed': { type: 'boolean', default: false } },
-    details: `Creates DATA_DIR, runs migrations, seeds the demo catalogue when it is empty (SEED_DEMO), creates the first
-operator account when none exists (its password is printed once), and prints the URL.\n\n${configHelp()}`,
+    details: `Creates DATA_DIR, runs migrations, creates the first operator account when none exists (its password is
+shown once on stderr, never logged), seeds the demo catalogue when it is empty (SEED_DEMO), and prints the URL.
+Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMAT).\n\n${configHelp()}`,
     async run({ values, io }) {
       const env = { ...io.env };
       if (typeof values.port === 'string') env.PORT = values.port;
@@ -94,7 +97,7 @@ operator account when none exists (its password is printed once), and prints the
   },
   {
     name: 'worker',
-    summary: 'Run only the job worker (ingest, harvest, notifications).',
+    summary: 'Run only the job worker (background jobs such as table ingests).',
     usage: 'datafabrikken worker',
     options: {},
     details: `Use with WORKER=false on the web nodes to scale workers separately.\n\n${configHelp()}`,
@@ -126,11 +129,11 @@ operator account when none exists (its password is printed once), and prints the
     usage: 'datafabrikken seed [--json]',
     options: { ...JSON_OPT },
     async run({ values, io }) {
-      return withServices(io, async (services, platform) => {
+      return withServices(io, async (services, platform, config) => {
         const { seedAll } = await import('./serve');
         services.tables.registerJobs(); // the demo tables are ingested by this process before it exits
         const result = await seedAll(services, platform, { waitForJobs: true });
-        print(io, values.json === true, result, describeSeed(result));
+        print(io, values.json === true, result, describeSeed(result, `${config.baseUrl}${urls.signIn()}`));
         return 0;
       });
     },
@@ -215,10 +218,10 @@ operator account when none exists (its password is printed once), and prints the
   },
 ];
 
-function describeSeed(r: { operator: { created: boolean; email: string; password?: string }; demo: { seeded: boolean; datasets: number } }): string {
+function describeSeed(r: { operator: { created: boolean; email: string; password?: string }; demo: { seeded: boolean; datasets: number } }, signInUrl: string): string {
   const lines: string[] = [];
   lines.push(r.demo.seeded ? `Seeded the demo catalogue: ${r.demo.datasets} datasets.` : 'The catalogue already has datasets; demo seed skipped.');
-  if (r.operator.created) lines.push(`Created operator ${r.operator.email} with password ${r.operator.password} (shown once — change it under My account).`);
+  if (r.operator.created && r.operator.password) lines.push(...operatorPasswordBlock({ email: r.operator.email, password: r.operator.password }, signInUrl));
   else lines.push(`Operator account exists: ${r.operator.email}.`);
   return lines.join('\n');
 }

@@ -1,12 +1,13 @@
 // `serve` and `worker`: long-running processes that close everything they opened on SIGINT/SIGTERM.
 import type { Config } from '../config';
 import { loadConfig } from '../config';
-import { createLogger } from '../platform/log';
+import { createLogger, type LoggerOptions } from '../platform/log';
 import { openPlatform, type Platform } from '../platform/index';
 import { buildApp } from '../server';
 import { createServices, type Services } from '../services';
 import { seedDemo } from '../seed/index';
-import { ensureOperator } from '../seed/operator';
+import { ensureOperator, operatorPasswordBlock } from '../seed/operator';
+import { urls } from '../web/urls';
 import type { Io } from './main';
 
 export interface SeedOutcome {
@@ -33,29 +34,44 @@ function waitForSignal(): Promise<string> {
   });
 }
 
-async function open(env: Record<string, string | undefined>): Promise<{ config: Config; platform: Platform; services: Services }> {
+/** What tests inject instead of a real terminal and signals. */
+export interface ServeOptions {
+  /** Where log lines go and whether that counts as a terminal (default: stdout and its isTTY). */
+  log?: Pick<LoggerOptions, 'destination' | 'isTTY'>;
+  /** Resolves when the server should stop; receives the URL it listens on (default: SIGINT or SIGTERM). */
+  until?: (listeningUrl: string) => Promise<string>;
+}
+
+async function open(env: Record<string, string | undefined>, log: ServeOptions['log'] = {}): Promise<{ config: Config; platform: Platform; services: Services }> {
   const config = loadConfig(env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat, ...log });
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);
   services.tables.registerJobs();
   return { config, platform, services };
 }
 
-export async function serve(env: Record<string, string | undefined>, io: Io): Promise<number> {
-  const { config, platform, services } = await open(env);
+/**
+ * Runs the web server. Its own few lines (the operator's one-time password, the URL) go to stderr through `io.err`, so
+ * stdout stays the log stream: JSON lines that a collector can parse, or pretty lines on a terminal.
+ */
+export async function serve(env: Record<string, string | undefined>, io: Io, opts: ServeOptions = {}): Promise<number> {
+  const { config, platform, services } = await open(env, opts.log);
   try {
     if (config.runWorkerInProcess) await platform.jobs.start();
     const seeded = await seedAll(services, platform, { waitForJobs: false, seedDemo: config.seedDemo });
-    if (seeded.operator.created) {
-      io.out(`Created the operator account ${seeded.operator.email} with password: ${seeded.operator.password}`);
-      io.out('(This password is shown once. Sign in and change it under "Min konto".)');
+    if (seeded.operator.created && seeded.operator.password) {
+      // The password goes to the terminal only; the log gets the fact without it.
+      platform.logger.info({ email: seeded.operator.email }, 'created the first operator account (its one-time password is printed on stderr, not logged)');
+      io.err(['', ...operatorPasswordBlock({ email: seeded.operator.email, password: seeded.operator.password }, `${config.baseUrl}${urls.signIn()}`), ''].join('\n'));
     }
-    if (seeded.demo.seeded) io.out(`Seeded the demo catalogue: ${seeded.demo.datasets} datasets; their tables are being ingested in the background.`);
+    if (seeded.demo.seeded) io.err(`Seeded the demo catalogue: ${seeded.demo.datasets} datasets; their tables are being ingested in the background.`);
     const app = await buildApp({ services, logger: platform.logger });
     await app.listen({ port: config.port, host: config.host });
-    io.out(`Datafabrikken is running at ${config.baseUrl}/ (listening on ${config.host}:${config.port}, ${platform.dbh.dialect}, ${platform.blobs.kind} blobs, ${platform.jobs.kind} jobs)`);
-    const sig = await waitForSignal();
+    const address = app.server.address();
+    const port = address && typeof address === 'object' ? address.port : config.port;
+    io.err(`Datafabrikken is running at ${config.baseUrl}/ (listening on ${config.host}:${port}, ${platform.dbh.dialect}, ${platform.blobs.kind} blobs, ${platform.jobs.kind} jobs). Stop with Ctrl+C.`);
+    const sig = await (opts.until ?? waitForSignal)(`http://${config.host}:${port}`);
     platform.logger.info({ signal: sig }, 'shutting down');
     await app.close();
     return 0;
@@ -68,7 +84,7 @@ export async function worker(env: Record<string, string | undefined>, io: Io): P
   const { platform } = await open(env);
   try {
     await platform.jobs.start();
-    io.out(`Datafabrikken worker is running (${platform.jobs.kind}). Stop with Ctrl+C.`);
+    io.err(`Datafabrikken worker is running (${platform.jobs.kind}). Stop with Ctrl+C.`);
     await waitForSignal();
     return 0;
   } finally {

@@ -12,3 +12,23 @@ export async function ensureOperator(services: Services): Promise<{ created: boo
   const user = await services.accounts.createUser({ email: DEFAULT_OPERATOR_EMAIL, password, name: 'Plattformoperatør', isOperator: true });
   return { created: true, email: user.email, password };
 }
+
+/**
+ * The framed block that shows the first operator's credentials once, on the terminal, never through the logger (a log
+ * collector keeps lines forever). Plain ASCII so it reads the same in every terminal and in a copied bug report.
+ */
+export function operatorPasswordBlock(account: { email: string; password: string }, signInUrl: string): string[] {
+  const body = [
+    'First operator account created',
+    '',
+    `  E-mail:   ${account.email}`,
+    `  Password: ${account.password}`,
+    `  Sign in:  ${signInUrl}`,
+    '',
+    'This password is shown once. Change it after signing in',
+    '(Min konto / My account).',
+  ];
+  const width = Math.max(...body.map((l) => l.length));
+  const rule = `+${'-'.repeat(width + 2)}+`;
+  return [rule, ...body.map((l) => `| ${l.padEnd(width)} |`), rule];
+}

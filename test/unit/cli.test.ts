@@ -8,7 +8,7 @@ let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   const t = await createTestEnv('df-cli-');
-  env = { DATA_DIR: t.dataDir, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent', SEED_DEMO: 'false' };
+  env = { DATA_DIR: t.dataDir, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent', SEED_DEMO: 'false', REGISTRY_URL: '' };
   cleanup = t.cleanup;
 });
 afterAll(async () => cleanup());

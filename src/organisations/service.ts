@@ -29,7 +29,6 @@ import {
   type OrganizationPatch,
   type OrganizationStatus,
   type OrganizationView,
-  type RegistryCheckStatus,
   type RegistryUnitView,
 } from './model';
 

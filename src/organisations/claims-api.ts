@@ -32,13 +32,13 @@ const RegistryUnitSchema = Type.Object(
   { description: 'The local copy of the Enhetsregisteret record.' },
 );
 
-const ClaimsQuery = Type.Object({ status: Type.Optional(StatusSchema) }, { additionalProperties: false });
 const RejectBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000, description: 'Why; the claimant sees it.' }) }, { additionalProperties: false });
-const RecheckAllBody = Type.Object({ all: Type.Optional(Type.Boolean({ description: 'Check every organisation, not only those never checked.' })) }, { additionalProperties: false });
+const RecheckAllQuery = Type.Object({ all: Type.Optional(Type.Boolean({ description: 'Check every organisation, not only those never checked.' })) }, { additionalProperties: false });
 
 // Built when the plugin registers: api.ts (OrganizationSchema) imports this file, so its exports are not yet
 // initialised while this module is evaluated.
 function schemas() {
+  const ClaimsQuery = Type.Object({ status: Type.Optional(StatusSchema) }, { additionalProperties: false });
   const ClaimSchema = Type.Object({
     organization: OrganizationSchema,
     claimedName: Nullable(Type.String({ description: 'The name the claimant typed.' })),
@@ -52,7 +52,7 @@ function schemas() {
     outcome: Type.Union(['found', 'deleted', 'not_found', 'unchecked'].map((s) => Type.Literal(s)), { description: 'unchecked: the registry could not be reached and no local copy exists.' }),
     reason: Type.Optional(Type.String({ description: 'Why the registry could not answer (unchecked only).' })),
   });
-  return { ClaimSchema, RecheckResult };
+  return { ClaimSchema, ClaimsQuery, RecheckResult };
 }
 
 function presentClaim(c: ClaimView): Static<ReturnType<typeof schemas>['ClaimSchema']> {
@@ -66,9 +66,9 @@ async function requireSignedIn(request: FastifyRequest): Promise<void> {
 
 export const claimsApi: DomainPlugin = async (app, { services }) => {
   const orgs = services.organisations;
-  const { ClaimSchema, RecheckResult } = schemas();
+  const { ClaimSchema, ClaimsQuery, RecheckResult } = schemas();
 
-  app.get<{ Querystring: Static<typeof ClaimsQuery> }>(
+  app.get<{ Querystring: { status?: 'pending' | 'approved' | 'rejected' } }>(
     '/operator/claims',
     {
       preValidation: requireSignedIn,
@@ -145,19 +145,19 @@ export const claimsApi: DomainPlugin = async (app, { services }) => {
     },
   );
 
-  app.post<{ Body: Static<typeof RecheckAllBody> | undefined }>(
+  app.post<{ Querystring: Static<typeof RecheckAllQuery> }>(
     '/operator/registry/recheck',
     {
       preValidation: requireSignedIn,
       schema: {
         tags,
         summary: 'Check all unchecked organisations again (operator)',
-        description: 'Runs the registry check for every organisation not yet checked (or every one with `all: true`) and returns counts. Operator only.',
+        description: 'Runs the registry check for every organisation not yet checked (or every one with `?all=true`) and returns counts. Operator only.',
         security,
-        body: Type.Optional(RecheckAllBody),
+        querystring: RecheckAllQuery,
         response: { 200: Type.Object({ checked: Type.Integer(), verified: Type.Integer(), deleted: Type.Integer(), notFound: Type.Integer(), unavailable: Type.Integer() }) },
       },
     },
-    async (request) => orgs.recheckAll(request.actor, { all: request.body?.all === true }),
+    async (request) => orgs.recheckAll(request.actor, { all: request.query.all === true }),
   );
 };

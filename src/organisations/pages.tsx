@@ -414,6 +414,7 @@ async function renderOperatorPage(request: FastifyRequest, reply: FastifyReply, 
     <section class="df-stack">
       <h1 class="ds-heading" data-size="lg">{t('operator.orgs.title')}</h1>
       <p class="ds-paragraph">{t('operator.orgs.lead')}</p>
+      {review && !claims.some((c) => c.organization.orgnr === review.orgnr) ? <ErrorSummary title={t('error.validation_failed')} problems={review.problems} /> : null}
       {review === undefined && DONE_KEYS[done] ? (
         <div class="ds-alert" data-color="success" role="status">
           <p class="ds-paragraph">{t(DONE_KEYS[done], counts)}</p>

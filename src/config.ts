@@ -29,6 +29,8 @@ export interface Config {
   bodyLimitBytes: number;
   uploadLimitBytes: number;
   seedDemo: boolean;
+  /** Base URL of Enhetsregisteret's API; undefined disables lookups (the local registry copy is used instead). */
+  registryUrl: string | undefined;
   runWorkerInProcess: boolean;
   /** True when BASE_URL is https: session cookies then carry the Secure flag. */
   secureCookies: boolean;
@@ -69,6 +71,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'BODY_LIMIT', default: '1048576', description: 'Largest JSON or form body in bytes (larger gets 413).' },
   { name: 'UPLOAD_LIMIT', default: '1073741824', description: 'Largest file upload in bytes.' },
   { name: 'SEED_DEMO', default: 'true', description: 'Seed the demo catalogue of real Norwegian open data when the catalogue is empty.' },
+  { name: 'REGISTRY_URL', default: 'https://data.brreg.no/enhetsregisteret/api', description: 'Base URL of Enhetsregisteret (Brønnøysundregistrene) for checking organisations; empty disables the API (the copy imported with `registry import` is used).' },
   { name: 'WORKER', default: 'true', description: 'Run the job worker inside `serve` (set false when running `datafabrikken worker` separately).' },
   {
     name: 'TRUST_PROXY',
@@ -126,6 +129,23 @@ function blankToUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+export const DEFAULT_REGISTRY_URL = 'https://data.brreg.no/enhetsregisteret/api';
+
+/** Unset means the public registry; set but empty means disabled. */
+function registryUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return DEFAULT_REGISTRY_URL;
+  const v = raw.trim().replace(/\/+$/, '');
+  if (v === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`REGISTRY_URL must be an absolute http(s) URL or empty, got "${raw}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`REGISTRY_URL must be an absolute http(s) URL or empty, got "${raw}"`);
+  return v;
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const port = int(env, 'PORT', 3000);
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`);
@@ -181,6 +201,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1024 * 1024),
     uploadLimitBytes: int(env, 'UPLOAD_LIMIT', 1024 * 1024 * 1024),
     seedDemo: bool(env, 'SEED_DEMO', true),
+    registryUrl: registryUrl(env.REGISTRY_URL),
     runWorkerInProcess: bool(env, 'WORKER', true),
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: trustProxy(env),

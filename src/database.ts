@@ -3,13 +3,14 @@ import type { Kysely, Transaction } from 'kysely';
 import type { ApiTokensTable, RateLimitsTable, SessionsTable, UsersTable } from './accounts/model';
 import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
-import type { MembershipsTable, OrganizationsTable } from './organisations/model';
+import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 
 export interface Database {
   organizations: OrganizationsTable;
   memberships: MembershipsTable;
+  registry_units: RegistryUnitsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;

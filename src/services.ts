@@ -3,12 +3,13 @@ import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
+import { createRegistry } from './platform/registry/index';
 import { createTablesService } from './tables/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
   const accounts = createAccountsService({ db, config: platform.config });
-  const organisations = createOrganisationsService({ db });
+  const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   return { accounts, organisations, catalog, tables, jobs: platform.jobs, platform };

@@ -15,6 +15,7 @@ import { fylkeOf, validateKommunenummer } from '../identifiers/kommunenummer';
 import { validateOrgnr } from '../identifiers/orgnr';
 import { isHttpUrl } from '../identifiers/url';
 import { nowIso, parseJson } from '../platform/db/index';
+import { publishBlocker } from '../organisations/service';
 import {
   ACCESS_RIGHTS,
   type AccessRights,
@@ -587,6 +588,9 @@ export function createCatalogService({ db }: { db: Db }) {
       if (row.state === 'published') throw new ConflictError('The dataset is already published.', 'already_published');
       const current = await load(id);
       const missing = missingForPublish(current);
+      // Only an approved organisation publishes (a pending claim prepares drafts; a rejected one does nothing).
+      const blocked = await publishBlocker(db, row.orgnr);
+      if (blocked) missing.unshift(blocked);
       if (missing.length > 0) throw new ValidationError(missing, `The dataset cannot be published yet: ${missing.map((m) => m.message).join(' ')}`);
       const now = nowIso();
       await db.transaction().execute(async (tx) => {

@@ -1,4 +1,5 @@
-// The `datafabrikken` command: serve, worker, migrate, seed, user create, org create, org add-member, token create.
+// The `datafabrikken` command: serve, worker, migrate, seed, user create, org create/add-member/approve/reject/pending,
+// registry import/recheck, token create.
 // Each command parses its flags with node:util parseArgs, has --help, prints results as text or --json, and exits
 // non-zero with a clear message on failure (1 = the operation failed, 2 = the command line was wrong).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -19,6 +20,8 @@ interface Command {
   summary: string;
   usage: string;
   options: Options;
+  /** Names of the positional arguments the command takes (none when absent). */
+  args?: string[];
   details?: string;
   run(args: { values: Record<string, string | boolean | undefined>; positionals: string[]; io: Io }): Promise<number>;
 }
@@ -50,6 +53,12 @@ function need(values: Record<string, string | boolean | undefined>, key: string)
   const v = values[key];
   if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${key} is required.`);
   return v.trim();
+}
+
+function onePositional(positionals: string[], name: string): string {
+  const v = positionals[0]?.trim();
+  if (!v) throw new UsageError(`${name} is required.`);
+  return v;
 }
 
 function print(io: Io, json: boolean, data: unknown, text: string): void {
@@ -156,11 +165,15 @@ Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMA
   {
     name: 'org create',
     summary: 'Register an organisation by its organisasjonsnummer.',
-    usage: 'datafabrikken org create --orgnr N --name NAME [--form AS] [--municipality 0301] [--homepage URL] [--json]',
+    usage: 'datafabrikken org create --orgnr N [--name NAME] [--form AS] [--municipality 0301] [--homepage URL] [--json]',
+    details: `Looks the number up in Enhetsregisteret (REGISTRY_URL, then the copy imported with \`registry import\`): the
+official name, form and municipality are used, and a deleted or unknown number is refused. When the registry cannot be
+reached the organisation is still created, marked "not checked" (--name is then required); \`registry recheck\` asks
+again later. Organisations created here are approved at once and get no members (use \`org add-member\`).`,
     options: { orgnr: { type: 'string' }, name: { type: 'string' }, form: { type: 'string' }, municipality: { type: 'string' }, homepage: { type: 'string' }, ...JSON_OPT },
     async run({ values, io }) {
       const orgnr = need(values, 'orgnr');
-      const name = need(values, 'name');
+      const name = typeof values.name === 'string' && values.name.trim() !== '' ? values.name.trim() : undefined;
       const { CLI_ACTOR } = await import('../access/model');
       return withServices(io, async (services) => {
         const org = await services.organisations.create(CLI_ACTOR, {
@@ -170,7 +183,7 @@ Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMA
           municipality: typeof values.municipality === 'string' ? values.municipality : undefined,
           homepage: typeof values.homepage === 'string' ? values.homepage : undefined,
         });
-        print(io, values.json === true, org, `Created organisation ${org.name} (${org.orgnr}).`);
+        print(io, values.json === true, org, `Created organisation ${org.name} (${org.orgnr}), ${org.registry.checkedAt ? `checked against Enhetsregisteret (${org.registry.source})` : 'not checked against Enhetsregisteret'}.`);
         return 0;
       });
     },
@@ -189,6 +202,103 @@ Logs go to stdout: readable lines on a terminal, JSON lines otherwise (LOG_FORMA
       return withServices(io, async (services) => {
         const member = await services.organisations.addMember(CLI_ACTOR, orgnr, { email, role: role as 'admin' | 'editor' | 'member' });
         print(io, values.json === true, member, `${email} is now ${role} of ${orgnr}.`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'org pending',
+    summary: 'List organisation claims waiting for an operator.',
+    usage: 'datafabrikken org pending [--json]',
+    options: { ...JSON_OPT },
+    async run({ values, io }) {
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const claims = await services.organisations.listClaims(CLI_ACTOR, { status: 'pending' });
+        const lines = claims.map((c) => {
+          const u = c.registryUnit;
+          const registry = u ? `registry: ${u.name}, ${u.orgForm ?? '-'}, ${u.municipality ?? '-'}, ${u.status}` : 'not checked against Enhetsregisteret';
+          return `${c.organization.orgnr}  ${c.organization.name}  claimed by ${c.claimant?.email ?? '-'} at ${c.organization.claimedAt ?? '-'}  (${registry})`;
+        });
+        print(io, values.json === true, claims, lines.length ? lines.join('\n') : 'No claims are waiting.');
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'org approve',
+    summary: 'Approve a pending organisation claim (it may publish from now on).',
+    usage: 'datafabrikken org approve ORGNR [--json]',
+    options: { ...JSON_OPT },
+    args: ['ORGNR'],
+    async run({ values, positionals, io }) {
+      const orgnr = onePositional(positionals, 'ORGNR');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const org = await services.organisations.approve(CLI_ACTOR, orgnr);
+        print(io, values.json === true, org, `Approved ${org.name} (${org.orgnr}).`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'org reject',
+    summary: 'Reject a pending organisation claim, with a reason the claimant sees.',
+    usage: 'datafabrikken org reject ORGNR --reason R [--json]',
+    options: { reason: { type: 'string' }, ...JSON_OPT },
+    args: ['ORGNR'],
+    async run({ values, positionals, io }) {
+      const orgnr = onePositional(positionals, 'ORGNR');
+      const reason = need(values, 'reason');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const org = await services.organisations.reject(CLI_ACTOR, orgnr, { reason });
+        print(io, values.json === true, org, `Rejected ${org.name} (${org.orgnr}): ${reason}`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'registry import',
+    summary: 'Import Enhetsregisteret\'s bulk download as the local registry copy.',
+    usage: 'datafabrikken registry import FILE [--kind enhet|underenhet] [--json]',
+    options: { kind: { type: 'string' }, ...JSON_OPT },
+    args: ['FILE'],
+    details: `FILE is enheter_alle.json.gz (or underenheter_alle.json.gz with --kind underenhet) from
+https://data.brreg.no/enhetsregisteret/api/enheter/lastned, gzipped or plain JSON. It is read as a stream (about a
+million records) in one transaction: a truncated or broken file imports nothing. Records that are not valid JSON or
+lack an organisation number or name are skipped and counted by reason. Lookups use this copy when the API cannot be
+reached.`,
+    async run({ values, positionals, io }) {
+      const file = onePositional(positionals, 'FILE');
+      const kind = typeof values.kind === 'string' ? values.kind : 'enhet';
+      if (kind !== 'enhet' && kind !== 'underenhet') throw new UsageError('--kind must be enhet or underenhet.');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const r = await services.organisations.importRegistry(CLI_ACTOR, file, { kind });
+        const reasons = Object.entries(r.skippedByReason).map(([k, n]) => `${k}: ${n}`).join(', ');
+        print(io, values.json === true, r, `Read ${r.records} records: ${r.imported} imported, ${r.updated} updated, ${r.skipped} skipped${reasons ? ` (${reasons})` : ''}.`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'registry recheck',
+    summary: 'Check organisations against Enhetsregisteret again (those never checked, one, or --all).',
+    usage: 'datafabrikken registry recheck [ORGNR] [--all] [--json]',
+    options: { all: { type: 'boolean', default: false }, ...JSON_OPT },
+    args: ['ORGNR'],
+    async run({ values, positionals, io }) {
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        if (positionals[0]) {
+          const r = await services.organisations.recheck(CLI_ACTOR, positionals[0].trim());
+          const what = r.outcome === 'found' ? 'confirmed' : r.outcome === 'unchecked' ? `not checked (${r.reason ?? 'registry unavailable'})` : r.outcome.replace('_', ' ');
+          print(io, values.json === true, r, `${r.organization.name} (${r.organization.orgnr}): ${what}.`);
+          return 0;
+        }
+        const r = await services.organisations.recheckAll(CLI_ACTOR, { all: values.all === true });
+        print(io, values.json === true, r, `Checked ${r.checked}: ${r.verified} confirmed, ${r.deleted} deleted, ${r.notFound} unknown, ${r.unavailable} without an answer.`);
         return 0;
       });
     },
@@ -264,7 +374,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true }) as typeof parsed;
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.args !== undefined, strict: true }) as typeof parsed;
+    if (parsed.positionals.length > (cmd.args?.length ?? 0)) throw new Error(`Unexpected argument "${parsed.positionals[cmd.args?.length ?? 0]}".`);
   } catch (err) {
     io.err(`${(err as Error).message}\n\nUsage: ${cmd.usage}`);
     return 2;

@@ -1,30 +1,50 @@
 // JSON routes for organisations and their members. Handlers validate (schema), call the service, present the result.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { UnauthenticatedError, UnsupportedMediaTypeError } from '../errors';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { urls } from '../web/urls';
-import { MEMBER_ROLES, type MemberView, type OrganizationView } from './model';
+import { claimsApi } from './claims-api';
+import { MEMBER_ROLES, ORGANIZATION_STATUSES, type MemberView, type OrganizationView } from './model';
 
 const tags = ['organizations'];
 const security = [{ bearer: [] }];
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const RoleSchema = Type.Union(
   MEMBER_ROLES.map((r) => Type.Literal(r)),
   { description: 'admin manages the organisation and its members; editor creates and edits its datasets; member reads its internal datasets.' },
 );
 
+export const StatusSchema = Type.Union(
+  ORGANIZATION_STATUSES.map((s) => Type.Literal(s)),
+  { description: 'pending: claimed by a user, waiting for an operator (may prepare drafts, not publish); approved: may publish; rejected: may do neither.' },
+);
+
+const RegistryCheckSchema = Type.Object(
+  {
+    checkedAt: Nullable(Type.String({ format: 'date-time', description: 'When Enhetsregisteret last answered for this organisation; null = not checked.' })),
+    source: Nullable(Type.Union([Type.Literal('api'), Type.Literal('file')], { description: 'api: the Enhetsregisteret API; file: the imported bulk download.' })),
+    status: Nullable(Type.Union(['active', 'bankrupt', 'winding_up', 'deleted', 'not_found'].map((s) => Type.Literal(s)))),
+  },
+  { description: 'The last check against Enhetsregisteret.' },
+);
+
 export const OrganizationSchema = Type.Object({
   orgnr: Type.String({ description: 'Organisasjonsnummer (9 digits, Enhetsregisteret).' }),
-  name: Type.String(),
+  name: Type.String({ description: 'The official name from Enhetsregisteret once checked; the claimant’s until then.' }),
   orgForm: Nullable(Type.String({ description: 'Organisasjonsform, e.g. AS, ORGL, KOMM, STAT.' })),
   municipality: Nullable(Type.String({ description: 'Kommunenummer of the business address.' })),
   municipalityName: Nullable(Type.String()),
   homepage: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+  status: StatusSchema,
+  claimedAt: Nullable(Type.String({ format: 'date-time', description: 'When a user claimed it; null when an operator created it.' })),
+  decidedAt: Nullable(Type.String({ format: 'date-time', description: 'When an operator approved or rejected it.' })),
+  rejectionReason: Nullable(Type.String({ description: 'Why it was rejected; shown to operators and the claimant only.' })),
+  registry: RegistryCheckSchema,
   url: Type.String({ description: 'This organisation in the API.' }),
   page: Type.String({ description: 'This organisation on the web.' }),
 });
@@ -32,9 +52,9 @@ export const OrganizationSchema = Type.Object({
 const OrganizationCreate = Type.Object(
   {
     orgnr: Type.String({ minLength: 1, maxLength: 20, description: 'Organisasjonsnummer; the mod-11 check digit is verified (spaces allowed).' }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    orgForm: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
-    municipality: Type.Optional(Nullable(Type.String({ maxLength: 10, description: 'Kommunenummer (4 digits).' }))),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Used only when Enhetsregisteret cannot be reached (then required); otherwise the official name is taken.' })),
+    orgForm: Type.Optional(Nullable(Type.String({ maxLength: 10, description: 'As for name: the registry’s value wins.' }))),
+    municipality: Type.Optional(Nullable(Type.String({ maxLength: 10, description: 'Kommunenummer (4 digits). As for name: the registry’s value wins.' }))),
     homepage: Type.Optional(Nullable(Type.String({ maxLength: 500, description: 'Absolute http(s) URL.' }))),
   },
   { additionalProperties: false },
@@ -70,6 +90,7 @@ const MemberParams = Type.Object({ orgnr: Type.String({ maxLength: 20 }), userId
 const ListQuery = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the name, or the start of the orgnr.' })),
+    status: Type.Optional(StatusSchema),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     offset: Type.Integer({ minimum: 0, default: 0 }),
   },
@@ -119,9 +140,9 @@ export const organisationsApi: DomainPlugin = async (app, { services }) => {
       },
     },
     async (request) => {
-      const { q, limit, offset } = request.query;
-      const { items, total } = await orgs.list({ q, limit, offset });
-      const next = offset + limit < total ? urls.api.organizations({ q, limit, offset: offset + limit }) : null;
+      const { q, status, limit, offset } = request.query;
+      const { items, total } = await orgs.list({ q, status, limit, offset });
+      const next = offset + limit < total ? urls.api.organizations({ q, status, limit, offset: offset + limit }) : null;
       return { items: items.map(presentOrganizationJson), total, limit, offset, next };
     },
   );
@@ -134,7 +155,7 @@ export const organisationsApi: DomainPlugin = async (app, { services }) => {
         tags,
         summary: 'Register an organisation',
         description:
-          'Registers an organisation by its organisasjonsnummer. The check digit is verified: a wrong one is 422 `validation_failed` naming the digit it should be. An existing orgnr is 409 `organization_exists`. The signed-in user becomes its admin. Needs the write scope.',
+          'Registers an organisation by its organisasjonsnummer. The check digit is verified: a wrong one is 422 `validation_failed` naming the digit it should be. The number is looked up in Enhetsregisteret: its official name, form and municipality are used; a deleted unit is 422 `orgnr_deleted`, an unknown one 422 `orgnr_unknown`. When the registry cannot be reached the organisation is created "not checked" (`registry.checkedAt` null) and `name` is required. An existing orgnr is 409 `organization_exists`. The signed-in user becomes its admin; unless an operator, the organisation starts `pending` and may not publish until an operator approves it. Needs the write scope.',
         security,
         body: OrganizationCreate,
         response: { 201: OrganizationSchema },
@@ -151,7 +172,7 @@ export const organisationsApi: DomainPlugin = async (app, { services }) => {
     {
       schema: { tags, summary: 'One organisation', description: 'Public. 404 `organization_not_found` when not registered.', params: OrgParams, response: { 200: OrganizationSchema } },
     },
-    async (request) => presentOrganizationJson(await orgs.get(request.params.orgnr)),
+    async (request) => presentOrganizationJson(await orgs.get(request.params.orgnr, request.actor)),
   );
 
   app.patch<{ Params: Static<typeof OrgParams>; Body: Static<typeof OrganizationPatchSchema> }>(
@@ -161,7 +182,8 @@ export const organisationsApi: DomainPlugin = async (app, { services }) => {
       schema: {
         tags,
         summary: 'Change an organisation',
-        description: 'Admins of the organisation (and operators) change its name, form, municipality and homepage. Needs the admin scope. Empty string or null clears a field.',
+        description:
+          'Admins of the organisation (and operators) change its name, form, municipality and homepage. Once checked against Enhetsregisteret, name, form and municipality come from the registry: changing them is 422 `from_registry`. Needs the admin scope. Empty string or null clears a field.',
         security,
         params: OrgParams,
         body: OrganizationPatchSchema,
@@ -243,4 +265,6 @@ export const organisationsApi: DomainPlugin = async (app, { services }) => {
       return reply.status(204).send();
     },
   );
+
+  await app.register(claimsApi, { services });
 };

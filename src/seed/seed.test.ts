@@ -34,6 +34,9 @@ describe('seedDemo', () => {
       expect((await t.services.organisations.get(org.orgnr)).name).toBe(org.name);
     }
     expect((await t.db.selectFrom('organizations').select('orgnr').execute()).length).toBe(5);
+    // Seeded publishers are approved (the CLI actor creates them) and get an admin only by an operator's act.
+    expect((await t.db.selectFrom('organizations').select('status').execute()).map((o) => o.status)).toEqual(Array(5).fill('approved'));
+    expect(await t.db.selectFrom('memberships').selectAll().execute()).toEqual([]);
 
     // Before the worker runs, the dataset page shows the ingest waiting.
     const waiting = (await t.services.catalog.listDatasets(ANONYMOUS, { limit: 50, offset: 0 })).items[0];

@@ -21,7 +21,7 @@ export interface RunningServer {
 export async function startServer(opts: { seed?: boolean } = {}): Promise<RunningServer> {
   const env = await createTestEnv('df-e2e-');
   const { dataDir, databaseUrl } = env;
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false' });
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false', REGISTRY_URL: '' });
   const logger = pino({ level: 'silent' });
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);

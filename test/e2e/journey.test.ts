@@ -1,7 +1,8 @@
 // The first user journey, in a real browser against a real server with the seeded demo catalogue:
 // read the front page → sign up → register an organisation (first with a wrong organisasjonsnummer) → create a
-// dataset → publish it → find it in the list → open a seeded dataset with its table preview → switch language →
-// sign out. axe-core must report zero WCAG 2.1 AA violations on every page visited.
+// dataset → publishing is refused while the organisation waits for approval → the operator (in a second browser
+// context) approves the claim on the operator page → publish it → find it in the list → open a seeded dataset with its
+// table preview → switch language → sign out. axe-core must report zero WCAG 2.1 AA violations on every page visited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { axeViolations, launchBrowser, startServer, type RunningServer } from './harness';
@@ -16,8 +17,11 @@ async function check(label: string): Promise<void> {
   violations.push(...found.map((v) => `[${label}] ${v}`));
 }
 
+const OPERATOR = { email: 'olga.operator@example.no', password: 'operatøren godkjenner virksomheter', name: 'Olga Operatør' };
+
 beforeAll(async () => {
   server = await startServer({ seed: true });
+  await server.services.accounts.createUser({ ...OPERATOR, isOperator: true });
   browser = await launchBrowser();
   page = browser.page;
 });
@@ -65,6 +69,8 @@ describe('publishing journey', () => {
     await page.locator('main form button[type=submit]').click();
     await page.waitForURL('**/virksomheter/923609016');
     expect(await page.locator('h1').textContent()).toContain('Fjordkraft Data AS');
+    expect(await page.locator('main').textContent()).toContain('Venter på godkjenning');
+    expect(await page.locator('main').textContent()).toContain('Ikke sjekket mot Enhetsregisteret');
     await check('organisation page');
 
     // Create a dataset as a draft, then publish it.
@@ -80,8 +86,36 @@ describe('publishing journey', () => {
     const datasetUrl = page.url();
     expect(await page.locator('h1').textContent()).toContain('Strømpriser per kommune 2025');
     await check('draft dataset page');
+    // The organisation is a pending claim: publishing is refused with a clear message.
+    await page.getByRole('button', { name: 'Publiser' }).click();
+    await page.waitForLoadState();
+    expect(await page.getByRole('alert').textContent()).toContain('Virksomheten venter på godkjenning fra en operatør.');
+    await check('publish refused while pending');
+
+    // The operator signs in (another browser context) and approves the claim beside the registry record.
+    const opContext = await browser.browser.newContext({ locale: 'nb-NO' });
+    const op = await opContext.newPage();
+    await op.goto(`${base}/operator/virksomheter`);
+    await op.waitForURL('**/logg-inn?next=*');
+    await op.fill('#email', OPERATOR.email);
+    await op.fill('#password', OPERATOR.password);
+    await op.locator('main form button[type=submit]').last().click();
+    await op.waitForURL('**/operator/virksomheter');
+    const claim = op.getByRole('region', { name: 'Fjordkraft Data AS (923609016)' });
+    expect(await claim.textContent()).toContain('kari@example.no');
+    expect(await claim.textContent()).toContain('Ingen opplysninger fra Enhetsregisteret ennå (ikke sjekket).');
+    const opViolations = await axeViolations(op);
+    violations.push(...opViolations.map((v) => `[operator page] ${v}`));
+    await claim.getByRole('button', { name: 'Godkjenn Fjordkraft Data AS' }).click();
+    await op.waitForURL('**/operator/virksomheter?done=approved');
+    expect(await op.getByRole('status').first().textContent()).toContain('Virksomheten er godkjent.');
+    violations.push(...(await axeViolations(op)).map((v) => `[operator page after approval] ${v}`));
+    await opContext.close();
+
+    await page.goto(datasetUrl);
     await page.getByRole('button', { name: 'Publiser' }).click();
     await page.waitForURL(datasetUrl);
+    expect(await page.getByRole('button', { name: 'Publiser' }).count()).toBe(0);
     await check('published dataset page');
 
     // Listed and searchable.

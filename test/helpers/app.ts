@@ -42,6 +42,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     LOG_LEVEL: 'silent',
     SEED_DEMO: 'false',
     WORKER: 'false',
+    // Tests never wait on the network: Enhetsregisteret is off unless a test points it at a loopback server.
+    REGISTRY_URL: '',
     ...opts.env,
   });
   const logger = pino({ level: 'silent' });

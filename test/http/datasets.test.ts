@@ -51,6 +51,10 @@ beforeAll(async () => {
   memberToken = await bearerFor(t.services, 'member@example.no');
   const org = await t.app.inject({ method: 'POST', url: '/api/v1/organizations', headers: json(editorToken), payload: { orgnr: ORG, name: 'Digitaliseringsdirektoratet' } });
   expect(org.statusCode).toBe(201);
+  // A user's claim starts pending; the operator approves it so the organisation may publish.
+  await t.services.accounts.createUser({ email: 'operator@example.no', password: 'correct horse battery', name: 'Olga Operator', isOperator: true });
+  const approved = await t.app.inject({ method: 'POST', url: `/api/v1/organizations/${ORG}/approve`, headers: auth(await bearerFor(t.services, 'operator@example.no')) });
+  expect(approved.json()).toMatchObject({ status: 'approved' });
   const m = await t.app.inject({ method: 'POST', url: `/api/v1/organizations/${ORG}/members`, headers: json(editorToken), payload: { email: 'member@example.no', role: 'member' } });
   expect(m.statusCode).toBe(201);
 });

@@ -8,7 +8,7 @@ let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   const t = await createTestEnv('df-cli-');
-  env = { DATA_DIR: t.dataDir, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent', SEED_DEMO: 'false' };
+  env = { DATA_DIR: t.dataDir, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent', SEED_DEMO: 'false', REGISTRY_URL: '' };
   cleanup = t.cleanup;
 });
 afterAll(async () => cleanup());
@@ -25,7 +25,7 @@ describe('datafabrikken CLI', () => {
   it('lists every command and has --help for each', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
-    for (const name of ['serve', 'worker', 'migrate', 'seed', 'user create', 'org create', 'org add-member', 'token create']) {
+    for (const name of ['serve', 'worker', 'migrate', 'seed', 'user create', 'org create', 'org add-member', 'org pending', 'org approve', 'org reject', 'registry import', 'registry recheck', 'token create']) {
       expect(COMMAND_NAMES).toContain(name);
       expect(r.out).toContain(name);
       const h = await run(...name.split(' '), '--help');

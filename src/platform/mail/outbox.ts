@@ -19,6 +19,10 @@ function oneLine(v: string): string {
   return v.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 
+function crlf(v: string): string {
+  return v.replace(/\r?\n/g, '\r\n');
+}
+
 export function createOutbox(opts: { outboxDir: string; sentDir: string; from: string }) {
   let seq = 0; // orders files written within the same millisecond
   const domain = /@([^>\s]+)>?\s*$/.exec(opts.from)?.[1] ?? 'localhost';
@@ -30,8 +34,9 @@ export function createOutbox(opts: { outboxDir: string; sentDir: string; from: s
         from: opts.from,
         to: message.to.name ? { name: oneLine(message.to.name), address } : address,
         subject: oneLine(message.subject),
-        text: message.text,
-        html: message.html,
+        // RFC 5322 lines end in CRLF: the file is then byte for byte what an SMTP server receives.
+        text: crlf(message.text),
+        html: crlf(message.html),
         messageId: `<${id}>`,
         date: new Date(),
         headers: message.language ? { 'Content-Language': oneLine(message.language) } : undefined,

@@ -466,7 +466,8 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     try {
       const user = await accounts.signUp({ name: values.name, email: values.email, password: str(f.password), confirm: str(f.confirm), locale: request.locale }, origin(request));
       startSession(reply, await accounts.createSession(user.id, request.headers['user-agent']));
-      return reply.redirect(`${urls.account()}?ny=1`, 303);
+      // The account page says the address is not confirmed yet and that a mail is on its way.
+      return reply.redirect(urls.account(), 303);
     } catch (err) {
       if (err instanceof RateLimitedError) {
         reply.header('retry-after', String(err.retryAfterSeconds));
@@ -536,13 +537,11 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     const notice =
       str(q.endret) === 'passord'
         ? request.t('accounts.account.passwordChanged')
-        : str(q.ny)
-          ? request.t('accounts.account.welcome', { email: user.email })
-          : str(q.sendt)
-            ? request.t('accounts.account.resent')
-            : str(q.bekreftet)
-              ? request.t('accounts.account.verified')
-              : undefined;
+        : str(q.sendt)
+          ? request.t('accounts.account.resent')
+          : str(q.bekreftet)
+            ? request.t('accounts.account.verified')
+            : undefined;
     noStore(reply);
     return sendPage(
       request,

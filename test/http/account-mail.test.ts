@@ -57,9 +57,8 @@ describe('e-mail verification', () => {
     expect(mail.html).toContain(`href="${link}"`);
     const me = await t.app.inject({ url: '/api/v1/me', headers: { cookie: vera.cookie } });
     expect(me.json()).toMatchObject({ email: 'vera@example.no', emailVerified: false });
-    const page = await t.app.inject({ url: '/konto?ny=1', headers: { cookie: vera.cookie } });
-    expect(page.body).toContain('Vi har sendt en e-post til vera@example.no');
-    expect(page.body).toContain('Ikke bekreftet ennå.');
+    const page = await t.app.inject({ url: '/konto', headers: { cookie: vera.cookie } });
+    expect(page.body).toContain('Ikke bekreftet ennå. Vi har sendt deg en e-post med en lenke.');
     expect(page.body).toContain('action="/konto/bekreft-epost"');
 
     const { csrf, cookies } = await csrfFor(t.app, '/registrer');

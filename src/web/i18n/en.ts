@@ -148,7 +148,6 @@ export const en: Catalogue = {
   'accounts.account.resend': "Send the mail again",
   'accounts.account.resent': "We have sent a new mail with a link to confirm the address. The link works for 48 hours.",
   'accounts.account.verified': "Your e-mail address is confirmed.",
-  'accounts.account.welcome': "Your account has been created. We have sent a mail to {email}: follow its link to confirm the address.",
   'error.link_malformed': "The link is incomplete or damaged. Copy the whole link from the mail.",
   'error.link_not_found': "The link is not valid. It may have been replaced by a newer one. Ask for a new one.",
   'error.link_other_account': "The link belongs to another account. Sign out and open it again.",

@@ -149,7 +149,6 @@ export const nb = {
   'accounts.account.resend': "Send e-posten på nytt",
   'accounts.account.resent': "Vi har sendt en ny e-post med en lenke for å bekrefte adressen. Lenken virker i 48 timer.",
   'accounts.account.verified': "E-postadressen er bekreftet.",
-  'accounts.account.welcome': "Kontoen er opprettet. Vi har sendt en e-post til {email}: følg lenken i den for å bekrefte adressen.",
   'error.link_malformed': "Lenken er ufullstendig eller ødelagt. Kopier hele lenken fra e-posten.",
   'error.link_not_found': "Lenken er ikke gyldig. Kanskje er den erstattet av en nyere. Be om en ny.",
   'error.link_other_account': "Lenken hører til en annen konto. Logg ut og åpne den på nytt.",

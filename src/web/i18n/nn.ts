@@ -144,7 +144,6 @@ export const nn: Catalogue = {
   'accounts.account.resend': "Send e-posten på nytt",
   'accounts.account.resent': "Vi har sendt ein ny e-post med ei lenke for å stadfeste adressa. Lenka verkar i 48 timar.",
   'accounts.account.verified': "E-postadressa er stadfesta.",
-  'accounts.account.welcome': "Kontoen er oppretta. Vi har sendt ein e-post til {email}: følg lenka i han for å stadfeste adressa.",
   'error.link_malformed': "Lenka er ufullstendig eller øydelagd. Kopier heile lenka frå e-posten.",
   'error.link_not_found': "Lenka er ikkje gyldig. Kanskje er ho erstatta av ei nyare. Be om ei ny.",
   'error.link_other_account': "Lenka høyrer til ein annan konto. Logg ut og opne ho på nytt.",

@@ -176,6 +176,8 @@ export function normaliseEmail(email: unknown): string {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE_ALL = /[\u0000-\u001f\u007f]/g;
 
 function emailProblems(email: string): FieldProblem[] {
   if (!email) return [{ field: 'email', code: 'email_required', message: 'Enter an e-mail address.' }];
@@ -415,7 +417,11 @@ export function createAccountsService({ db, config, mail, logger, now = () => ne
    * InvalidCredentialsError. Every failure and success is audited (the password never).
    */
   async function signIn(input: { email: string; password: string; ip: string }): Promise<User> {
-    const email = normaliseEmail(input.email).slice(0, 320);
+    // Whatever was typed is counted under a bounded, control-free key (PostgreSQL text cannot hold NUL); an address
+    // that is not valid cannot have an account and is never looked up.
+    const typed = normaliseEmail(input.email);
+    const email = typed.replace(CONTROL_RE_ALL, '').slice(0, 320);
+    const lookup = emailProblems(typed).length === 0;
     const keys = signinKeys(email, input.ip);
     const [ipC, pairC, accountC, knownC] = await Promise.all([counter(keys.ip), counter(keys.pair), counter(keys.account), counter(keys.known)]);
     let retryAt = 0;
@@ -429,7 +435,7 @@ export function createAccountsService({ db, config, mail, logger, now = () => ne
     if (retryAt) throw new RateLimitedError(secondsUntil(retryAt));
 
     const password = typeof input.password === 'string' ? input.password.slice(0, MAX_PASSWORD_LENGTH) : '';
-    const user = email ? await findUserByEmail(email) : undefined;
+    const user = lookup ? await findUserByEmail(email) : undefined;
     let ok: boolean;
     if (user?.password_hash) {
       ok = await verifyPassword(user.password_hash, password);
@@ -650,6 +656,7 @@ export function createAccountsService({ db, config, mail, logger, now = () => ne
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (!name) problems.push({ field: 'name', code: 'token_name_required', message: 'Give the token a name, so you can tell it apart later.' });
     else if (name.length > 100) problems.push({ field: 'name', code: 'token_name_too_long', message: 'The token name may be at most 100 characters long.' });
+    else if (CONTROL_RE.test(name)) problems.push({ field: 'name', code: 'token_name_invalid', message: 'The token name may not contain line breaks or control characters.' });
     let scopes: TokenScope[] = ['read'];
     if (input.scopes !== undefined && input.scopes !== null) {
       const list = Array.isArray(input.scopes) ? input.scopes : [input.scopes];

@@ -358,3 +358,24 @@ describe('sign-up with SMTP', () => {
     }
   });
 });
+
+describe('hostile input elsewhere in accounts', () => {
+  it('sign-in with a NUL or 10 KB e-mail is a plain 401, token and profile names with NUL or CR/LF are 422', async () => {
+    const anon = await anonymousForm();
+    for (const email of ['vera\u0000@example.no', `${'v'.repeat(10_240)}@example.no`, 'vera@example.no\r\nX: y']) {
+      const res = await t.app.inject({ method: 'POST', url: '/logg-inn', remoteAddress: nextIp(), headers: { ...FORM_HEADERS, cookie: anon.cookie }, payload: form({ email, password: PASSWORD, _csrf: anon.csrf }) });
+      expect(res.statusCode).toBe(401);
+      expect(res.body).toContain('Feil e-postadresse eller passord.');
+    }
+    const u = await signUpAndSignIn(t.app, { email: 'hostile@example.no', password: PASSWORD, name: 'Hostile', ip: nextIp() });
+    const json = { 'content-type': 'application/json', cookie: u.cookie };
+    const token = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: json, payload: { name: 'cron\u0000job' } });
+    expect(token.statusCode).toBe(422);
+    expect((token.json() as { error: { details: { problems: { code: string }[] } } }).error.details.problems[0]!.code).toBe('token_name_invalid');
+    const page = await t.app.inject({ method: 'POST', url: '/konto/tokens', headers: { ...FORM_HEADERS, cookie: u.cookie }, payload: form({ name: 'a\r\nb', scopes: 'read', expiresInDays: '30', _csrf: u.csrf }) });
+    expect(page.statusCode).toBe(422);
+    expect(page.body).toContain('Navnet kan ikke inneholde linjeskift eller kontrolltegn.');
+    const patch = await t.app.inject({ method: 'PATCH', url: '/api/v1/me', headers: json, payload: { name: 'Eve\r\nBcc: x@example.no' } });
+    expect(patch.statusCode).toBe(422);
+  });
+});

@@ -129,6 +129,7 @@ export const en: Catalogue = {
   'accounts.problem.scope_unknown': "Choose among the scopes in the list.",
   'accounts.problem.scopes_required': "Choose at least one scope.",
   'accounts.problem.expiry_invalid': "Choose when the token expires.",
+  'accounts.problem.token_name_invalid': "The name may not contain line breaks or control characters.",
   'accounts.problem.name_invalid': "The name may not contain line breaks or control characters.",
   'accounts.signin.forgot': "Forgot your password?",
   'accounts.signin.passwordReset': "Your password has been changed. Sign in with the new password.",

@@ -130,6 +130,7 @@ export const nb = {
   'accounts.problem.scope_unknown': "Velg blant tilgangene i listen.",
   'accounts.problem.scopes_required': "Velg minst én tilgang.",
   'accounts.problem.expiry_invalid': "Velg når nøkkelen skal utløpe.",
+  'accounts.problem.token_name_invalid': "Navnet kan ikke inneholde linjeskift eller kontrolltegn.",
   'accounts.problem.name_invalid': "Navnet kan ikke inneholde linjeskift eller kontrolltegn.",
   'accounts.signin.forgot': "Glemt passord?",
   'accounts.signin.passwordReset': "Passordet er endret. Logg inn med det nye passordet.",

@@ -125,6 +125,7 @@ export const nn: Catalogue = {
   'accounts.problem.scope_unknown': "Vel blant tilgangane i lista.",
   'accounts.problem.scopes_required': "Vel minst éin tilgang.",
   'accounts.problem.expiry_invalid': "Vel når nøkkelen skal gå ut.",
+  'accounts.problem.token_name_invalid': "Namnet kan ikkje innehalde linjeskift eller kontrollteikn.",
   'accounts.problem.name_invalid': "Namnet kan ikkje innehalde linjeskift eller kontrollteikn.",
   'accounts.signin.forgot': "Gløymt passord?",
   'accounts.signin.passwordReset': "Passordet er endra. Logg inn med det nye passordet.",

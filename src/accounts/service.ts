@@ -275,18 +275,25 @@ export function createAccountsService({ db, config, mail, logger, now = () => ne
    * logs a failed delivery; a failed outbox write is logged here.
    */
   function sendLater(user: Pick<User, 'email' | 'name' | 'locale'>, kind: MailKind, link?: string): void {
+    afterAnswer(kind, () => sendNow(user, kind, link));
+  }
+
+  async function sendNow(user: Pick<User, 'email' | 'name' | 'locale'>, kind: MailKind, link?: string): Promise<void> {
     if (!mail) return;
     const locale = isLocale(user.locale) ? user.locale : 'nb';
-    const message = composeMail(kind, { locale, name: user.name, email: user.email, link, baseUrl: config.baseUrl });
-    const p: Promise<void> = mail
-      .send(message)
-      .then(() => undefined)
-      .catch((err: unknown) => logger?.error({ err, kind }, 'writing a mail to the outbox failed'))
+    await mail.send(composeMail(kind, { locale, name: user.name, email: user.email, link, baseUrl: config.baseUrl }));
+  }
+
+  /** Runs work after the caller has answered; a failure is logged (the outbox write, a database error). */
+  function afterAnswer(what: string, work: () => Promise<void>): void {
+    const p: Promise<void> = Promise.resolve()
+      .then(work)
+      .catch((err: unknown) => logger?.error({ err, what }, 'background account work failed'))
       .finally(() => pendingMail.delete(p));
     pendingMail.add(p);
   }
 
-  /** Resolves when every mail started so far has been written (and delivered or failed). For tests and shutdown. */
+  /** Resolves when all work started after an answer (mail, reset links) has finished. For tests and shutdown. */
   async function mailSettled(): Promise<void> {
     while (pendingMail.size) await Promise.all([...pendingMail]);
   }
@@ -547,9 +554,12 @@ export function createAccountsService({ db, config, mail, logger, now = () => ne
     ]);
     const user = await findUserByEmail(email);
     if (!user) return;
-    const token = await issueLink(user, 'reset_password');
-    await recordAudit(db, ANONYMOUS, { action: 'account.password.reset_requested', resourceType: 'user', resourceId: user.id, details: { ip: origin.ip } });
-    sendLater(user, 'reset', absolute(urls.resetPassword(token)));
+    // Everything that only happens for a real account happens after the answer, so the answer takes the same time.
+    afterAnswer('reset', async () => {
+      const token = await issueLink(user, 'reset_password');
+      await recordAudit(db, ANONYMOUS, { action: 'account.password.reset_requested', resourceType: 'user', resourceId: user.id, details: { ip: origin.ip } });
+      await sendNow(user, 'reset', absolute(urls.resetPassword(token)));
+    });
   }
 
   async function checkResetLink(actor: Actor, token: unknown): Promise<{ email: string }> {

@@ -20,8 +20,10 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   s3: S3Config | undefined;
+  /** smtp:// or smtps:// URL; unset = mail is only written to the outbox (DATA_DIR/mail/outbox). */
   smtpUrl: string | undefined;
-  oidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  /** The From of every mail, e.g. "Datafabrikken <no-reply@example.no>". */
+  mailFrom: string;
   logLevel: string;
   /** LOG_FORMAT: pretty on a terminal and JSON otherwise (`auto`), or forced. */
   logFormat: 'auto' | 'pretty' | 'json';
@@ -60,10 +62,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'S3_ACCESS_KEY_ID', default: '(unset)', description: 'S3 access key id.' },
   { name: 'S3_SECRET_ACCESS_KEY', default: '(unset)', description: 'S3 secret access key.' },
   { name: 'S3_FORCE_PATH_STYLE', default: 'true', description: 'Use path-style bucket addressing (needed by most self-hosted S3 servers).' },
-  { name: 'SMTP_URL', default: '(unset = mail is logged)', description: 'smtp://user:pass@host:port for outgoing mail.' },
-  { name: 'OIDC_ISSUER', default: '(unset)', description: 'OpenID Connect issuer for single sign-on (not implemented yet: the value is parsed, but no sign-in uses it).' },
-  { name: 'OIDC_CLIENT_ID', default: '(unset)', description: 'OpenID Connect client id.' },
-  { name: 'OIDC_CLIENT_SECRET', default: '(unset)', description: 'OpenID Connect client secret.' },
+  { name: 'SMTP_URL', default: '(unset = outbox only)', description: 'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 to deliver mail. Every mail is also written to DATA_DIR/mail/outbox as an .eml file and moved to DATA_DIR/mail/sent once the server accepts it; unset, mail stays in the outbox for the operator.' },
+  { name: 'MAIL_FROM', default: 'Datafabrikken <no-reply@localhost>', description: 'Sender (From) of every mail the platform sends.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
   { name: 'LOG_FORMAT', default: 'auto', description: 'auto (readable lines on a terminal, JSON lines otherwise), pretty or json.' },
   { name: 'DUCKDB_MEMORY_LIMIT', default: '1GB', description: 'Memory limit for the DuckDB table engine.' },
@@ -171,8 +171,6 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
         forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
       }
     : undefined;
-  const issuer = blankToUndefined(env.OIDC_ISSUER);
-  const clientId = blankToUndefined(env.OIDC_CLIENT_ID);
   const logLevel = (blankToUndefined(env.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${env.LOG_LEVEL}"`);
@@ -181,6 +179,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (logFormat !== 'auto' && logFormat !== 'pretty' && logFormat !== 'json') {
     throw new ConfigError(`LOG_FORMAT must be auto, pretty or json, got "${env.LOG_FORMAT}"`);
   }
+  const smtpUrl = blankToUndefined(env.SMTP_URL);
+  if (smtpUrl && !/^smtps?:\/\/[^/]/.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps:// and name a host');
+  const mailFrom = blankToUndefined(env.MAIL_FROM) ?? 'Datafabrikken <no-reply@localhost>';
+  if (/[\r\n\0]/.test(mailFrom) || !/@/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be one address like "Name <user@host>", got "${mailFrom}"`);
   const threads = int(env, 'DUCKDB_THREADS', 2);
   const memoryLimit = blankToUndefined(env.DUCKDB_MEMORY_LIMIT) ?? '1GB';
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
@@ -193,8 +195,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: path.resolve(blankToUndefined(env.DATA_DIR) ?? './data'),
     databaseUrl,
     s3,
-    smtpUrl: blankToUndefined(env.SMTP_URL),
-    oidc: issuer && clientId ? { issuer, clientId, clientSecret: blankToUndefined(env.OIDC_CLIENT_SECRET) } : undefined,
+    smtpUrl,
+    mailFrom,
     logLevel,
     logFormat,
     duckdb: { memoryLimit, threads: Math.max(1, threads) },

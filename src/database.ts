@@ -1,6 +1,6 @@
 // The metadata database as Kysely sees it: every domain's tables in one interface.
 import type { Kysely, Transaction } from 'kysely';
-import type { ApiTokensTable, RateLimitsTable, SessionsTable, UsersTable } from './accounts/model';
+import type { AccountTokensTable, ApiTokensTable, RateLimitsTable, SessionsTable, UsersTable } from './accounts/model';
 import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
@@ -15,6 +15,7 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   rate_limits: RateLimitsTable;
+  account_tokens: AccountTokensTable;
   datasets: DatasetsTable;
   distributions: DistributionsTable;
   tables: TablesTable;

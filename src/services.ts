@@ -8,7 +8,7 @@ import { createTablesService } from './tables/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
-  const accounts = createAccountsService({ db, config: platform.config });
+  const accounts = createAccountsService({ db, config: platform.config, mail: platform.mail, logger: platform.logger });
   const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });

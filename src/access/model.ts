@@ -5,7 +5,7 @@ import type { MemberRole } from '../organisations/model';
 /** Who is asking, resolved once per request (STYLE §12) and handed to services. */
 export interface Actor {
   kind: 'anonymous' | 'user';
-  user: { id: string; email: string; name: string; isOperator: boolean } | null;
+  user: { id: string; email: string; name: string; isOperator: boolean; emailVerified: boolean } | null;
   /** orgnr → role */
   memberships: Record<string, MemberRole>;
   /** Scopes of the API token used; null when the actor came by session (a session may do what the user may). */
@@ -18,7 +18,7 @@ export const ANONYMOUS: Actor = Object.freeze({ kind: 'anonymous', user: null, m
 /** The command-line tool acts as the platform operator (a synthetic user: decide() requires a user). */
 export const CLI_ACTOR: Actor = Object.freeze({
   kind: 'user',
-  user: Object.freeze({ id: 'cli', email: 'cli@localhost', name: 'CLI', isOperator: true }),
+  user: Object.freeze({ id: 'cli', email: 'cli@localhost', name: 'CLI', isOperator: true, emailVerified: true }),
   memberships: {},
   scopes: null,
   via: 'cli',

@@ -26,6 +26,7 @@ const MeResponse = Type.Object({
   name: Type.String(),
   locale: LocaleSchema,
   isOperator: Type.Boolean({ description: 'A platform operator may do everything.' }),
+  emailVerified: Type.Boolean({ description: 'Whether the e-mail address has been confirmed through the link mailed at sign-up.' }),
   createdAt: Type.String({ format: 'date-time' }),
   memberships: Type.Array(
     Type.Object({

@@ -4,9 +4,10 @@ export interface UsersTable {
   id: string;
   email: string; // stored lower-cased, unique
   name: string;
-  password_hash: string | null; // argon2id; null for accounts that only sign in through OIDC
+  password_hash: string | null; // argon2id; null for an account that has no password (it cannot sign in with one)
   is_operator: number; // 0/1: platform operator
   locale: string; // nb | nn | en
+  email_verified_at: string | null; // when the current address was confirmed; null = not verified
   created_at: string;
   updated_at: string;
 }
@@ -34,15 +35,34 @@ export interface ApiTokensTable {
 }
 
 export interface RateLimitsTable {
-  key: string; // e.g. "signin:ip:127.0.0.1" or "signin:email:a@b.no"
+  key: string; // e.g. "signin:ip:127.0.0.1" or "signin:acct:a@b.no"
   window_start: string;
   count: number;
+  subject: string | null; // the (normalised) e-mail address the counter concerns, if any
+  last_at: string | null; // the latest hit
+  expires_at: string | null; // when this window ends (rows from before 20261201 have null)
+}
+
+export const ACCOUNT_TOKEN_PURPOSES = ['verify_email', 'reset_password'] as const;
+export type AccountTokenPurpose = (typeof ACCOUNT_TOKEN_PURPOSES)[number];
+
+/** Single-use links sent by mail. Only the sha-256 of the token is stored. */
+export interface AccountTokensTable {
+  id: string;
+  user_id: string;
+  purpose: AccountTokenPurpose;
+  token_hash: string;
+  email: string; // the address the link was sent to (a verification confirms this address only)
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
+export type AccountToken = Selectable<AccountTokensTable>;
 
 export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];

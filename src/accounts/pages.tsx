@@ -1,4 +1,6 @@
-// Web pages of the accounts domain: sign up, sign in, sign out, my account, change password, API tokens and the
+// Web pages of the accounts domain: sign up, sign in, sign out, my account (with the e-mail verification state and
+// "send the mail again"), change password, forgotten password and the pages mailed links open (confirm an address,
+// choose a new password: a GET only shows a button or form, the POST uses the link), API tokens and the
 // language switch. Forms post back to the same URL, re-render with the input (never a password) and translated
 // messages on errors, and redirect with 303 after a successful change.
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -143,14 +145,17 @@ function SignInForm(props: { request: FastifyRequest; email: string; next: strin
         </div>
       </form>
       <p class="ds-paragraph">
+        <a class="ds-link" href={urls.forgotPassword()}>{t('accounts.signin.forgot')}</a>
+      </p>
+      <p class="ds-paragraph">
         {t('accounts.signin.noAccount')} <a class="ds-link" href={urls.signUp()}>{t('accounts.signup.title')}</a>
       </p>
     </section>
   );
 }
 
-function AccountPage(props: { request: FastifyRequest; user: { name: string; email: string; isOperator: boolean }; memberships: MembershipSummary[]; notice?: string }): RawHtml {
-  const { t } = props.request;
+function AccountPage(props: { request: FastifyRequest; user: { name: string; email: string; isOperator: boolean; emailVerified: boolean }; memberships: MembershipSummary[]; notice?: string }): RawHtml {
+  const { t, csrfToken } = props.request;
   return (
     <section class="df-stack">
       <h1 class="ds-heading" data-size="lg">{t('accounts.account.title')}</h1>
@@ -160,7 +165,15 @@ function AccountPage(props: { request: FastifyRequest; user: { name: string; ema
         <dd>{props.user.name}</dd>
         <dt>{t('accounts.field.email')}</dt>
         <dd>{props.user.email}</dd>
+        <dt>{t('accounts.account.emailStatus')}</dt>
+        <dd id="email-status">{props.user.emailVerified ? t('accounts.account.emailVerified') : t('accounts.account.emailUnverified')}</dd>
       </dl>
+      {props.user.emailVerified ? null : (
+        <form method="post" action={urls.accountVerifyResend()}>
+          <CsrfField token={csrfToken} />
+          <button type="submit" class="ds-button" data-variant="secondary">{t('accounts.account.resend')}</button>
+        </form>
+      )}
       {props.user.isOperator ? <p class="ds-paragraph">{t('accounts.account.operator')}</p> : null}
       <h2 class="ds-heading" data-size="md">{t('accounts.account.memberships')}</h2>
       {props.memberships.length === 0 ? (
@@ -329,6 +342,68 @@ function TokensPage(props: { request: FastifyRequest; tokens: ApiTokenPublic[]; 
   );
 }
 
+function ForgotForm(props: { request: FastifyRequest; email: string; problems: FieldProblem[]; notice?: string; alert?: string }): RawHtml {
+  const { t, csrfToken } = props.request;
+  const p = props.problems;
+  return (
+    <section class="df-stack df-narrow">
+      <h1 class="ds-heading" data-size="lg">{t('accounts.forgot.title')}</h1>
+      <Notice text={props.notice} />
+      <ErrorAlert text={props.alert} />
+      <p class="ds-paragraph">{t('accounts.forgot.lead')}</p>
+      <ErrorSummary title={t('accounts.errors.title')} problems={p} />
+      <form method="post" action={urls.forgotPassword()} class="df-stack" novalidate>
+        <CsrfField token={csrfToken} />
+        <TextField id="email" label={t('accounts.field.email')} type="email" value={props.email} required autocomplete="email" error={errorFor(p, 'email')} />
+        <div>
+          <button type="submit" class="ds-button" data-variant="primary">{t('accounts.forgot.submit')}</button>
+        </div>
+      </form>
+      <p class="ds-paragraph">
+        <a class="ds-link" href={urls.signIn()}>{t('accounts.signin.title')}</a>
+      </p>
+    </section>
+  );
+}
+
+function ResetForm(props: { request: FastifyRequest; token: string; email: string; problems: FieldProblem[] }): RawHtml {
+  const { t, csrfToken } = props.request;
+  const p = props.problems;
+  return (
+    <section class="df-stack df-narrow">
+      <h1 class="ds-heading" data-size="lg">{t('accounts.reset.title')}</h1>
+      <p class="ds-paragraph">{t('accounts.reset.lead', { email: props.email })}</p>
+      <ErrorSummary title={t('accounts.errors.title')} problems={p} />
+      <form method="post" action={urls.resetPassword()} class="df-stack" novalidate>
+        <CsrfField token={csrfToken} />
+        <input type="hidden" name="token" value={props.token} />
+        <TextField id="password" label={t('accounts.password.next')} type="password" required autocomplete="new-password" description={t('accounts.field.password.desc', { min: MIN_PASSWORD_LENGTH })} error={errorFor(p, 'password')} />
+        <TextField id="confirm" label={t('accounts.field.confirm')} type="password" required autocomplete="new-password" error={errorFor(p, 'confirm')} />
+        <div>
+          <button type="submit" class="ds-button" data-variant="primary">{t('accounts.reset.submit')}</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function VerifyForm(props: { request: FastifyRequest; token: string; email: string }): RawHtml {
+  const { t, csrfToken } = props.request;
+  return (
+    <section class="df-stack df-narrow">
+      <h1 class="ds-heading" data-size="lg">{t('accounts.verify.title')}</h1>
+      <p class="ds-paragraph">{t('accounts.verify.lead', { email: props.email })}</p>
+      <form method="post" action={urls.verifyEmail()} class="df-stack">
+        <CsrfField token={csrfToken} />
+        <input type="hidden" name="token" value={props.token} />
+        <div>
+          <button type="submit" class="ds-button" data-variant="primary">{t('accounts.verify.submit')}</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 // --- the session cookie ---------------------------------------------------------------------------------------------
 
 /**
@@ -372,6 +447,12 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
   }
 
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+  /** Pages opened from a mailed link carry its token in the URL: never cached, never sent on as a Referer. */
+  const linkPage = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+  const origin = (request: FastifyRequest) => ({ ip: request.ip });
+
+  // Mail is sent after the answer: let it finish before the app (and the platform under it) closes.
+  app.addHook('onClose', async () => accounts.mailSettled());
 
   // Sign up
   app.get('/registrer', { schema: { hide: true } }, async (request, reply) => {
@@ -383,11 +464,16 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     const f = formBody(request);
     const values = { name: str(f.name), email: str(f.email) };
     try {
-      const user = await accounts.signUp({ name: values.name, email: values.email, password: str(f.password), confirm: str(f.confirm), locale: request.locale });
+      const user = await accounts.signUp({ name: values.name, email: values.email, password: str(f.password), confirm: str(f.confirm), locale: request.locale }, origin(request));
       startSession(reply, await accounts.createSession(user.id, request.headers['user-agent']));
       rotateCsrfToken(request, reply, secure);
+      // The account page says the address is not confirmed yet and that a mail is on its way.
       return reply.redirect(urls.account(), 303);
     } catch (err) {
+      if (err instanceof RateLimitedError) {
+        reply.header('retry-after', String(err.retryAfterSeconds));
+        return sendPage(request, reply, { title: request.t('accounts.signup.title'), status: 429 }, <><ErrorAlert text={request.t('error.rate_limited', { seconds: err.retryAfterSeconds })} /><SignUpForm request={request} values={values} problems={[]} /></>);
+      }
       const problems = problemsOf(err);
       if (!problems) throw err;
       const status = err instanceof DomainError ? err.status : 422;
@@ -400,7 +486,13 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     const q = request.query as Form;
     const next = safeNext(q.next);
     if (request.actor.user) return reply.redirect(next ?? urls.account(), 303);
-    const notice = str(q.utlogget) ? request.t('accounts.signin.signedOut') : undefined;
+    const notice = str(q.utlogget)
+      ? request.t('accounts.signin.signedOut')
+      : str(q.nyttpassord)
+        ? request.t('accounts.signin.passwordReset')
+        : str(q.bekreftet)
+          ? request.t('accounts.account.verified')
+          : undefined;
     return sendPage(request, reply, { title: request.t('accounts.signin.title') }, <SignInForm request={request} email="" next={next} problems={[]} notice={notice} />);
   });
 
@@ -432,7 +524,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
 
   // Sign out
   app.post('/logg-ut', { schema: { hide: true } }, async (request, reply) => {
-    await accounts.destroySession(accounts.sessionTokenFrom(request));
+    await accounts.signOut(request.actor, accounts.sessionTokenFrom(request));
     setSessionCookie(reply, '', secure);
     rotateCsrfToken(request, reply, secure);
     return reply.redirect(`${urls.signIn()}?utlogget=1`, 303);
@@ -444,13 +536,21 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     if (!actorUser) return reply;
     const user = await accounts.getUser(actorUser.id);
     const memberships = await accounts.listMemberships(user.id);
-    const notice = str((request.query as Form).endret) === 'passord' ? request.t('accounts.account.passwordChanged') : undefined;
+    const q = request.query as Form;
+    const notice =
+      str(q.endret) === 'passord'
+        ? request.t('accounts.account.passwordChanged')
+        : str(q.sendt)
+          ? request.t('accounts.account.resent')
+          : str(q.bekreftet)
+            ? request.t('accounts.account.verified')
+            : undefined;
     noStore(reply);
     return sendPage(
       request,
       reply,
       { title: request.t('accounts.account.title'), alternates: [{ href: urls.api.me(), type: 'application/json' }] },
-      <AccountPage request={request} user={{ name: user.name, email: user.email, isOperator: Boolean(user.is_operator) }} memberships={memberships} notice={notice} />,
+      <AccountPage request={request} user={{ name: user.name, email: user.email, isOperator: Boolean(user.is_operator), emailVerified: Boolean(user.email_verified_at) }} memberships={memberships} notice={notice} />,
     );
   });
 
@@ -470,6 +570,72 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
       if (!(err instanceof ValidationError)) throw err;
       return sendPage(request, reply, { title: request.t('accounts.password.title'), status: 422 }, <PasswordForm request={request} problems={localise(request.t, err.problems)} />);
     }
+  });
+
+  // E-mail verification: "send the mail again", and the page the mailed link opens.
+  app.post('/konto/bekreft-epost', { schema: { hide: true } }, async (request, reply) => {
+    if (!signedIn(request, reply, urls.account())) return reply;
+    const { sent } = await accounts.resendVerification(request.actor);
+    return reply.redirect(`${urls.account()}?${sent ? 'sendt' : 'bekreftet'}=1`, 303);
+  });
+
+  app.get('/bekreft-epost', { schema: { hide: true } }, async (request, reply) => {
+    const token = str((request.query as Form).token);
+    linkPage(reply);
+    const { email } = await accounts.checkVerificationLink(request.actor, token);
+    return sendPage(request, reply, { title: request.t('accounts.verify.title') }, <VerifyForm request={request} token={token} email={email} />);
+  });
+
+  app.post('/bekreft-epost', { schema: { hide: true } }, async (request, reply) => {
+    linkPage(reply);
+    await accounts.verifyEmail(request.actor, str(formBody(request).token), origin(request));
+    return reply.redirect(request.actor.user ? `${urls.account()}?bekreftet=1` : `${urls.signIn()}?bekreftet=1`, 303);
+  });
+
+  // Forgotten password: the same answer whether or not the address has an account.
+  app.get('/glemt-passord', { schema: { hide: true } }, async (request, reply) => {
+    return sendPage(request, reply, { title: request.t('accounts.forgot.title') }, <ForgotForm request={request} email="" problems={[]} />);
+  });
+
+  app.post('/glemt-passord', { schema: { hide: true } }, async (request, reply) => {
+    const email = str(formBody(request).email).trim();
+    const t = request.t;
+    const render = (status: number, opts: { problems?: FieldProblem[]; notice?: string; alert?: string }) =>
+      sendPage(request, reply, { title: t('accounts.forgot.title'), status }, <ForgotForm request={request} email={opts.notice ? '' : email} problems={opts.problems ?? []} notice={opts.notice} alert={opts.alert} />);
+    try {
+      await accounts.requestPasswordReset({ email }, origin(request));
+      return render(200, { notice: t('accounts.forgot.sent', { email: email.toLowerCase() }) });
+    } catch (err) {
+      if (err instanceof ValidationError) return render(422, { problems: localise(t, err.problems) });
+      if (err instanceof RateLimitedError) {
+        reply.header('retry-after', String(err.retryAfterSeconds));
+        return render(429, { alert: t('error.rate_limited', { seconds: err.retryAfterSeconds }) });
+      }
+      throw err;
+    }
+  });
+
+  app.get('/nytt-passord', { schema: { hide: true } }, async (request, reply) => {
+    const token = str((request.query as Form).token);
+    linkPage(reply);
+    const { email } = await accounts.checkResetLink(request.actor, token);
+    return sendPage(request, reply, { title: request.t('accounts.reset.title') }, <ResetForm request={request} token={token} email={email} problems={[]} />);
+  });
+
+  app.post('/nytt-passord', { schema: { hide: true } }, async (request, reply) => {
+    const f = formBody(request);
+    const token = str(f.token);
+    linkPage(reply);
+    try {
+      await accounts.resetPassword(request.actor, { token, password: str(f.password), confirm: str(f.confirm) }, origin(request));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      const { email } = await accounts.checkResetLink(request.actor, token);
+      return sendPage(request, reply, { title: request.t('accounts.reset.title'), status: 422 }, <ResetForm request={request} token={token} email={email} problems={localise(request.t, err.problems)} />);
+    }
+    // Every session of the account has ended, this one included.
+    if (request.actor.user) setSessionCookie(reply, '', secure);
+    return reply.redirect(`${urls.signIn()}?nyttpassord=1`, 303);
   });
 
   // API tokens

@@ -1,19 +1,46 @@
-// Accounts: users, password sign-in with rate limiting, sessions (cookie) and personal API tokens (Bearer df_…),
-// and resolving who is asking (the actor) once per request.
+// Accounts: users, password sign-in with throttling, sessions (cookie), personal API tokens (Bearer df_…), e-mail
+// verification and password reset by mailed single-use links, and resolving who is asking (the actor) once per request.
 //
-// Secrets are never stored: sessions.id is the sha-256 of the cookie value and api_tokens.token_hash the sha-256 of the
-// token. Passwords are hashed with argon2id. Sign-in failures are counted per e-mail address and per IP address in the
-// rate_limits table (shared by every web node), and an unknown e-mail costs the same time as a wrong password.
+// Secrets are never stored: sessions.id is the sha-256 of the cookie value, api_tokens.token_hash the sha-256 of the
+// token, account_tokens.token_hash the sha-256 of a mailed link's token. Passwords are hashed with argon2id.
+//
+// Throttling (counters in rate_limits, shared by every web node; numbers in SIGNIN_LIMITS and THROTTLES):
+// - Sign-in failures are counted three ways. Per (account, IP): 5 failures in 15 minutes and that IP is refused for
+//   that account until the window ends. Per IP: 20 failures in 15 minutes across all accounts and the IP is refused.
+//   Per account (any IP, 24-hour window): from the 5th failure on, each further attempt must wait a delay after the
+//   latest failure that doubles with each failure — 30 s, 60 s, 120 s … capped at 15 minutes — and attempts inside the
+//   delay are refused (429 with Retry-After) before the password is checked, so spraying from many IPs gets at most
+//   about 100 guesses a day at one account. The account delay never becomes a lock, and it is waived for an IP the
+//   account signed in from successfully in the last 90 days while that IP has no failures for the account: the owner
+//   at home still gets in while someone elsewhere hammers the account. An unknown e-mail is counted exactly like a
+//   known one and costs the same argon2 time, so neither timing nor throttling tells which addresses have accounts.
+//   A password reset clears every counter of the account.
+// - Sign-up: 10 attempts per IP per hour, and 300 new accounts per hour in all.
+// - Password-reset requests: 3 per address and 10 per IP per hour; the answer is the same whether the address has an
+//   account or not, and the mail is sent after the answer, so the time does not tell either.
+// - "Send the verification mail again": 3 per account per hour.
+// Every refusal is a RateLimitedError (429, Retry-After in seconds).
+//
+// Mailed links: 32 random bytes (base64url), stored as sha-256, single-use (consumed atomically with their effect).
+// Verification links last 48 hours and confirm the address they were sent to only; reset links last 1 hour. Opening
+// a link (GET) never consumes it — mail scanners follow links — only the page's POST does. A newer link of the same
+// kind replaces the older ones.
 import crypto from 'node:crypto';
 import { hash as argonHash, verify as argonVerify, type Algorithm } from '@node-rs/argon2';
 import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { recordAudit } from '../access/audit';
 import type { Actor } from '../access/model';
-import { ANONYMOUS } from '../access/model';
+import { ANONYMOUS, CLI_ACTOR } from '../access/model';
 import type { Config } from '../config';
 import type { Db, DbOrTx } from '../database';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError, ValidationError, type FieldProblem } from '../errors';
 import type { MemberRole } from '../organisations/model';
-import { TOKEN_SCOPES, type ApiToken, type TokenScope, type User } from './model';
+import type { Mailer } from '../platform/mail/index';
+import { isLocale } from '../web/i18n/index';
+import { urls } from '../web/urls';
+import { composeMail, type MailKind } from './mails';
+import { TOKEN_SCOPES, type AccountTokenPurpose, type ApiToken, type TokenScope, type User } from './model';
 
 export const SESSION_COOKIE = 'df_session';
 export const SESSION_DAYS = 14;
@@ -24,12 +51,30 @@ const MAX_PASSWORD_LENGTH = 1000; // argon2 hashes anything, but a megabyte "pas
 const TOUCH_INTERVAL_MS = 60_000; // last_seen_at / last_used_at are written at most once a minute
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Sign-in attempts: at most `max` failures per key in a fixed window of `windowSeconds`. */
+/** Sign-in throttling (see the top of this file). */
 export const SIGNIN_LIMITS = {
-  windowSeconds: 15 * 60,
-  perEmail: 5,
-  perIp: 20,
+  /** Failures per (account, IP) before that IP is refused for that account until the window ends. */
+  pair: { max: 5, windowSeconds: 15 * 60 },
+  /** Failures per IP across all accounts. */
+  ip: { max: 20, windowSeconds: 15 * 60 },
+  /** Failures per account from any IP: `free` without delay, then baseDelay × 2^(n − free), at most maxDelay. */
+  account: { free: 5, windowSeconds: 24 * 60 * 60, baseDelaySeconds: 30, maxDelaySeconds: 15 * 60 },
+  /** How long a successful sign-in makes an IP "known" for the account (it then skips the account delay). */
+  knownIpSeconds: 90 * 24 * 60 * 60,
 };
+
+/** Other throttles: at most `max` per key in a fixed window of `windowSeconds`. */
+export const THROTTLES = {
+  signUpPerIp: { max: 10, windowSeconds: 60 * 60 },
+  signUpGlobal: { max: 300, windowSeconds: 60 * 60 },
+  resetPerEmail: { max: 3, windowSeconds: 60 * 60 },
+  resetPerIp: { max: 10, windowSeconds: 60 * 60 },
+  resendPerAccount: { max: 3, windowSeconds: 60 * 60 },
+};
+
+export const VERIFY_LINK_HOURS = 48;
+export const RESET_LINK_MINUTES = 60;
+const LINK_TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 // OWASP's argon2id recommendation (m=19 MiB, t=2, p=1). The package exports Algorithm as a `const enum`, which
 // isolatedModules cannot inline, so the value is spelled out: Argon2d = 0, Argon2i = 1, Argon2id = 2.
@@ -62,12 +107,20 @@ export interface UserPublic {
   name: string;
   locale: string;
   isOperator: boolean;
+  emailVerified: boolean;
   createdAt: string;
 }
 
 export class InvalidCredentialsError extends DomainError {
   constructor() {
     super(401, 'invalid_credentials', 'Wrong e-mail address or password.');
+  }
+}
+
+/** A mailed link that cannot be used: malformed (400), unknown (404), for another account (403), used or expired (410). */
+export class LinkError extends DomainError {
+  constructor(status: 400 | 403 | 404 | 410, code: 'link_malformed' | 'link_not_found' | 'link_other_account' | 'link_used' | 'link_expired', message: string) {
+    super(status, code, message);
   }
 }
 
@@ -88,7 +141,7 @@ export async function verifyPassword(hashed: string, password: string): Promise<
 }
 
 export function presentUser(u: User): UserPublic {
-  return { id: u.id, email: u.email, name: u.name, locale: u.locale, isOperator: u.is_operator === 1 || (u.is_operator as unknown) === true, createdAt: u.created_at };
+  return { id: u.id, email: u.email, name: u.name, locale: u.locale, isOperator: u.is_operator === 1 || (u.is_operator as unknown) === true, emailVerified: Boolean(u.email_verified_at), createdAt: u.created_at };
 }
 
 export function presentToken(t: ApiToken): ApiTokenPublic {
@@ -121,9 +174,14 @@ export function normaliseEmail(email: unknown): string {
   return typeof email === 'string' ? email.trim().toLowerCase() : '';
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE_ALL = /[\u0000-\u001f\u007f]/g;
+
 function emailProblems(email: string): FieldProblem[] {
   if (!email) return [{ field: 'email', code: 'email_required', message: 'Enter an e-mail address.' }];
-  if (email.length > 254 || !EMAIL_RE.test(email)) return [{ field: 'email', code: 'email_invalid', message: `"${email}" is not a valid e-mail address.` }];
+  if (email.length > 254 || CONTROL_RE.test(email) || !EMAIL_RE.test(email)) return [{ field: 'email', code: 'email_invalid', message: email.length > 254 || CONTROL_RE.test(email) ? 'That is not a valid e-mail address.' : `"${email}" is not a valid e-mail address.` }];
   return [];
 }
 
@@ -137,6 +195,8 @@ function passwordProblems(password: unknown, field = 'password'): FieldProblem[]
 function nameProblems(name: string): FieldProblem[] {
   if (!name) return [{ field: 'name', code: 'name_required', message: 'Enter your name.' }];
   if (name.length > 200) return [{ field: 'name', code: 'name_too_long', message: 'The name may be at most 200 characters long.' }];
+  // A name goes into mail headers and pages: line breaks, NUL and other control characters have no place in it.
+  if (CONTROL_RE.test(name)) return [{ field: 'name', code: 'name_invalid', message: 'The name may not contain line breaks or control characters.' }];
   return [];
 }
 
@@ -154,14 +214,23 @@ function requireAccountScope(actor: Actor): void {
 
 export interface AccountsDeps {
   db: Db;
-  config: Pick<Config, 'secureCookies'>;
+  config: Pick<Config, 'secureCookies' | 'baseUrl'>;
+  /** Outgoing mail (verification, reset, notices). Without it no mail is sent (unit tests of other rules). */
+  mail?: Mailer;
+  logger?: Logger;
   /** The clock, for tests of expiry. */
   now?: () => Date;
 }
 
-export function createAccountsService({ db, now = () => new Date() }: AccountsDeps) {
+/** Where a request came from, for throttling and the audit trail. */
+export interface Origin {
+  ip: string;
+}
+
+export function createAccountsService({ db, config, mail, logger, now = () => new Date() }: AccountsDeps) {
   let dummyHash: Promise<string> | undefined;
   const iso = (d: Date = now()) => d.toISOString();
+  const pendingMail = new Set<Promise<void>>();
 
   async function findUserByEmail(email: string): Promise<User | undefined> {
     const e = normaliseEmail(email);
@@ -185,15 +254,103 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
   async function actorFor(user: User, via: 'session' | 'token', scopes: TokenScope[] | null): Promise<Actor> {
     return {
       kind: 'user',
-      user: { id: user.id, email: user.email, name: user.name, isOperator: Boolean(user.is_operator) },
+      user: { id: user.id, email: user.email, name: user.name, isOperator: Boolean(user.is_operator), emailVerified: Boolean(user.email_verified_at) },
       memberships: await membershipsOf(db, user.id),
       scopes,
       via,
     };
   }
 
+  /** The actor a web request acts as before it is signed in (anonymous), for audit entries of sign-in and reset. */
+  function webActor(user?: User): Actor {
+    if (!user) return ANONYMOUS;
+    return { kind: 'user', user: { id: user.id, email: user.email, name: user.name, isOperator: Boolean(user.is_operator), emailVerified: Boolean(user.email_verified_at) }, memberships: {}, scopes: null, via: 'session' };
+  }
+
+  // --- mail ---
+
+  /**
+   * Sends a mail in the user's language after the caller has answered (the request does not wait for SMTP, and a
+   * reset request takes the same time whether or not a mail goes out). The adapter writes the outbox copy first and
+   * logs a failed delivery; a failed outbox write is logged here.
+   */
+  function sendLater(user: Pick<User, 'email' | 'name' | 'locale'>, kind: MailKind, link?: string): void {
+    afterAnswer(kind, () => sendNow(user, kind, link));
+  }
+
+  async function sendNow(user: Pick<User, 'email' | 'name' | 'locale'>, kind: MailKind, link?: string): Promise<void> {
+    if (!mail) return;
+    const locale = isLocale(user.locale) ? user.locale : 'nb';
+    await mail.send(composeMail(kind, { locale, name: user.name, email: user.email, link, baseUrl: config.baseUrl }));
+  }
+
+  /** Runs work after the caller has answered; a failure is logged (the outbox write, a database error). */
+  function afterAnswer(what: string, work: () => Promise<void>): void {
+    const p: Promise<void> = Promise.resolve()
+      .then(work)
+      .catch((err: unknown) => logger?.error({ err, what }, 'background account work failed'))
+      .finally(() => pendingMail.delete(p));
+    pendingMail.add(p);
+  }
+
+  /** Resolves when all work started after an answer (mail, reset links) has finished. For tests and shutdown. */
+  async function mailSettled(): Promise<void> {
+    while (pendingMail.size) await Promise.all([...pendingMail]);
+  }
+
+  function absolute(path: string): string {
+    return `${config.baseUrl}${path}`;
+  }
+
+  // --- throttles (fixed windows in rate_limits) ---
+
+  interface Counter {
+    count: number;
+    windowEnd: number;
+    lastAt: number;
+  }
+
+  async function counter(key: string): Promise<Counter | undefined> {
+    const row = await db.selectFrom('rate_limits').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!row) return undefined;
+    // Rows written before 20261201 have no expires_at: they were 15-minute windows.
+    const windowEnd = row.expires_at ? Date.parse(row.expires_at) : Date.parse(row.window_start) + 15 * 60 * 1000;
+    if (windowEnd <= now().getTime()) return undefined;
+    return { count: Number(row.count), windowEnd, lastAt: Date.parse(row.last_at ?? row.window_start) };
+  }
+
+  async function bump(key: string, windowSeconds: number, subject: string | null = null): Promise<void> {
+    const t = now();
+    const updated = await db
+      .updateTable('rate_limits')
+      .set((eb) => ({ count: eb('count', '+', 1), last_at: iso(t) }))
+      .where('key', '=', key)
+      .where('expires_at', '>', iso(t))
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return;
+    const values = { window_start: iso(t), count: 1, subject, last_at: iso(t), expires_at: new Date(t.getTime() + windowSeconds * 1000).toISOString() };
+    await db
+      .insertInto('rate_limits')
+      .values({ key, ...values })
+      .onConflict((oc) => oc.column('key').doUpdateSet(values))
+      .execute();
+  }
+
+  const secondsUntil = (ms: number) => Math.max(1, Math.ceil((ms - now().getTime()) / 1000));
+
+  /** Refuses (429) when any key is at its limit; otherwise counts one more against each. */
+  async function consume(keys: { key: string; max: number; windowSeconds: number; subject?: string }[]): Promise<void> {
+    let retryAt = 0;
+    for (const k of keys) {
+      const c = await counter(k.key);
+      if (c && c.count >= k.max) retryAt = Math.max(retryAt, c.windowEnd);
+    }
+    if (retryAt) throw new RateLimitedError(secondsUntil(retryAt));
+    for (const k of keys) await bump(k.key, k.windowSeconds, k.subject ?? null);
+  }
+
   /** Creates a user. ValidationError for a bad e-mail, name or password; ConflictError 'email_taken' on a duplicate. */
-  async function createUser(input: { email: string; password: string; name: string; isOperator?: boolean; locale?: string; confirm?: string }): Promise<User> {
+  async function createUser(input: { email: string; password: string; name: string; isOperator?: boolean; locale?: string; confirm?: string; emailVerified?: boolean }): Promise<User> {
     const email = normaliseEmail(input.email);
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     const problems = [...nameProblems(name), ...emailProblems(email), ...passwordProblems(input.password)];
@@ -211,6 +368,8 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
       password_hash: await hashPassword(input.password),
       is_operator: input.isOperator ? 1 : 0,
       locale,
+      // An operator created from the command line is trusted with the address given; self-service sign-ups verify.
+      email_verified_at: input.emailVerified ?? input.isOperator ? at : null,
       created_at: at,
       updated_at: at,
     };
@@ -228,61 +387,62 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
     return new ConflictError(`An account with the e-mail address ${email} already exists.`, 'email_taken', { problems: [{ field: 'email', code: 'email_taken', message: `An account with the e-mail address ${email} already exists.` }] });
   }
 
-  /** Self-service sign-up (the web form): a normal user. */
-  function signUp(input: { email: string; password: string; name: string; confirm?: string; locale?: string }): Promise<User> {
-    return createUser({ ...input, isOperator: false });
+  /**
+   * Self-service sign-up (the web form): a normal, unverified user, and a verification mail. Throttled per IP (every
+   * attempt counts, so the form cannot be used to test many addresses) and in all (accounts created).
+   */
+  async function signUp(input: { email: string; password: string; name: string; confirm?: string; locale?: string }, origin: Origin = { ip: 'unknown' }): Promise<User> {
+    const global = await counter('signup:global');
+    if (global && global.count >= THROTTLES.signUpGlobal.max) throw new RateLimitedError(secondsUntil(global.windowEnd));
+    await consume([{ key: `signup:ip:${origin.ip}`, ...THROTTLES.signUpPerIp }]);
+    const user = await createUser({ ...input, isOperator: false, emailVerified: false });
+    await bump('signup:global', THROTTLES.signUpGlobal.windowSeconds);
+    await recordAudit(db, webActor(user), { action: 'account.signup', resourceType: 'user', resourceId: user.id, details: { ip: origin.ip } });
+    await sendVerification(user);
+    return user;
   }
 
-  // --- rate limiting (fixed windows in rate_limits) ---
+  // --- sign-in ---
 
-  async function limitState(key: string): Promise<{ count: number; resetAt: number } | undefined> {
-    const row = await db.selectFrom('rate_limits').selectAll().where('key', '=', key).executeTakeFirst();
-    if (!row) return undefined;
-    const resetAt = Date.parse(row.window_start) + SIGNIN_LIMITS.windowSeconds * 1000;
-    if (resetAt <= now().getTime()) return undefined;
-    return { count: Number(row.count), resetAt };
-  }
+  const signinKeys = (email: string, ip: string) => ({
+    ip: `signin:ip:${ip}`,
+    account: `signin:acct:${email}`,
+    pair: `signin:pair:${email}|${ip}`,
+    known: `signin:known:${email}|${ip}`,
+  });
 
-  async function hit(key: string): Promise<void> {
-    const t = now();
-    const windowOpenSince = new Date(t.getTime() - SIGNIN_LIMITS.windowSeconds * 1000).toISOString();
-    const updated = await db
-      .updateTable('rate_limits')
-      .set((eb) => ({ count: eb('count', '+', 1) }))
-      .where('key', '=', key)
-      .where('window_start', '>', windowOpenSince)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) return;
-    await db
-      .insertInto('rate_limits')
-      .values({ key, window_start: iso(t), count: 1 })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ window_start: iso(t), count: 1 }))
-      .execute();
-  }
-
-  async function assertNotLimited(keys: [string, number][]): Promise<void> {
-    let retry = 0;
-    for (const [key, max] of keys) {
-      const s = await limitState(key);
-      if (s && s.count >= max) retry = Math.max(retry, Math.ceil((s.resetAt - now().getTime()) / 1000));
-    }
-    if (retry > 0) throw new RateLimitedError(Math.max(1, retry));
+  /** The delay the account counter asks for after `n` failures (0 below the free allowance). */
+  function accountDelaySeconds(n: number): number {
+    const a = SIGNIN_LIMITS.account;
+    if (n < a.free) return 0;
+    return Math.min(a.maxDelaySeconds, a.baseDelaySeconds * 2 ** (n - a.free));
   }
 
   /**
-   * Checks an e-mail address and password. Failures count against the address and the IP; too many → RateLimitedError
-   * (429, with seconds until the window resets). A success clears the address's counter.
+   * Checks an e-mail address and password (the throttle is described at the top of this file). Too many failures →
+   * RateLimitedError (429, seconds to wait), checked before the password; a wrong password or unknown address →
+   * InvalidCredentialsError. Every failure and success is audited (the password never).
    */
   async function signIn(input: { email: string; password: string; ip: string }): Promise<User> {
-    const email = normaliseEmail(input.email);
-    const emailKey = `signin:email:${email}`;
-    const ipKey = `signin:ip:${input.ip}`;
-    await assertNotLimited([
-      [emailKey, SIGNIN_LIMITS.perEmail],
-      [ipKey, SIGNIN_LIMITS.perIp],
-    ]);
+    // Whatever was typed is counted under a bounded, control-free key (PostgreSQL text cannot hold NUL); an address
+    // that is not valid cannot have an account and is never looked up.
+    const typed = normaliseEmail(input.email);
+    const email = typed.replace(CONTROL_RE_ALL, '').slice(0, 320);
+    const lookup = emailProblems(typed).length === 0;
+    const keys = signinKeys(email, input.ip);
+    const [ipC, pairC, accountC, knownC] = await Promise.all([counter(keys.ip), counter(keys.pair), counter(keys.account), counter(keys.known)]);
+    let retryAt = 0;
+    if (ipC && ipC.count >= SIGNIN_LIMITS.ip.max) retryAt = Math.max(retryAt, ipC.windowEnd);
+    if (pairC && pairC.count >= SIGNIN_LIMITS.pair.max) retryAt = Math.max(retryAt, pairC.windowEnd);
+    const trustedIp = Boolean(knownC) && !pairC;
+    if (accountC && !trustedIp) {
+      const until = accountC.lastAt + accountDelaySeconds(accountC.count) * 1000;
+      if (until > now().getTime()) retryAt = Math.max(retryAt, until);
+    }
+    if (retryAt) throw new RateLimitedError(secondsUntil(retryAt));
+
     const password = typeof input.password === 'string' ? input.password.slice(0, MAX_PASSWORD_LENGTH) : '';
-    const user = email ? await findUserByEmail(email) : undefined;
+    const user = lookup ? await findUserByEmail(email) : undefined;
     let ok: boolean;
     if (user?.password_hash) {
       ok = await verifyPassword(user.password_hash, password);
@@ -293,12 +453,140 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
       ok = false;
     }
     if (!ok || !user) {
-      await hit(emailKey);
-      await hit(ipKey);
+      await bump(keys.ip, SIGNIN_LIMITS.ip.windowSeconds);
+      await bump(keys.pair, SIGNIN_LIMITS.pair.windowSeconds, email);
+      await bump(keys.account, SIGNIN_LIMITS.account.windowSeconds, email);
+      // The operator may see which account was tried; an unknown address is recorded only as a hash.
+      await recordAudit(db, ANONYMOUS, {
+        action: 'account.signin.failed',
+        resourceType: 'user',
+        resourceId: user?.id ?? '',
+        details: user ? { reason: 'wrong_password', ip: input.ip } : { reason: 'unknown_account', emailSha256: sha256(email), ip: input.ip },
+      });
       throw new InvalidCredentialsError();
     }
-    await db.deleteFrom('rate_limits').where('key', '=', emailKey).execute();
+    await db.deleteFrom('rate_limits').where('key', '=', keys.pair).execute();
+    await db.deleteFrom('rate_limits').where('key', '=', keys.known).execute();
+    await bump(keys.known, SIGNIN_LIMITS.knownIpSeconds, email);
+    await recordAudit(db, webActor(user), { action: 'account.signin', resourceType: 'user', resourceId: user.id, details: { ip: input.ip } });
     return user;
+  }
+
+  // --- mailed links ---
+
+  async function issueLink(user: User, purpose: AccountTokenPurpose): Promise<string> {
+    const token = crypto.randomBytes(32).toString('base64url');
+    const t = now();
+    const ttl = purpose === 'verify_email' ? VERIFY_LINK_HOURS * 60 * 60 * 1000 : RESET_LINK_MINUTES * 60 * 1000;
+    await db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('account_tokens').where('user_id', '=', user.id).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+      await tx
+        .insertInto('account_tokens')
+        .values({ id: crypto.randomUUID(), user_id: user.id, purpose, token_hash: sha256(token), email: user.email, created_at: iso(t), expires_at: new Date(t.getTime() + ttl).toISOString(), used_at: null })
+        .execute();
+    });
+    return token;
+  }
+
+  /** Looks a link up without using it: the page a link opens (GET) shows what the button will do. */
+  async function inspectLink(purpose: AccountTokenPurpose, token: unknown, actor: Actor): Promise<{ user: User; tokenId: string }> {
+    if (typeof token !== 'string' || !LINK_TOKEN_RE.test(token)) throw new LinkError(400, 'link_malformed', 'The link is incomplete or damaged. Copy the whole link from the mail.');
+    const row = await db.selectFrom('account_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row || row.purpose !== purpose) throw new LinkError(404, 'link_not_found', 'The link is not valid. It may have been replaced by a newer one.');
+    const user = await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
+    if (!user || user.email !== row.email) throw new LinkError(404, 'link_not_found', 'The link is not valid. It may have been replaced by a newer one.');
+    if (actor.user && actor.user.id !== user.id) throw new LinkError(403, 'link_other_account', 'The link belongs to another account. Sign out and open it again.');
+    if (row.used_at) throw new LinkError(410, 'link_used', 'The link has already been used.');
+    if (Date.parse(row.expires_at) <= now().getTime()) throw new LinkError(410, 'link_expired', 'The link has expired. Ask for a new one.');
+    return { user, tokenId: row.id };
+  }
+
+  /** Marks a link used inside the transaction of its effect; a second use racing this one gets link_used. */
+  async function useLink(tx: DbOrTx, tokenId: string): Promise<void> {
+    const r = await tx.updateTable('account_tokens').set({ used_at: iso() }).where('id', '=', tokenId).where('used_at', 'is', null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new LinkError(410, 'link_used', 'The link has already been used.');
+  }
+
+  async function sendVerification(user: User): Promise<void> {
+    const token = await issueLink(user, 'verify_email');
+    sendLater(user, 'verify', absolute(urls.verifyEmail(token)));
+  }
+
+  /** What the verification page shows before the button is pressed. */
+  async function checkVerificationLink(actor: Actor, token: unknown): Promise<{ email: string }> {
+    const { user } = await inspectLink('verify_email', token, actor);
+    return { email: user.email };
+  }
+
+  /** Confirms the address the link was sent to (the POST of the page the link opens). */
+  async function verifyEmail(actor: Actor, token: unknown, origin: Origin): Promise<User> {
+    const { user, tokenId } = await inspectLink('verify_email', token, actor);
+    await db.transaction().execute(async (tx) => {
+      await useLink(tx, tokenId);
+      await tx.updateTable('users').set({ email_verified_at: iso(), updated_at: iso() }).where('id', '=', user.id).where('email', '=', user.email).execute();
+      await recordAudit(tx, actor.user ? actor : webActor(user), { action: 'account.email.verified', resourceType: 'user', resourceId: user.id, details: { ip: origin.ip } });
+    });
+    return getUser(user.id);
+  }
+
+  /** "Send the mail again" on the account page: throttled per account; a verified address gets nothing. */
+  async function resendVerification(actor: Actor): Promise<{ sent: boolean }> {
+    const actorUser = requireUser(actor);
+    if (actor.via === 'token') throw new ForbiddenError('Ask for a new verification mail in the web interface.', 'session_required');
+    const user = await getUser(actorUser.id);
+    if (user.email_verified_at) return { sent: false };
+    await consume([{ key: `verify:acct:${user.id}`, ...THROTTLES.resendPerAccount }]);
+    await sendVerification(user);
+    return { sent: true };
+  }
+
+  /**
+   * "Forgot password": always the same answer (nothing), throttled per address and per IP whether the address has
+   * an account or not; a mail with a one-hour link goes out after the answer when it has.
+   */
+  async function requestPasswordReset(input: { email: string }, origin: Origin): Promise<void> {
+    const email = normaliseEmail(input.email);
+    const problems = emailProblems(email);
+    if (problems.length) throw new ValidationError(problems);
+    await consume([
+      { key: `reset:email:${email}`, ...THROTTLES.resetPerEmail, subject: email },
+      { key: `reset:ip:${origin.ip}`, ...THROTTLES.resetPerIp },
+    ]);
+    const user = await findUserByEmail(email);
+    if (!user) return;
+    // Everything that only happens for a real account happens after the answer, so the answer takes the same time.
+    afterAnswer('reset', async () => {
+      const token = await issueLink(user, 'reset_password');
+      await recordAudit(db, ANONYMOUS, { action: 'account.password.reset_requested', resourceType: 'user', resourceId: user.id, details: { ip: origin.ip } });
+      await sendNow(user, 'reset', absolute(urls.resetPassword(token)));
+    });
+  }
+
+  async function checkResetLink(actor: Actor, token: unknown): Promise<{ email: string }> {
+    const { user } = await inspectLink('reset_password', token, actor);
+    return { email: user.email };
+  }
+
+  /**
+   * Sets a new password from a reset link: every session of the account ends, its sign-in counters are cleared, the
+   * address counts as verified (the link reached it), and a "your password was changed" notice goes out.
+   */
+  async function resetPassword(actor: Actor, input: { token: unknown; password: string; confirm?: string }, origin: Origin): Promise<User> {
+    const { user, tokenId } = await inspectLink('reset_password', input.token, actor);
+    const problems = passwordProblems(input.password);
+    if (input.confirm !== undefined && input.confirm !== input.password) problems.push({ field: 'confirm', code: 'password_mismatch', message: 'The two passwords are not the same.' });
+    if (problems.length) throw new ValidationError(problems);
+    const passwordHash = await hashPassword(input.password);
+    await db.transaction().execute(async (tx) => {
+      await useLink(tx, tokenId);
+      await tx.updateTable('users').set({ password_hash: passwordHash, email_verified_at: user.email_verified_at ?? iso(), updated_at: iso() }).where('id', '=', user.id).execute();
+      await tx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      await tx.deleteFrom('rate_limits').where('subject', '=', user.email).where('key', 'not like', 'signin:known:%').execute();
+      await tx.deleteFrom('account_tokens').where('user_id', '=', user.id).where('purpose', '=', 'reset_password').where('used_at', 'is', null).execute();
+      await recordAudit(tx, webActor(user), { action: 'account.password.reset', resourceType: 'user', resourceId: user.id, details: { ip: origin.ip } });
+    });
+    sendLater(user, 'password_changed');
+    return getUser(user.id);
   }
 
   // --- sessions ---
@@ -324,6 +612,16 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
   async function destroySession(token: string | undefined): Promise<void> {
     if (!token) return;
     await db.deleteFrom('sessions').where('id', '=', sha256(token)).execute();
+  }
+
+  /** Ends the session in use (the sign-out button) and records it. */
+  async function signOut(actor: Actor, token: string | undefined): Promise<void> {
+    if (!token) return;
+    const s = await db.selectFrom('sessions').select(['user_id']).where('id', '=', sha256(token)).executeTakeFirst();
+    await db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('sessions').where('id', '=', sha256(token)).execute();
+      if (s) await recordAudit(tx, actor, { action: 'account.signout', resourceType: 'user', resourceId: s.user_id });
+    });
   }
 
   function sessionTokenFrom(request: FastifyRequest): string | undefined {
@@ -368,6 +666,7 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (!name) problems.push({ field: 'name', code: 'token_name_required', message: 'Give the token a name, so you can tell it apart later.' });
     else if (name.length > 100) problems.push({ field: 'name', code: 'token_name_too_long', message: 'The token name may be at most 100 characters long.' });
+    else if (CONTROL_RE.test(name)) problems.push({ field: 'name', code: 'token_name_invalid', message: 'The token name may not contain line breaks or control characters.' });
     let scopes: TokenScope[] = ['read'];
     if (input.scopes !== undefined && input.scopes !== null) {
       const list = Array.isArray(input.scopes) ? input.scopes : [input.scopes];
@@ -388,7 +687,7 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
   }
 
   /** Creates a token for a user (the CLI and createToken). The raw token is returned once and never stored. */
-  async function createTokenForUser(userId: string, input: { name: string; scopes?: TokenScope[] | string[]; expiresInDays?: number | null }): Promise<{ token: string; record: ApiTokenPublic }> {
+  async function createTokenForUser(userId: string, input: { name: string; scopes?: TokenScope[] | string[]; expiresInDays?: number | null }, actor: Actor = CLI_ACTOR): Promise<{ token: string; record: ApiTokenPublic }> {
     const { name, scopes, expiresInDays } = tokenInput(input);
     await getUser(userId);
     const token = `${TOKEN_PREFIX}${crypto.randomBytes(32).toString('base64url')}`;
@@ -405,14 +704,17 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
       last_used_at: null,
       revoked_at: null,
     };
-    await db.insertInto('api_tokens').values(row).execute();
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('api_tokens').values(row).execute();
+      await recordAudit(tx, actor, { action: 'account.token.create', resourceType: 'api_token', resourceId: row.id, details: { userId, name, scopes } });
+    });
     return { token, record: presentToken(row) };
   }
 
   async function createToken(actor: Actor, input: { name: string; scopes?: TokenScope[] | string[]; expiresInDays?: number | null }): Promise<{ token: string; record: ApiTokenPublic }> {
     const user = requireUser(actor);
     requireAccountScope(actor);
-    return createTokenForUser(user.id, input);
+    return createTokenForUser(user.id, input, actor);
   }
 
   async function listTokens(actor: Actor): Promise<ApiTokenPublic[]> {
@@ -427,7 +729,10 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
     requireAccountScope(actor);
     const row = await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('id', '=', id).where('user_id', '=', user.id).executeTakeFirst();
     if (!row || row.revoked_at) throw new NotFoundError('Token', id, 'token_not_found');
-    await db.updateTable('api_tokens').set({ revoked_at: iso() }).where('id', '=', id).execute();
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable('api_tokens').set({ revoked_at: iso() }).where('id', '=', id).execute();
+      await recordAudit(tx, actor, { action: 'account.token.revoke', resourceType: 'api_token', resourceId: id, details: { userId: user.id } });
+    });
   }
 
   async function actorFromToken(token: string): Promise<Actor> {
@@ -501,7 +806,9 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
     await db.transaction().execute(async (tx) => {
       await tx.updateTable('users').set({ password_hash: passwordHash, updated_at: iso() }).where('id', '=', user.id).execute();
       await tx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', keep).execute();
+      await recordAudit(tx, actor, { action: 'account.password.change', resourceType: 'user', resourceId: user.id });
     });
+    sendLater(user, 'password_changed');
   }
 
   /** The organisations the user belongs to, with names, for the account page and GET /me. */
@@ -516,13 +823,17 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
     return rows;
   }
 
-  /** Removes expired sessions and stale rate-limit windows (for a periodic job or the CLI). */
-  async function purgeExpired(): Promise<{ sessions: number; rateLimits: number }> {
+  /** Removes expired sessions, ended rate-limit windows and expired or used mailed links (for a periodic job or the CLI). */
+  async function purgeExpired(): Promise<{ sessions: number; rateLimits: number; links: number }> {
     const t = iso();
     const s = await db.deleteFrom('sessions').where('expires_at', '<=', t).executeTakeFirst();
-    const cutoff = new Date(now().getTime() - SIGNIN_LIMITS.windowSeconds * 1000).toISOString();
-    const r = await db.deleteFrom('rate_limits').where('window_start', '<=', cutoff).executeTakeFirst();
-    return { sessions: Number(s.numDeletedRows), rateLimits: Number(r.numDeletedRows) };
+    const legacyCutoff = new Date(now().getTime() - 15 * 60 * 1000).toISOString();
+    const r = await db
+      .deleteFrom('rate_limits')
+      .where((eb) => eb.or([eb('expires_at', '<=', t), eb.and([eb('expires_at', 'is', null), eb('window_start', '<=', legacyCutoff)])]))
+      .executeTakeFirst();
+    const l = await db.deleteFrom('account_tokens').where((eb) => eb.or([eb('expires_at', '<=', t), eb('used_at', 'is not', null)])).executeTakeFirst();
+    return { sessions: Number(s.numDeletedRows), rateLimits: Number(r.numDeletedRows), links: Number(l.numDeletedRows) };
   }
 
   return {
@@ -531,6 +842,14 @@ export function createAccountsService({ db, now = () => new Date() }: AccountsDe
     createUser,
     signUp,
     signIn,
+    signOut,
+    checkVerificationLink,
+    verifyEmail,
+    resendVerification,
+    requestPasswordReset,
+    checkResetLink,
+    resetPassword,
+    mailSettled,
     findUserByEmail,
     getUser,
     createSession,

@@ -24,7 +24,7 @@ async function makeUser(db: Db, orgs: Record<string, MemberRole> = {}, operator 
   const now = new Date().toISOString();
   await db.insertInto('users').values({ id, email, name: 'Test', password_hash: null, is_operator: operator ? 1 : 0, locale: 'nb', created_at: now, updated_at: now }).execute();
   for (const [orgnr, role] of Object.entries(orgs)) await db.insertInto('memberships').values({ orgnr, user_id: id, role, created_at: now }).execute();
-  return { kind: 'user', user: { id, email, name: 'Test', isOperator: operator }, memberships: orgs, scopes: null, via: 'session' };
+  return { kind: 'user', user: { id, email, name: 'Test', isOperator: operator, emailVerified: true }, memberships: orgs, scopes: null, via: 'session' };
 }
 
 async function makeOrg(db: Db, orgnr: string, name: string): Promise<void> {

@@ -21,7 +21,7 @@ async function makeUser(db: Db, opts: { operator?: boolean } = {}): Promise<{ id
 
 async function actorOf(user: { id: string; email: string }, operator = false): Promise<Actor> {
   const memberships = Object.fromEntries((await orgs.membershipsOf(user.id)).map((m) => [m.orgnr, m.role]));
-  return { kind: 'user', user: { id: user.id, email: user.email, name: 'x', isOperator: operator }, memberships, scopes: null, via: 'session' };
+  return { kind: 'user', user: { id: user.id, email: user.email, name: 'x', isOperator: operator, emailVerified: true }, memberships, scopes: null, via: 'session' };
 }
 
 beforeAll(async () => {

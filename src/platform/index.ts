@@ -9,6 +9,7 @@ import { migrateToLatest } from './db/migrate';
 import type { TableEngine } from './engine/index';
 import { createDuckDbEngine } from './engine/duckdb';
 import { createJobQueue, type JobQueue } from './jobs/index';
+import { createMailer, type Mailer } from './mail/index';
 
 export interface Platform {
   config: Config;
@@ -16,6 +17,7 @@ export interface Platform {
   blobs: BlobStore;
   jobs: JobQueue;
   engine: TableEngine;
+  mail: Mailer;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -36,12 +38,15 @@ export async function openPlatform(config: Config, logger: Logger, opts: { migra
     opened.push(engine);
     const jobs = await createJobQueue(dbh, config.databaseUrl, { logger: logger.child({ component: 'jobs' }) });
     opened.push({ close: () => jobs.stop() });
+    const mail = createMailer({ dataDir: config.dataDir, from: config.mailFrom, smtpUrl: config.smtpUrl, logger });
+    opened.push(mail);
     return {
       config,
       dbh,
       blobs,
       jobs,
       engine,
+      mail,
       logger,
       async close() {
         for (const o of opened.reverse()) await o.close().catch((err: unknown) => logger.error({ err }, 'close failed'));

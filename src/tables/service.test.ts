@@ -21,14 +21,14 @@ const OTHER_ORGNR = '971526920';
 
 const editor: Actor = {
   kind: 'user',
-  user: { id: 'u-editor', email: 'editor@example.no', name: 'Editor', isOperator: false },
+  user: { id: 'u-editor', email: 'editor@example.no', name: 'Editor', isOperator: false, emailVerified: true },
   memberships: { [ORGNR]: 'editor' },
   scopes: null,
   via: 'session',
 };
 const outsider: Actor = {
   kind: 'user',
-  user: { id: 'u-outsider', email: 'outsider@example.no', name: 'Outsider', isOperator: false },
+  user: { id: 'u-outsider', email: 'outsider@example.no', name: 'Outsider', isOperator: false, emailVerified: true },
   memberships: { [OTHER_ORGNR]: 'admin' },
   scopes: null,
   via: 'session',

@@ -21,6 +21,12 @@ export const urls = {
   accountPassword: () => '/konto/passord',
   accountTokens: () => '/konto/tokens',
   accountTokenRevoke: (id: string) => `/konto/tokens/${enc(id)}/tilbakekall`,
+  accountVerifyResend: () => '/konto/bekreft-epost',
+  /** The page a verification mail links to (GET shows a button; only its POST uses the token). */
+  verifyEmail: (token?: string) => withQuery('/bekreft-epost', { token }),
+  forgotPassword: () => '/glemt-passord',
+  /** The page a reset mail links to (GET shows the new-password form; only its POST uses the token). */
+  resetPassword: (token?: string) => withQuery('/nytt-passord', { token }),
   organizations: (q?: Query) => withQuery('/virksomheter', q),
   organizationNew: () => '/virksomheter/ny',
   organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,

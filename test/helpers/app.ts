@@ -155,11 +155,13 @@ async function finishSignIn(app: FastifyInstance, res: { statusCode: number; hea
 }
 
 /** Signs up through the real form flow (GET /registrer for the CSRF cookie, POST the form) and returns the session. */
-export async function signUpAndSignIn(app: FastifyInstance, user: { email: string; password: string; name: string }): Promise<SignedIn> {
+export async function signUpAndSignIn(app: FastifyInstance, user: { email: string; password: string; name: string; ip?: string }): Promise<SignedIn> {
   const { csrf, cookies } = await csrfFor(app, '/registrer');
   const res = await app.inject({
     method: 'POST',
     url: '/registrer',
+    // Sign-up is throttled per IP (10 an hour): tests creating many users pass their own addresses.
+    remoteAddress: user.ip,
     headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) },
     payload: form({ name: user.name, email: user.email, password: user.password, confirm: user.password, _csrf: csrf }),
   });

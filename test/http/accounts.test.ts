@@ -231,19 +231,31 @@ describe('sign-in form', () => {
     expect(empty.body).toContain('Skriv inn e-postadressen din.');
   });
 
-  it('429 with Retry-After after too many failures for one address', async () => {
-    await signUpAndSignIn(t.app, { email: 'target@example.no', password: PASSWORD, name: 'Target' });
+  it('429 with Retry-After: a doubling delay per account from any IP, a 15-minute refusal per (account, IP)', async () => {
+    await signUpAndSignIn(t.app, { email: 'target@example.no', password: PASSWORD, name: 'Target', ip: '192.0.2.50' });
     const { csrf, cookies } = await csrfFor(t.app);
-    const attempt = (password: string, i: number) =>
-      t.app.inject({ method: 'POST', url: '/logg-inn', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies), 'x-forwarded-for': `198.51.100.${i}` }, payload: form({ email: 'target@example.no', password, _csrf: csrf }) });
-    for (let i = 0; i < 5; i++) expect((await attempt('feil passord!', i)).statusCode).toBe(401);
-    const limited = await attempt(PASSWORD, 99);
-    expect(limited.statusCode).toBe(429);
-    const retry = Number(limited.headers['retry-after']);
-    expect(retry).toBeGreaterThan(800);
-    expect(retry).toBeLessThanOrEqual(900);
-    expect(limited.body).toContain(`For mange forsøk. Prøv igjen om ${retry} sekunder.`);
-    expect(setCookies(limited).df_session).toBeUndefined();
+    const attempt = (password: string, ip: string, lang = 'nb') =>
+      t.app.inject({ method: 'POST', url: `/logg-inn?lang=${lang}`, remoteAddress: ip, headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ email: 'target@example.no', password, _csrf: csrf }) });
+    for (let i = 0; i < 5; i++) expect((await attempt('feil passord!', `198.51.100.${i}`)).statusCode).toBe(401);
+    const delayed = await attempt(PASSWORD, '198.51.100.99');
+    expect(delayed.statusCode).toBe(429);
+    const retry = Number(delayed.headers['retry-after']);
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(30);
+    expect(delayed.body).toContain(`For mange forsøk. Prøv igjen om ${retry} sekunder.`);
+    expect(setCookies(delayed).df_session).toBeUndefined();
+    const en = await attempt(PASSWORD, '198.51.100.98', 'en');
+    expect(en.statusCode).toBe(429);
+    expect(en.body).toContain('Too many attempts. Try again in');
+
+    // One IP failing for one account is refused for the window, whatever the account delay says.
+    await signUpAndSignIn(t.app, { email: 'pair@example.no', password: PASSWORD, name: 'Pair', ip: '192.0.2.51' });
+    const pairAttempt = (password: string) =>
+      t.app.inject({ method: 'POST', url: '/logg-inn', remoteAddress: '203.0.113.7', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ email: 'pair@example.no', password, _csrf: csrf }) });
+    for (let i = 0; i < 5; i++) expect((await pairAttempt('feil passord!')).statusCode).toBe(401);
+    const refused = await pairAttempt(PASSWORD);
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(800);
   });
 
   it('honours next= only for local paths', async () => {

@@ -33,6 +33,7 @@ export const urls = {
   datasetPublish: (id: string) => `/datasett/${enc(id)}/publiser`,
   datasetArchive: (id: string) => `/datasett/${enc(id)}/arkiver`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
+  tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
   language: (lang: string, next?: string) => withQuery('/sprak', { lang, next }),
   apiDocs: () => '/api',
   api: {
@@ -50,6 +51,7 @@ export const urls = {
     distribution: (id: string, distId: string) => `/api/v1/datasets/${enc(id)}/distributions/${enc(distId)}`,
     tables: (id: string) => `/api/v1/datasets/${enc(id)}/tables`,
     table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
+    tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
   },

@@ -1,11 +1,13 @@
 // GET /jobs/{id}: the record of a background job (state, progress, attempts, error, result), so an uploader can follow
 // the ingest of a table. Who may see a job: for jobs that act on a dataset (an `ingestTable` job carries `datasetId` in
 // its payload) whoever may edit that dataset; every other job only the platform operator. The decision is the access
-// door's (`dataset:update` / `platform:operate`).
+// door's (`dataset:update` / `platform:operate`). A signed-in caller who may not see a job gets the same 404 as for an
+// unknown id (never 403: that would confirm the job, and so an upload to the dataset, exists); anonymous callers 401.
+// The record holds no values from a file: the ingest writes progress messages, results and errors as counts and codes.
 import { Type, type Static } from '@sinclair/typebox';
 import type { Actor, Resource } from '../../access/model';
-import { authorize } from '../../access/service';
-import { NotFoundError } from '../../errors';
+import { authorizeOrHide } from '../../access/service';
+import { NotFoundError, UnauthenticatedError } from '../../errors';
 import type { Services } from '../../services';
 import type { DomainPlugin } from '../http/plugin';
 import type { JobRow } from './model';
@@ -46,12 +48,13 @@ function datasetIdOf(job: JobRow): string | null {
 /** The job, if the actor may see it; otherwise the door's error (404 for jobs of datasets the actor cannot see). */
 async function jobForActor(services: Services, actor: Actor, id: string): Promise<JobRow> {
   const notFound = () => new NotFoundError('Job', id, 'job_not_found');
+  if (!actor.user) throw new UnauthenticatedError();
   const job = await services.jobs.get(id);
   if (!job) throw notFound();
   const datasetId = datasetIdOf(job);
   const resource: Resource | undefined = datasetId ? await services.tables.datasetResourceOf(datasetId) : undefined;
-  if (resource) authorize(actor, 'dataset:update', resource, notFound);
-  else authorize(actor, 'platform:operate', { type: 'platform' }, notFound);
+  if (resource) authorizeOrHide(actor, 'dataset:update', resource, notFound);
+  else authorizeOrHide(actor, 'platform:operate', { type: 'platform' }, notFound);
   return job;
 }
 
@@ -81,7 +84,7 @@ export const jobsApi: DomainPlugin = async (app, { services }) => {
         tags: ['jobs'],
         summary: 'Follow a background job',
         description:
-          'State (queued, running, succeeded, failed), progress 0–100 with a message, attempts, the last error and the result. Visible to editors of the dataset the job works on, and to operators.',
+          'State (queued, running, succeeded, failed), progress 0–100 with a message, attempts, the last error and the result. Visible to editors of the dataset the job works on, and to operators; 401 without sign-in, 404 for anyone else (as for an unknown id).',
         params: Params,
         security: [{ bearer: [] }],
         response: { 200: JobSchema },

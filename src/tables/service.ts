@@ -589,8 +589,12 @@ export function createTablesService(deps: TablesServiceDeps) {
 
       const versionId = randomUUID();
       const sourceKey = `uploads/${versionId}/${safeFilename(input.filename)}`;
-      const body = (input.stream ?? createReadStream(input.filePath as string)).pipe(contentGuard());
-      input.stream?.on('error', (err) => body.destroy(err));
+      const source = input.stream ?? createReadStream(input.filePath as string);
+      // An HTTP upload may have failed (too large, empty, cut off) while the access checks above ran; pipe() does not
+      // carry errors along, so take an earlier one from the stream and forward later ones.
+      if (source.errored) throw source.errored;
+      const body = source.pipe(contentGuard());
+      source.on('error', (err: Error) => body.destroy(err));
       try {
         await blobs.put(sourceKey, body, { contentType: input.contentType || 'text/csv' });
       } catch (err) {

@@ -2,6 +2,7 @@
 // (GET /api/v1/jobs/{id}, the same record the API serves) and writes its progress into the role="status" region,
 // then reloads the page once the job has finished so the report of how the file was read appears. Loaded with
 // <script src defer>; no inline script. Without JavaScript the page shows an "Oppdater" (refresh) link instead.
+/* global document, window, fetch */
 (function () {
   'use strict';
   var region = document.getElementById('ingest-status');

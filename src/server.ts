@@ -331,6 +331,7 @@ function registerStatic(app: FastifyInstance): void {
     'designsystemet.css': path.join(root, 'node_modules/@digdir/designsystemet-css/dist/src/index.css'),
     'theme.css': path.join(root, 'node_modules/@digdir/designsystemet-theme/brand/digdir.css'),
     'app.css': path.join(here, 'web/static/app.css'),
+    'upload.js': path.join(here, 'web/static/upload.js'),
   };
   const cache = new Map<string, Buffer>();
   app.get<{ Params: { file: string } }>('/static/:file', { schema: { hide: true } }, async (request, reply) => {

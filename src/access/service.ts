@@ -73,6 +73,16 @@ export function authorize(actor: Actor, action: Action, resource: Resource, notF
   throw new ForbiddenError(messageFor(d.reason), d.reason);
 }
 
+/**
+ * authorize() for things whose existence is itself private (a dataset's ingest jobs): anonymous callers get 401
+ * (sign-in is needed whatever the id), every other refusal is the same 404 as an unknown id — never a 403 that would
+ * confirm the thing exists.
+ */
+export function authorizeOrHide(actor: Actor, action: Action, resource: Resource, notFound: () => NotFoundError): void {
+  if (!actor.user) throw new UnauthenticatedError();
+  if (!decide(actor, action, resource).allow) throw notFound();
+}
+
 function messageFor(reason: string): string {
   switch (reason) {
     case 'token_scope':

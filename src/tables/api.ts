@@ -1,39 +1,81 @@
 // JSON routes of the tables domain: list and describe a dataset's tables, page through rows (Datasette-style `_size`
-// and `_offset`), and upload a file as a new table version (multipart, streamed to the blob store, ingested by a job).
+// and `_offset`), upload a file as a new table version (multipart, streamed to the blob store, ingested by a job) and
+// read a stored file again with other read options (a new version). What a caller sees of a table's import is the
+// access door's decision (src/access/table-visibility.ts), made in the service; this file only presents it.
 import { PassThrough } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { FastifyRequest } from 'fastify';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { BadRequestError, DomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '../errors';
+import type { CsvReadOptions } from '../platform/engine/index';
 import type { DomainPlugin } from '../platform/http/plugin';
+import { csrfMatches, CSRF_FIELD } from '../web/context';
 import { urls } from '../web/urls';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type TableDetail, type TableSummary, type TablesService, type TableVersion } from './service';
+import { DEFAULT_PAGE_SIZE, ingestErrorMessage, MAX_PAGE_SIZE, type TableDetail, type TableSummary, type TablesService, type TableVersion, type ReingestInput } from './service';
 
 const ColumnSchema = Type.Object({
   name: Type.String(),
   type: Type.String({ description: 'DuckDB logical type: VARCHAR, BIGINT, DOUBLE, DATE, TIMESTAMP, BOOLEAN.' }),
   nullable: Type.Boolean(),
-  keptAsText: Type.Optional(Type.String({ description: 'Why a column that looks numeric stays text (leading zeros, identifier name).' })),
+  keptAsText: Type.Optional(
+    Type.String({ description: 'Why a column that looks numeric stays text, a reason code: leading_zeros, plus_sign, identifier_name, too_large, publisher_choice. Only for readers of the data and publishers.' }),
+  ),
+  semanticType: Type.Optional(Type.String({ description: 'The identifier the column holds (orgnr, kommunenummer, …). Only for readers of the data and publishers.' })),
+  missingMarkers: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Suppression markers counted as missing, by marker. Only for readers and publishers.' })),
 });
+
+/** Read options as a publisher gives them. Shapes are checked here (unknown keys: 400); values by the service (422). */
+export const SourceOptionsSchema = Type.Object(
+  {
+    encoding: Type.Optional(Type.String({ description: 'utf-8, utf-16le, utf-16be, windows-1252, iso-8859-1, iso-8859-15 or iso-8859-7.' })),
+    delimiter: Type.Optional(Type.String({ description: 'One character, e.g. ";", ",", "\\t", "|".' })),
+    quote: Type.Optional(Type.String({ description: 'The quote character, or "" for none.' })),
+    escape: Type.Optional(Type.String({ description: 'The escape character inside quotes (default: the quote doubled).' })),
+    header: Type.Optional(Type.Boolean({ description: 'Whether the first record (after skipped lines) names the columns.' })),
+    skipLines: Type.Optional(Type.Integer({ description: 'Lines to skip at the top (title lines above the table), 0–1000.' })),
+    commentPrefix: Type.Optional(Type.String({ description: 'Lines starting with this are comments (skipped and reported); "" for none.' })),
+    decimalSeparator: Type.Optional(Type.String({ description: '"." or ",".' })),
+    thousandsSeparator: Type.Optional(Type.String({ description: '"", " ", "." or ",".' })),
+    columnTypes: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Type per column name: text, integer, decimal, date, timestamp or boolean.' }),
+    ),
+  },
+  { additionalProperties: false, description: 'How to read the file; every field is optional (the engine decides what is missing).' },
+);
+
+const SkippedSchema = Type.Object({
+  reason: Type.String({ description: 'comment, blank or leading.' }),
+  count: Type.Integer(),
+  lines: Type.Array(Type.Integer(), { description: 'The first (at most 100) line numbers, 1-based.' }),
+});
+
+const ImportSchema = Type.Object(
+  {
+    byteSize: Type.Union([Type.Integer(), Type.Null()]),
+    sourceFormat: Type.String(),
+    sourceOptions: Type.Object({}, { additionalProperties: true, description: 'The options the file was read with (given or detected); complete once ingested.' }),
+    givenOptions: Type.Object({}, { additionalProperties: true, description: 'The options the publisher gave.' }),
+    recordCount: Type.Union([Type.Integer(), Type.Null()], { description: 'Records in the file by an independent count, before skipping.' }),
+    skipped: Type.Array(SkippedSchema),
+    errorParams: Type.Object({}, { additionalProperties: true, description: 'Line numbers and counts for the failure code.' }),
+    fromVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'The version whose stored file this version read again.' }),
+    jobId: Type.Union([Type.String(), Type.Null()]),
+    job: Type.Union([Type.String(), Type.Null()], { description: 'URL of the ingest job (visible to publishers).' }),
+  },
+  { description: 'How the file was read. Only for readers of the data and publishers of the dataset.' },
+);
 
 const VersionSchema = Type.Object({
   id: Type.String(),
   version: Type.Integer(),
   state: Type.Union([Type.Literal('pending'), Type.Literal('ready'), Type.Literal('failed')]),
   rowCount: Type.Union([Type.Integer(), Type.Null()]),
-  byteSize: Type.Union([Type.Integer(), Type.Null()]),
   columns: Type.Array(ColumnSchema),
-  sourceFormat: Type.String(),
-  sourceOptions: Type.Object({
-    encoding: Type.Optional(Type.String()),
-    delimiter: Type.Optional(Type.String()),
-    decimalSeparator: Type.Optional(Type.String()),
-    header: Type.Optional(Type.Boolean()),
-  }),
-  error: Type.Union([Type.String(), Type.Null()], { description: 'Why the ingest failed, in words a publisher understands.' }),
-  jobId: Type.Union([Type.String(), Type.Null()]),
-  job: Type.Union([Type.String(), Type.Null()], { description: 'URL of the ingest job.' }),
+  errorCode: Type.Union([Type.String(), Type.Null()], { description: 'Why the ingest failed, as a code (file_empty, invalid_csv, ragged_rows, …, unknown).' }),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'The same in English words; never quotes the file.' }),
   createdAt: Type.String({ format: 'date-time' }),
   readyAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  import: Type.Optional(ImportSchema),
 });
 
 const summaryFields = {
@@ -45,6 +87,9 @@ const summaryFields = {
   rowCount: Type.Union([Type.Integer(), Type.Null()]),
   currentVersion: Type.Union([VersionSchema, Type.Null()]),
   latestVersion: Type.Union([VersionSchema, Type.Null()], { description: 'The newest upload, whatever its state.' }),
+  detailLevel: Type.Union([Type.Literal('full'), Type.Literal('schema')], {
+    description: '"full" for readers of the data and publishers; "schema" (names, types, row count, states) for everyone else.',
+  }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   links: Type.Object({ self: Type.String(), rows: Type.String() }),
@@ -54,9 +99,10 @@ const TableDetailSchema = Type.Object({ ...summaryFields, versions: Type.Array(V
 
 const DatasetParams = Type.Object({ id: Type.String() });
 const TableParams = Type.Object({ id: Type.String(), table: Type.String() });
+// Strings of digits, not integers: Ajv would coerce "1e3" to 1000; parsePage checks the range.
 const RowsQuery = Type.Object({
-  _size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: `Rows per page, 1–${MAX_PAGE_SIZE}.` })),
-  _offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Index of the first row (0-based).' })),
+  _size: Type.Optional(Type.String({ pattern: '^[0-9]{1,30}$', default: String(DEFAULT_PAGE_SIZE), description: `Rows per page, a whole number 1–${MAX_PAGE_SIZE}.` })),
+  _offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,30}$', default: '0', description: 'Index of the first row (0-based), a whole number.' })),
 });
 const RowsResponse = Type.Object({
   rows: Type.Array(Type.Object({}, { additionalProperties: true })),
@@ -70,11 +116,24 @@ const UploadResponse = Type.Object({
   version: VersionSchema,
   job: Type.Object({ id: Type.String(), url: Type.String() }),
 });
+const ReingestBody = Type.Object(
+  {
+    sourceOptions: Type.Optional(SourceOptionsSchema),
+    fromVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'The version whose stored file to read again; default the newest.' })),
+  },
+  { additionalProperties: false },
+);
 
 const tags = ['tables'];
 
 function presentVersion(v: TableVersion) {
-  return { ...v, job: v.jobId ? urls.api.job(v.jobId) : null };
+  const { detail, ...rest } = v;
+  const error = v.errorCode ? ingestErrorMessage(v.errorCode, detail?.errorParams ?? {}) : null;
+  return {
+    ...rest,
+    error,
+    ...(detail ? { import: { ...detail, job: detail.jobId ? urls.api.job(detail.jobId) : null } } : {}),
+  };
 }
 
 function presentSummary(t: TableSummary) {
@@ -87,6 +146,7 @@ function presentSummary(t: TableSummary) {
     rowCount: t.rowCount,
     currentVersion: t.currentVersion ? presentVersion(t.currentVersion) : null,
     latestVersion: t.latestVersion ? presentVersion(t.latestVersion) : null,
+    detailLevel: t.detailLevel,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     links: { self: urls.api.table(t.datasetId, t.name), rows: urls.api.rows(t.datasetId, t.name) },
@@ -97,22 +157,94 @@ function presentDetail(t: TableDetail): Static<typeof TableDetailSchema> {
   return { ...presentSummary(t), versions: t.versions.map(presentVersion) };
 }
 
+function presentCreated(created: Awaited<ReturnType<TablesService['createTableFromFile']>>) {
+  const jobUrl = urls.api.job(created.jobId);
+  const { versions: _versions, ...summary } = created.table;
+  return { jobUrl, body: { table: presentSummary(summary), version: presentVersion(created.version), job: { id: created.jobId, url: jobUrl } } };
+}
+
+/** Parses the multipart `sourceOptions` field (JSON) against the same schema as the JSON API: 400 on bad shapes. */
+export function parseSourceOptionsField(text: string): CsvReadOptions {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new BadRequestError('The sourceOptions field is not valid JSON.', { problems: [{ field: '/sourceOptions', code: 'invalid_json', message: 'The sourceOptions field is not valid JSON.' }] }, 'invalid_request');
+  }
+  if (!Value.Check(SourceOptionsSchema, value)) {
+    const problems: FieldProblem[] = [...Value.Errors(SourceOptionsSchema, value)].slice(0, 20).map((e) => {
+      const unknown = e.schema === SourceOptionsSchema && value && typeof value === 'object' ? Object.keys(value).find((k) => !(k in SourceOptionsSchema.properties)) : undefined;
+      return unknown
+        ? { field: `/sourceOptions/${unknown}`, code: 'unknown_field', message: `Unknown field "${unknown}" in sourceOptions.` }
+        : { field: `/sourceOptions${e.path}`, code: 'invalid_type', message: `sourceOptions${e.path}: ${e.message}.` };
+    });
+    throw new BadRequestError(problems.map((p) => p.message).join(' '), { problems }, 'invalid_request');
+  }
+  return value as CsvReadOptions;
+}
+
+const malformed = () => new BadRequestError('The multipart body could not be read: it is malformed or incomplete.', {}, 'invalid_multipart');
+const aborted = () => new BadRequestError('The upload ended before the file was complete; nothing was stored. Upload the file again.', {}, 'upload_incomplete');
+const csrfFailed = () => new DomainError(403, 'csrf_failed', 'The form was missing a valid CSRF token. Reload the page and try again.');
+
+export interface TableUploadOptions {
+  /** Web pages: the first multipart field must be `_csrf` matching the df_csrf cookie, checked before the file. */
+  csrf?: boolean;
+  /** Filled with the text fields as they arrive, so a page can re-render the form with the user's input. */
+  fields?: Record<string, string>;
+}
+
 /**
- * Reads a multipart upload (fields `name`, `title`, then `file`) and hands the file part to the tables service as a
- * stream, so it goes to the blob store without being buffered. Shared by the JSON API and the upload page.
+ * Reads a multipart upload (fields `name`, `title`, optional `sourceOptions` (JSON), then `file`; web forms send
+ * `_csrf` first) and hands the file part to the tables service as a stream, so it goes to the blob store without being
+ * buffered. Shared by the JSON API and the upload page. A malformed body is 400, an interrupted one 400 with nothing
+ * stored, a file over the limit 413.
  */
 export async function readTableUpload(
   request: FastifyRequest,
   tables: TablesService,
   datasetId: string,
   uploadLimit: number,
-  fields: Record<string, string> = {},
+  opts: TableUploadOptions = {},
 ): Promise<Awaited<ReturnType<TablesService['createTableFromFile']>>> {
   if (!request.isMultipart()) throw new UnsupportedMediaTypeError(request.headers['content-type'], ['multipart/form-data']);
+  const fields = opts.fields ?? {};
   let created: Awaited<ReturnType<TablesService['createTableFromFile']>> | undefined;
-  for await (const part of request.parts()) {
+  let csrfChecked = !opts.csrf;
+  let options: CsvReadOptions | undefined;
+  let iterator: AsyncIterator<import('@fastify/multipart').Multipart>;
+  // Only the parser's own failures (busboy: no boundary, a broken header, the body ending early) become 400; errors
+  // of the service below keep their status.
+  try {
+    iterator = request.parts()[Symbol.asyncIterator]();
+  } catch (err) {
+    throw err instanceof DomainError ? err : malformed();
+  }
+  for (;;) {
+    let next: IteratorResult<import('@fastify/multipart').Multipart>;
+    try {
+      next = await iterator.next();
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      const code = (err as { code?: string }).code;
+      if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw err;
+      throw created ? aborted() : malformed();
+    }
+    if (next.done) break;
+    const part = next.value;
+    if (!csrfChecked) {
+      // The token must come first, before any byte of the file is read (it is never in the URL, which ends up in logs).
+      if (part.type !== 'field' || part.fieldname !== CSRF_FIELD || !csrfMatches(request, part.value)) {
+        if (part.type === 'file') part.file.resume();
+        throw csrfFailed();
+      }
+      csrfChecked = true;
+      continue;
+    }
     if (part.type === 'field') {
-      if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+      if (typeof part.value !== 'string') continue;
+      fields[part.fieldname] = part.value;
+      if (part.fieldname === 'sourceOptions' && part.value.trim() !== '') options = parseSourceOptionsField(part.value);
       continue;
     }
     if (part.fieldname !== 'file' || created || !part.filename) {
@@ -128,7 +260,7 @@ export async function readTableUpload(
     guarded.on('error', () => undefined);
     const tooLarge = () => guarded.destroy(new PayloadTooLargeError(uploadLimit));
     source.on('limit', tooLarge);
-    source.on('error', (err) => guarded.destroy(err));
+    source.on('error', () => guarded.destroy(aborted()));
     // A zero-byte file can never become a table: say so now (422, field /file), not later as a failed ingest.
     let bytes = 0;
     source.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -141,10 +273,12 @@ export async function readTableUpload(
       stream: guarded,
       filename: part.filename,
       contentType: part.mimetype,
+      options,
     });
   }
+  if (!csrfChecked) throw csrfFailed();
   // No file part: the service checks access first, then says the file is missing.
-  return created ?? (await tables.createTableFromFile(request.actor, datasetId, { name: fields.name ?? '', title: fields.title, filename: '' }));
+  return created ?? (await tables.createTableFromFile(request.actor, datasetId, { name: fields.name ?? '', title: fields.title, filename: '', options }));
 }
 
 export const tablesApi: DomainPlugin = async (app, { services }) => {
@@ -158,7 +292,8 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
       schema: {
         tags,
         summary: 'List the tables of a dataset',
-        description: 'Tables with the columns and row count of their current version and the state of their newest upload.',
+        description:
+          'Tables with the columns and row count of their current version and the state of their newest upload. Readers of the data and publishers also get each version\'s import report (`import`: how the file was read, skipped lines, record count); everyone else the schema only (`detailLevel: "schema"`).',
         params: DatasetParams,
         response: { 200: Type.Object({ items: Type.Array(TableSummarySchema) }) },
       },
@@ -172,7 +307,8 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
       schema: {
         tags,
         summary: 'Describe a table',
-        description: 'Name, title, columns with types and row count of the current version, and every version with its state and error.',
+        description:
+          'Name, title, columns with types and row count of the current version, and every version with its state and failure code. The import report of each version only for readers of the data and publishers.',
         params: TableParams,
         response: { 200: TableDetailSchema },
       },
@@ -187,7 +323,7 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
         tags,
         summary: 'Read rows of a table',
         description:
-          'Rows of the current version in file order, `_size` rows (default 100, at most 1000) from `_offset`. Follow `next` to page through the whole table. Data of RESTRICTED and NON_PUBLIC datasets needs access: 401 without sign-in, 403 without access.',
+          'Rows of the current version in file order, `_size` rows (default 100, at most 1000) from `_offset` (whole numbers in digits). Follow `next` to page through the whole table. Data of RESTRICTED and NON_PUBLIC datasets needs access: 401 without sign-in, 403 without access.',
         params: TableParams,
         querystring: RowsQuery,
         security: [{ bearer: [] }, {}],
@@ -214,7 +350,7 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
         tags,
         summary: 'Upload a file as a table',
         description:
-          'multipart/form-data with the fields `name` (table name: a–z, 0–9, "_" and "-", up to 63 characters), optional `title`, then `file` (CSV; encoding, delimiter, header and decimal mark are detected). Send the fields before the file. Uploading to an existing name adds a new version. Answers 202 with the ingest job; the new version becomes visible when the job succeeds. Editors of the publishing organisation only.',
+          'multipart/form-data with the fields `name` (table name: a–z, 0–9, "_" and "-", up to 63 characters), optional `title`, optional `sourceOptions` (a JSON object of read options: encoding, delimiter, quote, escape, header, skipLines, commentPrefix, decimalSeparator, thousandsSeparator, columnTypes; unknown keys are a 400, invalid values a 422; what is not given is detected), then `file` (delimited text: .csv, .tsv, .tab, .txt or no extension; XLSX, JSON, Parquet and PDF are refused with 422). Send the fields before the file. Uploading to an existing name adds a new version. Answers 202 with the ingest job; the new version becomes visible when the job succeeds. Editors of the publishing organisation only.',
         consumes: ['multipart/form-data'],
         params: DatasetParams,
         security: [{ bearer: [] }],
@@ -222,13 +358,30 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
       },
     },
     async (request, reply) => {
-      const created = await readTableUpload(request, tables, request.params.id, uploadLimit);
-      const jobUrl = urls.api.job(created.jobId);
-      const { versions: _versions, ...summary } = created.table;
-      return reply
-        .status(202)
-        .header('location', jobUrl)
-        .send({ table: presentSummary(summary), version: presentVersion(created.version), job: { id: created.jobId, url: jobUrl } });
+      const { jobUrl, body } = presentCreated(await readTableUpload(request, tables, request.params.id, uploadLimit));
+      return reply.status(202).header('location', jobUrl).send(body);
+    },
+  );
+
+  app.post<{ Params: Static<typeof TableParams>; Body: Static<typeof ReingestBody> }>(
+    '/datasets/:id/tables/:table/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Read a table\'s file again with other options',
+        description:
+          'Adds a version read from the stored source file of `fromVersion` (default the newest) with `sourceOptions` (default: the options given for that version). Use it after looking at how the file was read (`import.sourceOptions`, `import.skipped`, `import.recordCount`) to set the delimiter, header, skipped lines, decimal mark or a column\'s type. Answers 202 with the ingest job; 409 while a version of the table is still being read in; unknown options are a 400, invalid values a 422. Editors of the publishing organisation only.',
+        params: TableParams,
+        body: ReingestBody,
+        security: [{ bearer: [] }],
+        response: { 202: UploadResponse },
+      },
+    },
+    async (request, reply) => {
+      const { id, table } = request.params;
+      const { jobUrl, body } = presentCreated(await tables.reingest(request.actor, id, table, (request.body ?? {}) as ReingestInput));
+      return reply.status(202).header('location', jobUrl).send(body);
     },
   );
 };
+

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import type { CsvReadOptions, KeptAsTextReason, SemanticType, SkippedLines } from '../platform/engine/index';
 
 export interface TablesTable {
   id: string;
@@ -16,8 +17,10 @@ export interface ColumnSchema {
   name: string;
   type: string; // DuckDB logical type, e.g. VARCHAR, BIGINT, DOUBLE, DATE
   nullable: boolean;
-  /** Why a column that looks numeric was kept as text (leading zeros, identifier pattern). */
-  keptAsText?: string;
+  /** Why a column that looks numeric was kept as text: a reason code, never a value. */
+  keptAsText?: KeptAsTextReason;
+  semanticType?: SemanticType;
+  missingMarkers?: Record<string, number>;
 }
 
 export interface TableVersionsTable {
@@ -26,13 +29,20 @@ export interface TableVersionsTable {
   version: number;
   state: TableVersionState;
   source_blob_key: string; // the uploaded file
-  source_format: string; // csv | tsv | json | parquet | xlsx
-  source_options: string; // JSON: encoding, delimiter, decimal separator, header as detected or given
+  source_format: string; // csv | tsv
+  source_options: string; // JSON CsvReadOptions: what the file was read with (the complete set once ingested)
+  given_options: string; // JSON CsvReadOptions: what the publisher gave (the rest was detected)
   parquet_blob_key: string | null;
   row_count: number | null;
+  record_count: number | null; // the engine's independent count of records in the file
+  skipped: string; // JSON SkippedLines[]
   byte_size: number | null;
   columns: string; // JSON ColumnSchema[]
+  /** Legacy free text; cleared by migration 20261201-003 and no longer written. */
   error: string | null;
+  error_code: string | null; // `tables.error.<code>`: an EngineErrorCode, 'unknown', 'queue_failed' …
+  error_params: string; // JSON: line numbers, counts, limits — never values
+  from_version: number | null; // a re-ingest of this version's stored source file
   job_id: string | null;
   created_at: string;
   ready_at: string | null;
@@ -40,3 +50,55 @@ export interface TableVersionsTable {
 
 export type TableRow = Selectable<TablesTable>;
 export type TableVersionRow = Selectable<TableVersionsTable>;
+
+// --- presentation (what the service returns; the access door's table policy trims it per viewer) --------------------
+
+export interface TableVersion {
+  id: string;
+  version: number;
+  state: TableVersionState;
+  rowCount: number | null;
+  columns: ColumnSchema[];
+  /** A value-free failure code (`tables.error.<code>`), or null. */
+  errorCode: string | null;
+  createdAt: string;
+  readyAt: string | null;
+  /** Import detail: only for people who may read the data or update the dataset (see src/access/table-visibility). */
+  detail?: TableVersionDetail;
+}
+
+export interface TableVersionDetail {
+  byteSize: number | null;
+  sourceFormat: string;
+  /** The options the file was read with: given or detected. */
+  sourceOptions: CsvReadOptions;
+  /** The options the publisher gave. */
+  givenOptions: CsvReadOptions;
+  recordCount: number | null;
+  skipped: SkippedLines[];
+  /** Line numbers, counts and limits for the failure message. */
+  errorParams: Record<string, string | number>;
+  fromVersion: number | null;
+  jobId: string | null;
+}
+
+export interface TableSummary {
+  id: string;
+  datasetId: string;
+  name: string;
+  title: string;
+  /** Columns and row count of the current (ready) version; empty/null until the first version is ready. */
+  columns: ColumnSchema[];
+  rowCount: number | null;
+  currentVersion: TableVersion | null;
+  /** The newest version, whatever its state: shows an ingest in progress or a failed upload. */
+  latestVersion: TableVersion | null;
+  /** Whether the viewer saw everything ('full') or the public schema only ('schema'). */
+  detailLevel: 'full' | 'schema';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TableDetail extends TableSummary {
+  versions: TableVersion[];
+}

@@ -1,20 +1,27 @@
 // The dataset page's tables section: for each table its columns with types, the first rows, the row count, the state
-// of an ingest still running, and links to the JSON twins (table description and rows API). Catalog pages call
-// tablesSection(); the data come from the same service calls as the JSON API.
-// tablesPages adds the upload form for editors (works without JavaScript: a multipart form whose CSRF token travels in
-// the action URL's `_csrf` parameter, as server.ts expects for uploads).
+// of an ingest still running or failed (a translated, value-free message), and links to the JSON twins. Catalog pages
+// call tablesSection(); the data come from the same service calls as the JSON API, already trimmed by the access
+// door's table policy (src/access/table-visibility.ts) — this file never decides what a viewer may see.
+// tablesPages adds, for editors:
+//   - the upload form (works without JavaScript: a multipart form whose FIRST field is `_csrf`, checked by
+//     readTableUpload before the file is read — never a token in the URL);
+//   - the import page of a table: how the newest version was read (encoding, delimiter, quote, header, skipped lines,
+//     separators, per-column type, record count vs rows), its progress while it runs (a role="status" region that
+//     /static/upload.js keeps current; without JavaScript an "Oppdater" link), and a form to read the stored file
+//     again with other options (a urlencoded form with `_csrf`; 422 with the input kept on errors).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ValidationError, type FieldProblem } from '../errors';
+import { COLUMN_TYPE_OVERRIDES, TEXT_ENCODINGS, type CsvReadOptions } from '../platform/engine/index';
 import type { DomainPlugin } from '../platform/http/plugin';
-import { CSRF_FIELD } from '../web/context';
 import { hasKey, type Translate } from '../web/i18n/index';
 import type { MessageKey } from '../web/i18n/nb';
 import { Fragment, h, type RawHtml } from '../web/jsx';
-import { ErrorSummary, sendPage, TextField } from '../web/layout';
+import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
 import type { Services } from '../services';
 import { readTableUpload } from './api';
-import { ACCEPTED_EXTENSIONS, type TableSummary } from './service';
+import type { ColumnSchema, TableDetail, TableSummary, TableVersion } from './model';
+import { ACCEPTED_EXTENSIONS, MAX_SKIP_LINES } from './service';
 
 void Fragment;
 
@@ -29,12 +36,29 @@ const TYPE_KEYS: Record<string, MessageKey> = {
   BOOLEAN: 'tables.type.BOOLEAN',
 };
 
+const NUMERIC_TYPES = new Set(['BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'DOUBLE', 'FLOAT', 'REAL']);
+
 function numberFormat(request: FastifyRequest): Intl.NumberFormat {
   return new Intl.NumberFormat(request.locale === 'en' ? 'en-GB' : 'nb-NO');
 }
 
-function cell(value: unknown): string {
+/**
+ * A number of a typed numeric column for the page's language: digit groups and decimal mark as the reader writes them
+ * (1 316 303,34 in nb/nn; 1,316,303.34 in en), with every digit the value has (the shortest round-trip form, not
+ * Intl's rounding). Values that are not plain numbers are shown as they are.
+ */
+export function formatNumberCell(value: unknown, locale: string): string {
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'bigint' ? value.toString() : String(value);
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return text;
+  const [group, decimal] = locale === 'en' ? [',', '.'] : ['\u00a0', ','];
+  const int = (m[2] ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, group);
+  return `${m[1]}${int}${m[3] ? `${decimal}${m[3]}` : ''}`;
+}
+
+function cell(value: unknown, column: ColumnSchema | undefined, locale: string): string {
   if (value === null || value === undefined) return '';
+  if (column && NUMERIC_TYPES.has(column.type) && (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string')) return formatNumberCell(value, locale);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -42,44 +66,78 @@ function cell(value: unknown): string {
 /** The id of a table's heading on the dataset page (names are already [a-z0-9_-]); distributions link to it. */
 export const tableAnchor = (name: string) => `table-${name}`;
 
-async function jobNotice(request: FastifyRequest, services: Services, table: TableSummary): Promise<RawHtml | null> {
+/** A failure in the reader's language: `tables.error.<code>`, a generic message for unknown codes, the line if known. */
+function failureText(t: Translate, version: TableVersion): string {
+  const code = version.errorCode ?? 'unknown';
+  const key = `tables.error.${code}`;
+  const base = hasKey(key) ? t(key) : t('tables.error.unknown');
+  const line = version.detail?.errorParams.line;
+  return line !== undefined ? `${base} ${t('tables.error.atLine', { line: String(line) })}` : base;
+}
+
+async function jobNotice(request: FastifyRequest, services: Services, datasetId: string, table: TableSummary, canUpload: boolean): Promise<RawHtml | null> {
   const t = request.t;
   const latest = table.latestVersion;
   if (!latest || latest.id === table.currentVersion?.id) return null;
+  const importLink = canUpload ? (
+    <p class="ds-paragraph" data-size="sm">
+      <a class="ds-link" href={urls.tableImport(datasetId, table.name)}>{t('tables.import.link')}</a>
+    </p>
+  ) : null;
   if (latest.state === 'pending') {
-    const job = latest.jobId ? await services.jobs.get(latest.jobId) : undefined;
+    // Progress (the job record) is for publishers only; others learn that a new version is on its way.
+    const jobId = canUpload ? latest.detail?.jobId : undefined;
+    const job = jobId ? await services.jobs.get(jobId) : undefined;
     const state = job?.state ?? 'queued';
     return (
       <div class="ds-alert" data-color="info" role="status">
         <p class="ds-paragraph">
-          {t(state === 'running' ? 'tables.ingest.running' : 'tables.ingest.queued', { version: latest.version, progress: Number(job?.progress ?? 0) })}
-          {job?.progress_message ? ` (${job.progress_message})` : ''}
+          {canUpload
+            ? t(state === 'running' ? 'tables.ingest.running' : 'tables.ingest.queued', { version: latest.version, progress: Number(job?.progress ?? 0) })
+            : t('tables.ingest.pending', { version: latest.version })}
         </p>
-        {latest.jobId ? (
-          <p class="ds-paragraph" data-size="sm">
-            <a class="ds-link" href={urls.api.job(latest.jobId)}>{t('tables.ingest.jobLink')}</a>
-          </p>
-        ) : null}
+        {importLink}
       </div>
     );
   }
   if (latest.state === 'failed') {
     return (
       <div class="ds-alert" data-color="warning">
-        <p class="ds-paragraph">{t('tables.ingest.failed', { version: latest.version })}</p>
-        {latest.error ? <p class="ds-paragraph" data-size="sm">{latest.error}</p> : null}
+        <p class="ds-paragraph">{t(table.currentVersion ? 'tables.ingest.failed' : 'tables.ingest.failedFirst', { version: latest.version })}</p>
+        <p class="ds-paragraph" data-size="sm">
+          {failureText(t, latest)}
+        </p>
+        {importLink}
       </div>
     );
   }
   return null;
 }
 
-function ColumnsTable(props: { request: FastifyRequest; table: TableSummary }): RawHtml {
+function columnNote(t: Translate, c: ColumnSchema): string {
+  const notes: string[] = [];
+  if (c.keptAsText) {
+    const key = `tables.keptAsText.${c.keptAsText}`;
+    notes.push(hasKey(key) ? t(key) : t('tables.columns.keptAsText'));
+  }
+  if (c.semanticType) {
+    const key = `tables.semantic.${c.semanticType}`;
+    if (hasKey(key)) notes.push(t(key));
+  }
+  if (c.missingMarkers) {
+    const markers = Object.entries(c.missingMarkers).map(([m, n]) => `«${m}» × ${n}`);
+    if (markers.length > 0) notes.push(t('tables.columns.missingMarkers', { markers: markers.join(', ') }));
+  }
+  if (notes.length === 0 && c.nullable) notes.push(t('tables.columns.nullable'));
+  return notes.join(' · ');
+}
+
+function ColumnsTable(props: { request: FastifyRequest; title: string; columns: ColumnSchema[] }): RawHtml {
   const t = props.request.t;
   return (
-    <div class="df-table-wrap">
+    <div class="df-table-wrap" role="region" aria-label={t('tables.columns.caption', { title: props.title })} tabindex="0">
       <table class="ds-table" data-size="sm">
-        <caption>{t('tables.columns.caption', { title: props.table.title })}</caption>
+        <caption>{t('tables.columns.caption', { title: props.title })}</caption>
         <thead>
           <tr>
             <th scope="col">{t('tables.columns.name')}</th>
@@ -88,7 +146,7 @@ function ColumnsTable(props: { request: FastifyRequest; table: TableSummary }): 
           </tr>
         </thead>
         <tbody>
-          {props.table.columns.map((c) => {
+          {props.columns.map((c) => {
             const key = TYPE_KEYS[c.type];
             return (
               <tr>
@@ -98,7 +156,7 @@ function ColumnsTable(props: { request: FastifyRequest; table: TableSummary }): 
                 <td>
                   {key ? t(key) : c.type} <span class="ds-paragraph" data-size="sm">({c.type})</span>
                 </td>
-                <td>{c.keptAsText ? t('tables.columns.keptAsText') : c.nullable ? t('tables.columns.nullable') : ''}</td>
+                <td>{columnNote(t, c)}</td>
               </tr>
             );
           })}
@@ -110,24 +168,25 @@ function ColumnsTable(props: { request: FastifyRequest; table: TableSummary }): 
 
 function RowsPreview(props: { request: FastifyRequest; table: TableSummary; rows: Record<string, unknown>[] }): RawHtml {
   const t = props.request.t;
-  const names = props.table.columns.map((c) => c.name);
+  const columns = props.table.columns;
   const label = t('tables.rows.caption', { count: props.rows.length, title: props.table.title });
+  const locale = props.request.locale;
   return (
     <div class="df-table-wrap" role="region" aria-label={label} tabindex="0">
       <table class="ds-table" data-size="sm">
         <caption>{label}</caption>
         <thead>
           <tr>
-            {names.map((n) => (
-              <th scope="col">{n}</th>
+            {columns.map((c) => (
+              <th scope="col">{c.name}</th>
             ))}
           </tr>
         </thead>
         <tbody>
           {props.rows.map((row) => (
             <tr>
-              {names.map((n) => (
-                <td>{cell(row[n])}</td>
+              {columns.map((c) => (
+                <td class={NUMERIC_TYPES.has(c.type) ? 'df-num' : undefined}>{cell(row[c.name], c, locale)}</td>
               ))}
             </tr>
           ))}
@@ -137,7 +196,7 @@ function RowsPreview(props: { request: FastifyRequest; table: TableSummary; rows
   );
 }
 
-async function TableBlock(request: FastifyRequest, services: Services, datasetId: string, table: TableSummary, canRead: boolean): Promise<RawHtml> {
+async function TableBlock(request: FastifyRequest, services: Services, datasetId: string, table: TableSummary, canRead: boolean, canUpload: boolean): Promise<RawHtml> {
   const t = request.t;
   const fmt = numberFormat(request);
   const ready = table.currentVersion !== null;
@@ -156,8 +215,8 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
           })}
         </p>
       ) : null}
-      {await jobNotice(request, services, table)}
-      {ready ? <ColumnsTable request={request} table={table} /> : null}
+      {await jobNotice(request, services, datasetId, table, canUpload)}
+      {ready ? <ColumnsTable request={request} title={table.title} columns={table.columns} /> : null}
       {ready && canRead ? <RowsPreview request={request} table={table} rows={rows} /> : null}
       {ready && !canRead ? (
         <div class="ds-alert" data-color="info">
@@ -176,6 +235,14 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
             </a>
           </>
         ) : null}
+        {canUpload && ready && table.latestVersion?.id === table.currentVersion?.id ? (
+          <>
+            {' · '}
+            <a class="ds-link" href={urls.tableImport(datasetId, table.name)}>
+              {t('tables.import.link')}
+            </a>
+          </>
+        ) : null}
       </p>
     </section>
   );
@@ -185,11 +252,11 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
 export async function tablesSection(request: FastifyRequest, services: Services, datasetId: string): Promise<RawHtml> {
   const t = request.t;
   const tables = await services.tables.listTables(request.actor, datasetId);
-  if (tables.length === 0 && !(await services.tables.canUpload(request.actor, datasetId))) return <></>;
-  const canRead = await services.tables.canReadData(request.actor, datasetId);
   const canUpload = await services.tables.canUpload(request.actor, datasetId);
+  if (tables.length === 0 && !canUpload) return <></>;
+  const canRead = await services.tables.canReadData(request.actor, datasetId);
   const blocks: RawHtml[] = [];
-  for (const table of tables) blocks.push(await TableBlock(request, services, datasetId, table, canRead));
+  for (const table of tables) blocks.push(await TableBlock(request, services, datasetId, table, canRead, canUpload));
   return (
     <section class="df-stack" aria-labelledby="tables-heading">
       <h2 class="ds-heading" data-size="md" id="tables-heading">
@@ -234,7 +301,6 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
     return p ? problemMessage(t, p) : undefined;
   };
   const summary = problems.map((p) => ({ field: FIELD_IDS[p.field] ?? 'file', message: problemMessage(t, p) }));
-  const action = `${urls.tableUpload(datasetId)}?${CSRF_FIELD}=${encodeURIComponent(request.csrfToken)}`;
   const fileError = errorOf('file');
   return sendPage(
     request,
@@ -244,7 +310,9 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
       <h1 class="ds-heading" data-size="lg">{t('tables.upload.title')}</h1>
       <p class="ds-paragraph">{t('tables.upload.lead')}</p>
       <ErrorSummary title={t('error.validation_failed')} problems={summary} />
-      <form method="post" action={action} enctype="multipart/form-data" class="df-form" novalidate>
+      <form method="post" action={urls.tableUpload(datasetId)} enctype="multipart/form-data" class="df-form" novalidate>
+        {/* First field on purpose: readTableUpload checks it before it reads the file. */}
+        <CsrfField token={request.csrfToken} />
         <TextField id="name" label={t('tables.upload.name')} description={t('tables.upload.name.desc')} value={form.name} required error={errorOf('name')} autocomplete="off" />
         <TextField id="title" label={t('tables.upload.tableTitle')} value={form.title} error={errorOf('title')} />
         <div class="ds-field">
@@ -260,7 +328,7 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
             type="file"
             class="ds-input"
             required
-            accept={ACCEPTED_EXTENSIONS.map((e) => `.${e}`).join(',')}
+            accept={[...ACCEPTED_EXTENSIONS.map((e) => `.${e}`), 'text/plain', 'text/csv'].join(',')}
             aria-describedby={fileError ? 'file-desc file-error' : 'file-desc'}
             aria-invalid={fileError ? 'true' : undefined}
           />
@@ -283,6 +351,377 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
   );
 }
 
+// --- import page: how the file was read, progress, and the options form -------------------------------------------
+
+/** The form's values as strings (what the user typed or chose), so a 422 can show them again unchanged. */
+type OptionsForm = Record<string, string>;
+
+const DELIMITERS: [string, MessageKey][] = [
+  [';', 'tables.char.semicolon'],
+  [',', 'tables.char.comma'],
+  ['\t', 'tables.char.tab'],
+  ['|', 'tables.char.pipe'],
+  [' ', 'tables.char.space'],
+];
+
+function charName(t: Translate, c: string | undefined): string {
+  if (c === undefined) return '–';
+  if (c === '') return t('tables.char.none');
+  const known: Record<string, MessageKey> = {
+    ';': 'tables.char.semicolon',
+    ',': 'tables.char.comma',
+    '\t': 'tables.char.tab',
+    '|': 'tables.char.pipe',
+    ' ': 'tables.char.space',
+    '.': 'tables.char.period',
+    '"': 'tables.char.doubleQuote',
+    "'": 'tables.char.singleQuote',
+  };
+  const key = known[c];
+  return key ? `${t(key)} (${c === '\t' ? '\\t' : c === ' ' ? '␠' : c})` : `«${c}»`;
+}
+
+function formFromOptions(o: CsvReadOptions, columns: ColumnSchema[]): OptionsForm {
+  const form: OptionsForm = {
+    encoding: o.encoding ?? '',
+    delimiter: o.delimiter === '\t' ? 'tab' : (o.delimiter ?? ''),
+    quote: o.quote === undefined ? '"' : o.quote === '' ? 'none' : o.quote,
+    header: o.header === false ? 'no' : 'yes',
+    skipLines: String(o.skipLines ?? 0),
+    commentPrefix: o.commentPrefix ?? '',
+    decimalSeparator: o.decimalSeparator ?? '.',
+    thousandsSeparator: o.thousandsSeparator === ' ' ? 'space' : o.thousandsSeparator ? o.thousandsSeparator : 'none',
+  };
+  columns.forEach((c, i) => (form[`col${i}`] = o.columnTypes?.[c.name] ?? ''));
+  return form;
+}
+
+/** The options form → CsvReadOptions, with 422 problems (field `/sourceOptions/<key>`) for what cannot be read. */
+function optionsFromForm(form: OptionsForm, columns: ColumnSchema[]): { options: CsvReadOptions; problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  const options: CsvReadOptions = {};
+  if (form.encoding) options.encoding = form.encoding as CsvReadOptions['encoding'];
+  if (form.delimiter) options.delimiter = form.delimiter === 'tab' ? '\t' : form.delimiter;
+  if (form.quote !== undefined) options.quote = form.quote === 'none' ? '' : form.quote;
+  options.header = form.header !== 'no';
+  const skip = (form.skipLines ?? '').trim();
+  if (skip !== '') {
+    if (/^\d{1,6}$/.test(skip)) options.skipLines = Number(skip);
+    else problems.push({ field: '/sourceOptions/skipLines', code: 'invalid_option', message: 'skipLines must be a whole number.' });
+  }
+  if (form.commentPrefix !== undefined) options.commentPrefix = form.commentPrefix;
+  if (form.decimalSeparator) options.decimalSeparator = form.decimalSeparator as CsvReadOptions['decimalSeparator'];
+  const th = form.thousandsSeparator;
+  if (th) options.thousandsSeparator = (th === 'none' ? '' : th === 'space' ? ' ' : th) as CsvReadOptions['thousandsSeparator'];
+  const types: Record<string, string> = {};
+  columns.forEach((c, i) => {
+    const v = form[`col${i}`];
+    if (v) types[c.name] = v;
+  });
+  if (Object.keys(types).length > 0) options.columnTypes = types as CsvReadOptions['columnTypes'];
+  return { options, problems };
+}
+
+const OPTION_FIELD_IDS: Record<string, string> = {
+  encoding: 'opt-encoding',
+  delimiter: 'opt-delimiter',
+  quote: 'opt-quote',
+  escape: 'opt-quote',
+  header: 'opt-header-yes',
+  skipLines: 'opt-skipLines',
+  commentPrefix: 'opt-commentPrefix',
+  decimalSeparator: 'opt-decimalSeparator',
+  thousandsSeparator: 'opt-thousandsSeparator',
+};
+
+function optionFieldId(field: string, columns: ColumnSchema[]): string {
+  const rest = field.replace(/^\/sourceOptions\/?/, '');
+  if (rest.startsWith('columnTypes/')) {
+    const i = columns.findIndex((c) => c.name === rest.slice('columnTypes/'.length));
+    return i >= 0 ? `opt-col${i}` : 'opt-encoding';
+  }
+  return OPTION_FIELD_IDS[rest] ?? 'opt-encoding';
+}
+
+function optionProblemMessage(t: Translate, p: FieldProblem): string {
+  const key = p.field.replace(/^\/sourceOptions\//, '').split('/')[0] ?? '';
+  const specific = `tables.option.problem.${key}`;
+  if (p.code === 'unknown_column') return t('tables.option.problem.unknown_column');
+  return hasKey(specific) ? t(specific) : problemMessage(t, p);
+}
+
+function Select(props: { id: string; name: string; label: string; value: string; options: [string, string][]; error?: string }): RawHtml {
+  return (
+    <div class="ds-field">
+      <label class="ds-label" for={props.id}>
+        {props.label}
+      </label>
+      <select
+        id={props.id}
+        name={props.name}
+        class="ds-input"
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={props.error ? `${props.id}-error` : undefined}
+      >
+        {props.options.map(([value, label]) => (
+          <option value={value} selected={value === props.value}>
+            {label}
+          </option>
+        ))}
+      </select>
+      {props.error ? (
+        <div class="ds-validation-message" data-field="validation" id={`${props.id}-error`}>
+          {props.error}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function ReadReport(props: { request: FastifyRequest; version: TableVersion }): RawHtml {
+  const t = props.request.t;
+  const v = props.version;
+  const d = v.detail;
+  const o = d?.sourceOptions ?? {};
+  const fmt = numberFormat(props.request);
+  const given = d?.givenOptions ?? {};
+  const mark = (key: keyof CsvReadOptions) => (given[key] !== undefined ? ` (${t('tables.import.given')})` : '');
+  const yesNo = (b: boolean | undefined) => (b === undefined ? '–' : t(b ? 'tables.import.yes' : 'tables.import.no'));
+  const skippedTotal = (d?.skipped ?? []).reduce((n, s) => n + s.count, 0);
+  return (
+    <div class="df-stack">
+      <dl class="df-meta">
+        <dt>{t('tables.option.encoding')}</dt>
+        <dd>{(o.encoding ?? '–') + mark('encoding')}</dd>
+        <dt>{t('tables.option.delimiter')}</dt>
+        <dd>{charName(t, o.delimiter) + mark('delimiter')}</dd>
+        <dt>{t('tables.option.quote')}</dt>
+        <dd>{charName(t, o.quote) + mark('quote')}</dd>
+        <dt>{t('tables.option.header')}</dt>
+        <dd>{yesNo(o.header) + mark('header')}</dd>
+        <dt>{t('tables.option.skipLines')}</dt>
+        <dd>{String(o.skipLines ?? 0) + mark('skipLines')}</dd>
+        <dt>{t('tables.option.commentPrefix')}</dt>
+        <dd>{(o.commentPrefix ? `«${o.commentPrefix}»` : t('tables.char.none')) + mark('commentPrefix')}</dd>
+        <dt>{t('tables.option.decimalSeparator')}</dt>
+        <dd>{charName(t, o.decimalSeparator) + mark('decimalSeparator')}</dd>
+        <dt>{t('tables.option.thousandsSeparator')}</dt>
+        <dd>{charName(t, o.thousandsSeparator ?? '') + mark('thousandsSeparator')}</dd>
+        {v.state === 'ready' ? (
+          <>
+            <dt>{t('tables.import.rows')}</dt>
+            <dd>{fmt.format(v.rowCount ?? 0)}</dd>
+            <dt>{t('tables.import.records')}</dt>
+            <dd>{d?.recordCount === null || d?.recordCount === undefined ? '–' : fmt.format(d.recordCount)}</dd>
+          </>
+        ) : null}
+      </dl>
+      {skippedTotal > 0 ? (
+        <div class="ds-alert" data-color="warning">
+          <p class="ds-paragraph">{t('tables.import.skipped', { count: fmt.format(skippedTotal) })}</p>
+          <ul class="ds-list">
+            {(d?.skipped ?? []).map((s) => (
+              <li>
+                {t('tables.import.skippedReason', {
+                  reason: hasKey(`tables.skip.${s.reason}`) ? t(`tables.skip.${s.reason}` as MessageKey) : s.reason,
+                  count: fmt.format(s.count),
+                  lines: s.lines.join(', ') + (s.count > s.lines.length ? ' …' : ''),
+                })}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : v.state === 'ready' ? (
+        <p class="ds-paragraph">{t('tables.import.noneSkipped')}</p>
+      ) : null}
+    </div>
+  );
+}
+
+function importPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  datasetId: string,
+  table: TableDetail,
+  form: OptionsForm | null,
+  problems: FieldProblem[],
+  status = 200,
+): FastifyReply {
+  const t = request.t;
+  const latest = table.latestVersion;
+  // The columns to choose types for: the newest version's, else the current one's (a failed read has none).
+  const columns = latest?.columns.length ? latest.columns : table.columns;
+  const values = form ?? formFromOptions(latest?.detail?.sourceOptions ?? {}, columns);
+  const errorOf = (id: string) => {
+    const p = problems.find((x) => optionFieldId(x.field, columns) === id);
+    return p ? optionProblemMessage(t, p) : undefined;
+  };
+  const summary = problems.map((p) => ({ field: optionFieldId(p.field, columns), message: optionProblemMessage(t, p) }));
+  const pending = latest?.state === 'pending';
+  const jobId = latest?.detail?.jobId;
+  const here = urls.tableImport(datasetId, table.name);
+  const typeOptions: [string, string][] = [['', t('tables.option.type.auto')], ...COLUMN_TYPE_OVERRIDES.map((c): [string, string] => [c, t(`tables.option.type.${c}` as MessageKey)])];
+  return sendPage(
+    request,
+    reply,
+    { title: t('tables.import.title', { title: table.title }), status, alternates: [{ href: urls.api.table(datasetId, table.name), type: 'application/json' }] },
+    <section class="df-stack">
+      <h1 class="ds-heading" data-size="lg">{t('tables.import.title', { title: table.title })}</h1>
+      <p class="ds-paragraph">{t('tables.import.lead')}</p>
+      {latest ? (
+        <div
+          class="ds-alert"
+          data-color={latest.state === 'failed' ? 'danger' : latest.state === 'ready' ? 'success' : 'info'}
+          role="status"
+          id="ingest-status"
+          data-job-url={pending && jobId ? urls.api.job(jobId) : undefined}
+          data-running={t('tables.ingest.running', { version: latest.version, progress: '{progress}' })}
+          data-queued={t('tables.ingest.queued', { version: latest.version, progress: '{progress}' })}
+          data-done={t('tables.ingest.done')}
+        >
+          <p class="ds-paragraph" data-status-text="">
+            {latest.state === 'pending'
+              ? t('tables.ingest.queued', { version: latest.version, progress: 0 })
+              : latest.state === 'ready'
+                ? t('tables.import.ready', { version: latest.version, rows: numberFormat(request).format(latest.rowCount ?? 0) })
+                : `${t(table.currentVersion ? 'tables.ingest.failed' : 'tables.ingest.failedFirst', { version: latest.version })} ${failureText(t, latest)}`}
+          </p>
+          {pending ? (
+            <p class="ds-paragraph" data-size="sm">
+              <a class="ds-link" href={here} data-refresh="">
+                {t('tables.ingest.refresh')}
+              </a>
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+      {pending ? <script src={urls.static('upload.js')} defer></script> : null}
+      {latest ? (
+        <>
+          <h2 class="ds-heading" data-size="md">
+            {t('tables.import.howRead', { version: latest.version })}
+          </h2>
+          <ReadReport request={request} version={latest} />
+          {columns.length > 0 ? <ColumnsTable request={request} title={table.title} columns={columns} /> : null}
+        </>
+      ) : null}
+      {latest && !pending ? (
+        <>
+          <h2 class="ds-heading" data-size="md" id="options-heading">
+            {t('tables.import.formHeading')}
+          </h2>
+          <p class="ds-paragraph">{t('tables.import.formLead')}</p>
+          <ErrorSummary title={t('error.validation_failed')} problems={summary} />
+          <form method="post" action={here} class="df-form" novalidate aria-labelledby="options-heading">
+            <CsrfField token={request.csrfToken} />
+            <input type="hidden" name="fromVersion" value={String(latest.version)} />
+            <Select
+              id="opt-encoding"
+              name="encoding"
+              label={t('tables.option.encoding')}
+              value={values.encoding ?? ''}
+              options={[['', t('tables.option.auto')], ...TEXT_ENCODINGS.map((e): [string, string] => [e, e])]}
+              error={errorOf('opt-encoding')}
+            />
+            <Select
+              id="opt-delimiter"
+              name="delimiter"
+              label={t('tables.option.delimiter')}
+              value={values.delimiter ?? ''}
+              options={[['', t('tables.option.auto')], ...DELIMITERS.map(([c, key]): [string, string] => [c === '\t' ? 'tab' : c, t(key)])]}
+              error={errorOf('opt-delimiter')}
+            />
+            <Select
+              id="opt-quote"
+              name="quote"
+              label={t('tables.option.quote')}
+              value={values.quote ?? '"'}
+              options={[
+                ['"', t('tables.char.doubleQuote')],
+                ["'", t('tables.char.singleQuote')],
+                ['none', t('tables.char.none')],
+              ]}
+              error={errorOf('opt-quote')}
+            />
+            <fieldset class="ds-fieldset">
+              <legend class="ds-label">{t('tables.option.header')}</legend>
+              <div class="ds-field">
+                <input class="ds-input" type="radio" id="opt-header-yes" name="header" value="yes" checked={values.header !== 'no'} />
+                <label class="ds-label" data-weight="regular" for="opt-header-yes">
+                  {t('tables.option.header.yes')}
+                </label>
+              </div>
+              <div class="ds-field">
+                <input class="ds-input" type="radio" id="opt-header-no" name="header" value="no" checked={values.header === 'no'} />
+                <label class="ds-label" data-weight="regular" for="opt-header-no">
+                  {t('tables.option.header.no')}
+                </label>
+              </div>
+            </fieldset>
+            <TextField
+              id="opt-skipLines"
+              name="skipLines"
+              label={t('tables.option.skipLines')}
+              description={t('tables.option.skipLines.desc', { max: MAX_SKIP_LINES })}
+              value={values.skipLines ?? '0'}
+              inputmode="numeric"
+              error={errorOf('opt-skipLines')}
+            />
+            <TextField
+              id="opt-commentPrefix"
+              name="commentPrefix"
+              label={t('tables.option.commentPrefix')}
+              description={t('tables.option.commentPrefix.desc')}
+              value={values.commentPrefix ?? ''}
+              error={errorOf('opt-commentPrefix')}
+            />
+            <Select
+              id="opt-decimalSeparator"
+              name="decimalSeparator"
+              label={t('tables.option.decimalSeparator')}
+              value={values.decimalSeparator ?? '.'}
+              options={[
+                ['.', t('tables.char.period')],
+                [',', t('tables.char.comma')],
+              ]}
+              error={errorOf('opt-decimalSeparator')}
+            />
+            <Select
+              id="opt-thousandsSeparator"
+              name="thousandsSeparator"
+              label={t('tables.option.thousandsSeparator')}
+              value={values.thousandsSeparator ?? 'none'}
+              options={[
+                ['none', t('tables.char.none')],
+                ['space', t('tables.char.space')],
+                ['.', t('tables.char.period')],
+                [',', t('tables.char.comma')],
+              ]}
+              error={errorOf('opt-thousandsSeparator')}
+            />
+            {columns.length > 0 ? (
+              <fieldset class="ds-fieldset">
+                <legend class="ds-label">{t('tables.option.columnTypes')}</legend>
+                {columns.map((c, i) => (
+                  <Select id={`opt-col${i}`} name={`col${i}`} label={c.name} value={values[`col${i}`] ?? ''} options={typeOptions} error={errorOf(`opt-col${i}`)} />
+                ))}
+              </fieldset>
+            ) : null}
+            <div class="df-actions">
+              <button type="submit" class="ds-button" data-variant="primary">
+                {t('tables.import.submit')}
+              </button>
+              <a class="ds-link" href={`${urls.dataset(datasetId)}#${tableAnchor(table.name)}-section`}>
+                {t('tables.upload.cancel')}
+              </a>
+            </div>
+          </form>
+        </>
+      ) : null}
+    </section>,
+  );
+}
+
 export const tablesPages: DomainPlugin = async (app, { services }) => {
   const uploadLimit = services.platform.config.uploadLimitBytes;
 
@@ -297,8 +736,8 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
     if (!request.actor.user) return reply.redirect(urls.signIn(urls.tableUpload(id)), 303);
     const fields: Record<string, string> = {};
     try {
-      const { table } = await readTableUpload(request, services.tables, id, uploadLimit, fields);
-      return reply.redirect(`${urls.dataset(id)}#table-${table.name}-section`, 303);
+      const { table } = await readTableUpload(request, services.tables, id, uploadLimit, { csrf: true, fields });
+      return reply.redirect(urls.tableImport(id, table.name), 303);
     } catch (err) {
       const form = { name: fields.name ?? '', title: fields.title ?? '' };
       if (err instanceof ValidationError) return uploadPage(request, reply, id, form, err.problems, 422);
@@ -308,4 +747,37 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
       throw err;
     }
   });
+
+  app.get<{ Params: { id: string; table: string } }>('/datasett/:id/tabeller/:table/innlesing', { schema: { hide: true } }, async (request, reply) => {
+    const { id, table } = request.params;
+    if (!request.actor.user) return reply.redirect(urls.signIn(request.url), 303);
+    await services.tables.assertCanUpload(request.actor, id);
+    return importPage(request, reply, id, await services.tables.getTable(request.actor, id, table), null, []);
+  });
+
+  app.post<{ Params: { id: string; table: string }; Body: Record<string, unknown> }>(
+    '/datasett/:id/tabeller/:table/innlesing',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const { id, table: name } = request.params;
+      if (!request.actor.user) return reply.redirect(urls.signIn(urls.tableImport(id, name)), 303);
+      await services.tables.assertCanUpload(request.actor, id);
+      const table = await services.tables.getTable(request.actor, id, name);
+      const body = request.body && typeof request.body === 'object' ? request.body : {};
+      const form: OptionsForm = {};
+      for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
+      const latest = table.latestVersion;
+      const columns = latest?.columns.length ? latest.columns : table.columns;
+      const { options, problems } = optionsFromForm(form, columns);
+      const fromVersion = /^\d{1,9}$/.test(form.fromVersion ?? '') ? Number(form.fromVersion) : undefined;
+      if (problems.length > 0) return importPage(request, reply, id, table, form, problems, 422);
+      try {
+        await services.tables.reingest(request.actor, id, name, { sourceOptions: options, fromVersion });
+      } catch (err) {
+        if (err instanceof ValidationError) return importPage(request, reply, id, table, form, err.problems, 422);
+        throw err;
+      }
+      return reply.redirect(urls.tableImport(id, name), 303);
+    },
+  );
 };

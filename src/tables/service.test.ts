@@ -125,7 +125,7 @@ describe('tables service', () => {
     expect(cols.komnr).toBe('VARCHAR');
     expect(cols.orgnr).toBe('VARCHAR');
     expect(cols.sum_tilskudd).toBe('BIGINT');
-    expect(ready.currentVersion?.sourceOptions).toMatchObject({ encoding: 'utf-8', delimiter: ';', header: true });
+    expect(ready.currentVersion?.detail?.sourceOptions).toMatchObject({ encoding: 'utf-8', delimiter: ';', header: true });
     expect(await blobs.head(`tables/${ready.id}/${ready.currentVersion?.id}.parquet`)).toBeDefined();
 
     let offset = 0;
@@ -201,7 +201,7 @@ describe('tables service', () => {
     });
     await jobs.drain(60_000);
     const t = await tables.getTable(ANONYMOUS, 'ds-public', 'kommuner');
-    expect(t.currentVersion?.sourceOptions.encoding).toBe('windows-1252'); // not UTF-8: read as cp1252, a superset of Latin-1 text
+    expect(t.currentVersion?.detail?.sourceOptions.encoding).toBe('windows-1252'); // not UTF-8: read as cp1252, a superset of Latin-1 text
     const page = await tables.rows(ANONYMOUS, 'ds-public', 'kommuner', { offset: 0, size: 1000 });
     const names = page.rows.map((r) => r.name);
     expect(names).toContain('Bø');
@@ -212,7 +212,7 @@ describe('tables service', () => {
   it('keeps serving the previous version when a new upload is broken', async () => {
     const broken = await tables.createTableFromFile(editor, 'ds-public', {
       name: 'kommuner',
-      stream: Readable.from(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0])),
+      stream: Readable.from(Buffer.from([0x01, 0x00, 0x02, 0x00, 0, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0])),
       filename: 'kommuner.csv',
     });
     expect(broken.version.version).toBe(2);
@@ -221,11 +221,12 @@ describe('tables service', () => {
     expect(job?.state).toBe('failed');
     // An unreadable file stays unreadable: the job fails at once (no retries) with the message the publisher sees.
     expect(job?.attempts).toBe(1);
-    expect(job?.error).toBe('The file is not valid CSV: it contains binary data, not text.');
+    // The job record holds a sentence built from the code alone, never the engine's text.
+    expect(job?.error).toBe('Ingest failed [file_not_text]: The file is not text: it holds binary data.');
     const t = await tables.getTable(ANONYMOUS, 'ds-public', 'kommuner');
     const v2 = t.versions.find((v) => v.version === 2);
     expect(v2?.state).toBe('failed');
-    expect(v2?.error).toMatch(/not valid CSV|binary/);
+    expect(v2?.errorCode).toBe('file_not_text');
     expect(t.currentVersion?.version).toBe(1);
     expect(t.latestVersion?.version).toBe(2);
     const page = await tables.rows(ANONYMOUS, 'ds-public', 'kommuner', { offset: 0, size: 5 });

@@ -7,38 +7,56 @@
 //                          stores `table_id` only, and presenters build its URLs (later versions add none);
 //   ingestTableJob       → the worker copies the upload to a local temp file, DuckDB turns it into typed Parquet, the
 //                          Parquet goes to the blob store (`tables/<tableId>/<versionId>.parquet`) and ONE transaction
-//                          marks the version 'ready' and points the table at it, so readers switch atomically. On
-//                          failure the version is marked 'failed' with a message a publisher understands and the error
-//                          is rethrown: a file the engine cannot read (EngineError with a 4xx status) fails the job at
-//                          once, anything else is retried while attempts remain; the table keeps serving its previous
-//                          version.
+//                          marks the version 'ready' and points the table at it, so readers switch atomically. The
+//                          import report (options used, record count, skipped lines) is stored with it. On failure the
+//                          version is marked 'failed' with a value-free code and params (`tables.error.<code>`; never
+//                          the engine's or DuckDB's text) and an error with a message built from them is rethrown: a
+//                          file the engine cannot read (EngineError with a 4xx status) fails the job at once, anything
+//                          else is retried while attempts remain; the table keeps serving its previous version;
+//   reingest             → a new version from a stored version's source file with options the publisher chose;
 //   rows                 → reads a page of the current version through the engine, from a local cache of the Parquet
 //                          file (`<dataDir>/cache/parquet/<versionId>.parquet`, fetched once: versions never change).
 // Access goes through the one door (authorize): table metadata follows `dataset:read-metadata`, rows need
-// `dataset:read-data`, uploads need `dataset:update`.
+// `dataset:read-data`, uploads need `dataset:update`; what of a table's metadata a viewer sees is decided by
+// visibleTable() (src/access/table-visibility.ts), applied here to every table the service returns.
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Actor, Resource } from '../access/model';
 import { recordAudit } from '../access/audit';
 import { authorize, decide } from '../access/service';
+import { visibleTable } from '../access/table-visibility';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Db, DbOrTx } from '../database';
-import { BadRequestError, ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import { BadRequestError, ConflictError, DomainError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import type { BlobStore } from '../platform/blobs/index';
 import { nowIso, parseJson } from '../platform/db/index';
-import { EngineError, type CsvReadOptions, type TableEngine } from '../platform/engine/index';
+import {
+  COLUMN_TYPE_OVERRIDES,
+  EngineError,
+  TEXT_ENCODINGS,
+  type ColumnInfo,
+  type CsvReadOptions,
+  type KeptAsTextReason,
+  type SkippedLines,
+  type TableEngine,
+} from '../platform/engine/index';
 import type { JobContext, JobQueue } from '../platform/jobs/index';
-import type { ColumnSchema, TableRow, TableVersionRow, TableVersionState } from './model';
+import type { ColumnSchema, TableDetail, TableRow, TableSummary, TableVersion, TableVersionRow } from './model';
+
+export type { TableDetail, TableSummary, TableVersion } from './model';
 
 export const INGEST_TABLE_JOB = 'ingestTable';
 export const TABLE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
-/** File name extensions the ingest understands (all read as delimited text; the delimiter is sniffed). */
-export const ACCEPTED_EXTENSIONS = ['csv', 'tsv', 'txt'] as const;
+/** File name extensions the ingest understands (all read as delimited text; the delimiter is sniffed); files without
+ * an extension are accepted too, and the content decides (see refusedFormat). */
+export const ACCEPTED_EXTENSIONS = ['csv', 'tsv', 'txt', 'tab'] as const;
+/** Most lines a publisher may skip at the top of a file (title lines above a table). */
+export const MAX_SKIP_LINES = 1000;
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
 export interface IngestTablePayload {
@@ -54,40 +72,6 @@ export interface TablesServiceDeps {
   engine: Pick<TableEngine, 'csvToParquet' | 'readRows'>;
   dataDir: string;
   logger?: { warn(obj: object, msg?: string): void };
-}
-
-export interface TableVersion {
-  id: string;
-  version: number;
-  state: TableVersionState;
-  rowCount: number | null;
-  byteSize: number | null;
-  columns: ColumnSchema[];
-  sourceFormat: string;
-  sourceOptions: CsvReadOptions;
-  error: string | null;
-  jobId: string | null;
-  createdAt: string;
-  readyAt: string | null;
-}
-
-export interface TableSummary {
-  id: string;
-  datasetId: string;
-  name: string;
-  title: string;
-  /** Columns and row count of the current (ready) version; empty/null until the first version is ready. */
-  columns: ColumnSchema[];
-  rowCount: number | null;
-  currentVersion: TableVersion | null;
-  /** The newest version, whatever its state: shows an ingest in progress or a failed upload. */
-  latestVersion: TableVersion | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TableDetail extends TableSummary {
-  versions: TableVersion[];
 }
 
 export interface RowsPage {
@@ -108,8 +92,15 @@ export interface CreateTableInput {
   stream?: Readable;
   filename: string;
   contentType?: string;
-  /** Read options when the sniffer should not guess (encoding, delimiter, decimal separator, header). */
+  /** Read options the publisher gave (the engine decides the rest); checked by checkReadOptions. */
   options?: CsvReadOptions;
+}
+
+export interface ReingestInput {
+  /** The options to read with; omitted: those the publisher gave for `fromVersion`. */
+  sourceOptions?: CsvReadOptions;
+  /** The version whose stored source file is read again; default the newest. */
+  fromVersion?: number;
 }
 
 interface DatasetAccessRow {
@@ -170,20 +161,39 @@ async function insertTableDistribution(tx: DbOrTx, datasetId: string, table: Tab
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
+const KEPT_AS_TEXT: ReadonlySet<string> = new Set<KeptAsTextReason>(['leading_zeros', 'plus_sign', 'identifier_name', 'too_large', 'publisher_choice']);
+
+/** Column info as stored: only the contract's fields, and a column note only when it is a reason code. */
+function storedColumn(c: ColumnInfo | ColumnSchema): ColumnSchema {
+  const out: ColumnSchema = { name: c.name, type: c.type, nullable: c.nullable };
+  if (c.keptAsText) out.keptAsText = KEPT_AS_TEXT.has(c.keptAsText) ? c.keptAsText : 'identifier_name';
+  if (c.semanticType) out.semanticType = c.semanticType;
+  if (c.missingMarkers && Object.keys(c.missingMarkers).length > 0) out.missingMarkers = c.missingMarkers;
+  return out;
+}
+
+/** A version with its full import report; visibleTable() trims it for viewers without data access. */
 export function presentVersion(v: TableVersionRow): TableVersion {
   return {
     id: v.id,
     version: Number(v.version),
     state: v.state,
     rowCount: num(v.row_count),
-    byteSize: num(v.byte_size),
-    columns: parseJson<ColumnSchema[]>(v.columns, []),
-    sourceFormat: v.source_format,
-    sourceOptions: parseJson<CsvReadOptions>(v.source_options, {}),
-    error: v.error,
-    jobId: v.job_id,
+    columns: parseJson<ColumnSchema[]>(v.columns, []).map(storedColumn),
+    errorCode: v.error_code ?? (v.state === 'failed' ? 'unknown' : null),
     createdAt: v.created_at,
     readyAt: v.ready_at,
+    detail: {
+      byteSize: num(v.byte_size),
+      sourceFormat: v.source_format,
+      sourceOptions: parseJson<CsvReadOptions>(v.source_options, {}),
+      givenOptions: parseJson<CsvReadOptions>(v.given_options, {}),
+      recordCount: num(v.record_count),
+      skipped: parseJson<SkippedLines[]>(v.skipped, []),
+      errorParams: parseJson<Record<string, string | number>>(v.error_params, {}),
+      fromVersion: v.from_version === null ? null : Number(v.from_version),
+      jobId: v.job_id,
+    },
   };
 }
 
@@ -199,10 +209,145 @@ function presentTable(t: TableRow, versions: TableVersionRow[]): TableDetail {
     rowCount: current?.rowCount ?? null,
     currentVersion: current,
     latestVersion: mine[0] ?? null,
+    detailLevel: 'full',
     createdAt: t.created_at,
     updatedAt: t.updated_at,
     versions: mine,
   };
+}
+
+// --- import options and content checks --------------------------------------------------------------------------------
+
+const THOUSANDS = ['', ' ', '.', ','] as const;
+
+/**
+ * Checks read options a publisher gave (the API schema has already checked their shapes; these are the values).
+ * `columns`, when known (a re-ingest), are the names `columnTypes` may refer to. Fields are `/sourceOptions/<key>`.
+ */
+export function checkReadOptions(o: CsvReadOptions, columns?: string[]): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const bad = (key: string, code: string, message: string) => problems.push({ field: `/sourceOptions/${key}`, code, message });
+  const oneChar = (v: string) => [...v].length === 1 && !/[\r\n\0]/.test(v);
+  if (o.encoding !== undefined && !(TEXT_ENCODINGS as readonly string[]).includes(o.encoding)) {
+    bad('encoding', 'invalid_option', `encoding must be one of ${TEXT_ENCODINGS.join(', ')}.`);
+  }
+  if (o.delimiter !== undefined && (!oneChar(o.delimiter) || o.delimiter === '"' || o.delimiter === o.quote)) {
+    bad('delimiter', 'invalid_option', 'delimiter must be one character other than a quote or a line break.');
+  }
+  if (o.quote !== undefined && o.quote !== '' && !oneChar(o.quote)) bad('quote', 'invalid_option', 'quote must be one character, or empty for none.');
+  if (o.escape !== undefined && o.escape !== '' && !oneChar(o.escape)) bad('escape', 'invalid_option', 'escape must be one character.');
+  if (o.skipLines !== undefined && !(Number.isSafeInteger(o.skipLines) && o.skipLines >= 0 && o.skipLines <= MAX_SKIP_LINES)) {
+    bad('skipLines', 'invalid_option', `skipLines must be a whole number from 0 to ${MAX_SKIP_LINES}.`);
+  }
+  if (o.commentPrefix !== undefined && (o.commentPrefix.length > 3 || /[\r\n\0]/.test(o.commentPrefix))) {
+    bad('commentPrefix', 'invalid_option', 'commentPrefix must be at most 3 characters on one line, or empty for none.');
+  }
+  if (o.decimalSeparator !== undefined && o.decimalSeparator !== '.' && o.decimalSeparator !== ',') {
+    bad('decimalSeparator', 'invalid_option', 'decimalSeparator must be "." or ",".');
+  }
+  if (o.thousandsSeparator !== undefined && !(THOUSANDS as readonly string[]).includes(o.thousandsSeparator)) {
+    bad('thousandsSeparator', 'invalid_option', 'thousandsSeparator must be "", " ", "." or ",".');
+  } else if (o.thousandsSeparator && o.thousandsSeparator === o.decimalSeparator) {
+    bad('thousandsSeparator', 'invalid_option', 'The thousands separator cannot be the decimal separator.');
+  }
+  if (o.columnTypes !== undefined) {
+    const entries = Object.entries(o.columnTypes);
+    if (entries.length > 2000) bad('columnTypes', 'invalid_option', 'columnTypes can name at most 2000 columns.');
+    for (const [name, type] of entries.slice(0, 2000)) {
+      if (!(COLUMN_TYPE_OVERRIDES as readonly string[]).includes(type)) {
+        bad(`columnTypes/${name}`, 'invalid_option', `A column type must be one of ${COLUMN_TYPE_OVERRIDES.join(', ')}.`);
+      } else if (columns && columns.length > 0 && !columns.includes(name)) {
+        bad(`columnTypes/${name}`, 'unknown_column', 'columnTypes names a column the table does not have.');
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Formats the ingest cannot read yet, recognised from the first bytes (a file name can lie or be missing): ZIP
+ * containers (XLSX, ODS), Parquet, PDF and JSON. Hand-written: four fixed signatures, no library needed.
+ */
+export function refusedFormat(head: Buffer): 'xlsx' | 'parquet' | 'pdf' | 'json' | null {
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) return 'xlsx';
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+  if (head.subarray(0, 4).toString('latin1') === '%PDF') return 'pdf';
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (text.startsWith('{') || (text.startsWith('[') && /^\[\s*[{["\d\]-]/.test(text))) return 'json';
+  return null;
+}
+
+function unsupportedFormat(what: string): ValidationError {
+  return new ValidationError([
+    {
+      field: '/file',
+      code: 'unsupported_format',
+      message: `${what} cannot be read as a table yet; upload delimited text (CSV): .csv, .tsv, .tab, .txt or a file without an extension.`,
+    },
+  ]);
+}
+
+/** Passes a stream through after checking its first bytes with refusedFormat(); fails it with a 422 otherwise. */
+function contentGuard(): Transform {
+  let head: Buffer[] = [];
+  let seen = 0;
+  let decided = false;
+  const decide = (self: Transform): Error | null => {
+    decided = true;
+    const all = Buffer.concat(head);
+    head = [];
+    const refused = refusedFormat(all.subarray(0, 512));
+    if (refused) return unsupportedFormat(refused === 'xlsx' ? 'A spreadsheet or ZIP file' : refused === 'json' ? 'JSON' : refused === 'pdf' ? 'A PDF file' : 'A Parquet file');
+    self.push(all);
+    return null;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      if (decided) return done(null, chunk);
+      head.push(chunk);
+      seen += chunk.length;
+      if (seen < 512) return done();
+      done(decide(this));
+    },
+    flush(done: TransformCallback) {
+      done(decided ? null : decide(this));
+    },
+  });
+}
+
+/** An English, value-free sentence for a failure code (the job record and the API; pages translate by code). */
+export function ingestErrorMessage(code: string, params: Record<string, string | number>): string {
+  const where = typeof params.line === 'number' || typeof params.line === 'string' ? ` (line ${params.line})` : '';
+  const known: Record<string, string> = {
+    file_empty: 'The file is empty.',
+    file_not_text: 'The file is not text: it holds binary data.',
+    encoding_unsupported: 'The text encoding of the file could not be recognised.',
+    invalid_csv: `The file is not valid delimited text${where}.`,
+    ragged_rows: `A record has a different number of fields than the header${where}.`,
+    record_count_mismatch: 'The number of rows read differs from the number of records in the file.',
+    too_many_columns: 'The file has more columns than a table may have.',
+    field_too_long: `A field is longer than the limit${where}.`,
+    file_too_complex: 'The file is too complex to read within the limits.',
+    invalid_argument: 'A read option is not valid for this file.',
+  };
+  return `Ingest failed [${code}]: ${known[code] ?? 'The file could not be processed because of an internal error.'}`;
+}
+
+/** The failure the ingest job throws: a code and value-free params, with a message built from them alone. */
+export class TableIngestError extends DomainError {
+  constructor(code: string, params: Record<string, string | number>, status: number) {
+    super(status, code, ingestErrorMessage(code, params), params, params);
+  }
+}
+
+/** Only numbers and short codes survive into stored error params (the engine's contract; enforced here as well). */
+function valueFreeParams(params: Record<string, unknown>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    else if (typeof v === 'string' && (k === 'reason' || k === 'encoding') && /^[a-z0-9_-]{1,40}$/.test(v)) out[k] = v;
+  }
+  return out;
 }
 
 function datasetResource(d: DatasetAccessRow): Resource {
@@ -296,14 +441,19 @@ export function createTablesService(deps: TablesServiceDeps) {
     return pending;
   }
 
-  async function markFailed(versionId: string, message: string): Promise<void> {
-    await db.updateTable('table_versions').set({ state: 'failed', error: message }).where('id', '=', versionId).where('state', '!=', 'ready').execute();
+  async function markFailed(versionId: string, code: string, params: Record<string, string | number> = {}): Promise<void> {
+    await db
+      .updateTable('table_versions')
+      .set({ state: 'failed', error: null, error_code: code, error_params: JSON.stringify(params) })
+      .where('id', '=', versionId)
+      .where('state', '!=', 'ready')
+      .execute();
   }
 
   async function getTable(actor: Actor, datasetId: string, name: string): Promise<TableDetail> {
-    await visibleDataset(actor, datasetId);
+    const dataset = await visibleDataset(actor, datasetId);
     const table = await tableOf(datasetId, name);
-    return presentTable(table, await findVersionsOf(db, [table.id]));
+    return visibleTable(actor, datasetResource(dataset), presentTable(table, await findVersionsOf(db, [table.id])));
   }
 
   /** The `ingestTable` job: upload → Parquet → ready, switched atomically. Documented at the top of this file. */
@@ -319,7 +469,7 @@ export function createTablesService(deps: TablesServiceDeps) {
       await ctx.progress(5, 'Fetching the uploaded file');
       const source = await blobs.toLocalFile(version.source_blob_key, path.join(dir, 'source'));
       await ctx.progress(20, 'Reading the file and deciding column types');
-      const givenOptions = parseJson<CsvReadOptions>(version.source_options, {});
+      const givenOptions = parseJson<CsvReadOptions>(version.given_options, {});
       const out = path.join(dir, 'table.parquet');
       const converted = await engine.csvToParquet(source, out, givenOptions);
       await ctx.progress(80, `Storing ${converted.rowCount} rows as Parquet`);
@@ -337,10 +487,14 @@ export function createTablesService(deps: TablesServiceDeps) {
           .set({
             state: 'ready',
             error: null,
+            error_code: null,
+            error_params: '{}',
             parquet_blob_key: parquetKey,
             row_count: converted.rowCount,
+            record_count: Number.isFinite(converted.recordCount) ? converted.recordCount : null,
+            skipped: JSON.stringify(converted.skipped ?? []),
             byte_size: byteSize,
-            columns: JSON.stringify(converted.columns satisfies ColumnSchema[]),
+            columns: JSON.stringify(converted.columns.map(storedColumn)),
             source_options: JSON.stringify(converted.detected),
             ready_at: readyAt,
           })
@@ -356,16 +510,39 @@ export function createTablesService(deps: TablesServiceDeps) {
       await ctx.progress(100, `Ready: ${converted.rowCount} rows`);
       return { versionId: version.id, rowCount: converted.rowCount, columns: converted.columns.length, byteSize };
     } catch (err) {
-      const message =
-        err instanceof EngineError
-          ? err.message
-          : `The file could not be processed because of an internal error (attempt ${ctx.attempt}); it will be retried if attempts remain.`;
-      if (!(err instanceof EngineError)) deps.logger?.warn({ err, versionId: version.id }, 'table ingest failed');
-      await markFailed(version.id, message).catch(() => undefined);
+      if (err instanceof EngineError) {
+        // The engine's message and params are value-free by contract; store and rethrow only the code and numbers,
+        // so the job record and the log cannot quote the file whatever the engine said.
+        const params = valueFreeParams(err.params);
+        await markFailed(version.id, err.code, params).catch(() => undefined);
+        throw new TableIngestError(err.code, params, err.status);
+      }
+      deps.logger?.warn({ err, versionId: version.id }, 'table ingest failed');
+      await markFailed(version.id, 'internal', { attempt: ctx.attempt }).catch(() => undefined);
       throw err;
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /** Enqueues the ingest of a new pending version and returns the job id (a version that cannot be queued fails). */
+  async function enqueueIngest(datasetId: string, tableId: string, versionId: string): Promise<string> {
+    let jobId: string;
+    try {
+      jobId = await jobs.enqueue<IngestTablePayload>(INGEST_TABLE_JOB, { datasetId, tableId, versionId });
+    } catch (err) {
+      await markFailed(versionId, 'queue_failed');
+      throw err;
+    }
+    await db.updateTable('table_versions').set({ job_id: jobId }).where('id', '=', versionId).execute();
+    return jobId;
+  }
+
+  async function result(actor: Actor, datasetId: string, name: string, versionId: string, jobId: string) {
+    const table = await getTable(actor, datasetId, name);
+    const version = table.versions.find((v) => v.id === versionId);
+    if (!version) throw new Error('The new table version disappeared.');
+    return { table, version, jobId };
   }
 
   return {
@@ -376,7 +553,8 @@ export function createTablesService(deps: TablesServiceDeps) {
 
     /**
      * Uploads a file as a new version of table `name` (creating the table if needed) and enqueues its ingest.
-     * The file is checked only for name and size here; the job finds out whether it is a readable table.
+     * Checked here: name, title, read options, file name and the first bytes (formats the ingest cannot read are
+     * refused); the job finds out whether it is a readable table. Audited as `table.upload`.
      */
     async createTableFromFile(actor: Actor, datasetId: string, input: CreateTableInput): Promise<{ table: TableDetail; version: TableVersion; jobId: string }> {
       const dataset = await visibleDataset(actor, datasetId);
@@ -393,17 +571,17 @@ export function createTablesService(deps: TablesServiceDeps) {
         });
       }
       if (title.length > 200) problems.push({ field: '/title', code: 'too_long', message: 'The title can be at most 200 characters.' });
+      // eslint-disable-next-line no-control-regex
+      else if (/[\u0000-\u001f\u007f]/.test(title)) problems.push({ field: '/title', code: 'invalid_characters', message: 'The title cannot hold control characters.' });
       const ext = extensionOf(input.filename ?? '');
       if (!input.filename) {
         problems.push({ field: '/file', code: 'required', message: 'Choose a file to upload.' });
-      } else if (!(ACCEPTED_EXTENSIONS as readonly string[]).includes(ext)) {
-        problems.push({
-          field: '/file',
-          code: 'unsupported_format',
-          message: `Files of type ".${ext || '?'}" cannot be read as a table yet; upload a CSV file (.csv, .tsv or .txt).`,
-        });
+      } else if (ext !== '' && !(ACCEPTED_EXTENSIONS as readonly string[]).includes(ext)) {
+        problems.push(unsupportedFormat(`A ".${ext}" file`).problems[0] as FieldProblem);
       }
-      if (!input.filePath && !input.stream) problems.push({ field: '/file', code: 'required', message: 'Choose a file to upload.' });
+      if (input.filename && !input.filePath && !input.stream) problems.push({ field: '/file', code: 'required', message: 'Choose a file to upload.' });
+      const options = input.options ?? {};
+      problems.push(...checkReadOptions(options));
       if (problems.length > 0) {
         input.stream?.resume();
         throw new ValidationError(problems);
@@ -411,13 +589,23 @@ export function createTablesService(deps: TablesServiceDeps) {
 
       const versionId = randomUUID();
       const sourceKey = `uploads/${versionId}/${safeFilename(input.filename)}`;
-      const body = input.stream ?? createReadStream(input.filePath as string);
-      await blobs.put(sourceKey, body, { contentType: input.contentType || 'text/csv' });
+      const source = input.stream ?? createReadStream(input.filePath as string);
+      // An HTTP upload may have failed (too large, empty, cut off) while the access checks above ran; pipe() does not
+      // carry errors along, so take an earlier one from the stream and forward later ones.
+      if (source.errored) throw source.errored;
+      const body = source.pipe(contentGuard());
+      source.on('error', (err: Error) => body.destroy(err));
+      try {
+        await blobs.put(sourceKey, body, { contentType: input.contentType || 'text/csv' });
+      } catch (err) {
+        await blobs.delete(sourceKey).catch(() => undefined);
+        throw err;
+      }
 
       const now = nowIso();
-      let tableId: string;
+      let created: { tableId: string; version: number };
       try {
-        tableId = await db.transaction().execute(async (tx) => {
+        created = await db.transaction().execute(async (tx) => {
           let table = await findTable(tx, datasetId, name);
           if (!table) {
             table = { id: randomUUID(), dataset_id: datasetId, name, title, current_version_id: null, created_at: now, updated_at: now };
@@ -426,54 +614,71 @@ export function createTablesService(deps: TablesServiceDeps) {
           } else if (input.title && input.title.trim() !== table.title) {
             await tx.updateTable('tables').set({ title, updated_at: now }).where('id', '=', table.id).execute();
           }
-          const last = await tx.selectFrom('table_versions').select((eb) => eb.fn.max('version').as('v')).where('table_id', '=', table.id).executeTakeFirst();
+          const version = await nextVersion(tx, table.id);
           await tx
             .insertInto('table_versions')
-            .values({
-              id: versionId,
-              table_id: table.id,
-              version: Number(last?.v ?? 0) + 1,
-              state: 'pending',
-              source_blob_key: sourceKey,
-              source_format: ext === 'tsv' ? 'tsv' : 'csv',
-              source_options: JSON.stringify(input.options ?? {}),
-              parquet_blob_key: null,
-              row_count: null,
-              byte_size: null,
-              columns: '[]',
-              error: null,
-              job_id: null,
-              created_at: now,
-              ready_at: null,
-            })
+            .values(newVersionRow(versionId, table.id, version, sourceKey, ext === 'tsv' || ext === 'tab' ? 'tsv' : 'csv', options, null, now))
             .execute();
-          return table.id;
+          await recordAudit(tx, actor, {
+            action: 'table.upload',
+            resourceType: 'table',
+            resourceId: table.id,
+            details: { datasetId, table: name, versionId, version, filename: safeFilename(input.filename), options },
+          });
+          return { tableId: table.id, version };
         });
       } catch (err) {
         await blobs.delete(sourceKey).catch(() => undefined);
         throw err;
       }
+      const jobId = await enqueueIngest(datasetId, created.tableId, versionId);
+      return result(actor, datasetId, name, versionId, jobId);
+    },
 
-      let jobId: string;
-      try {
-        jobId = await jobs.enqueue<IngestTablePayload>(INGEST_TABLE_JOB, { datasetId, tableId, versionId });
-      } catch (err) {
-        await markFailed(versionId, 'The ingest could not be queued; upload the file again.');
-        throw err;
+    /**
+     * Reads a stored version's source file again as a new version, with the options the publisher chose (omitted:
+     * the options given for that version). 409 while a version of the table is still being ingested. Audited as
+     * `table.reingest`.
+     */
+    async reingest(actor: Actor, datasetId: string, name: string, input: ReingestInput): Promise<{ table: TableDetail; version: TableVersion; jobId: string }> {
+      const dataset = await visibleDataset(actor, datasetId);
+      const table = await tableOf(datasetId, name);
+      authorize(actor, 'dataset:update', datasetResource(dataset));
+      const versions = await findVersionsOf(db, [table.id]);
+      const from = input.fromVersion === undefined ? versions[0] : versions.find((v) => Number(v.version) === input.fromVersion);
+      if (!from) throw new NotFoundError('Table version', String(input.fromVersion ?? ''), 'version_not_found');
+      if (versions.some((v) => v.state === 'pending')) {
+        throw new ConflictError(`Table "${name}" has a version still being read in; wait for it to finish, then try again.`, 'ingest_pending');
       }
-      await db.updateTable('table_versions').set({ job_id: jobId }).where('id', '=', versionId).execute();
-      const table = await getTable(actor, datasetId, name);
-      const version = table.versions.find((v) => v.id === versionId);
-      if (!version) throw new Error('The new table version disappeared.');
-      return { table, version, jobId };
+      const options = input.sourceOptions ?? parseJson<CsvReadOptions>(from.given_options, {});
+      const known = parseJson<ColumnSchema[]>(from.columns, []).map((c) => c.name);
+      const problems = checkReadOptions(options, known);
+      if (problems.length > 0) throw new ValidationError(problems);
+
+      const versionId = randomUUID();
+      const now = nowIso();
+      const version = await db.transaction().execute(async (tx) => {
+        const next = await nextVersion(tx, table.id);
+        await tx.insertInto('table_versions').values(newVersionRow(versionId, table.id, next, from.source_blob_key, from.source_format, options, Number(from.version), now)).execute();
+        await recordAudit(tx, actor, {
+          action: 'table.reingest',
+          resourceType: 'table',
+          resourceId: table.id,
+          details: { datasetId, table: name, versionId, version: next, fromVersion: Number(from.version), options },
+        });
+        return next;
+      });
+      void version;
+      const jobId = await enqueueIngest(datasetId, table.id, versionId);
+      return result(actor, datasetId, name, versionId, jobId);
     },
 
     async listTables(actor: Actor, datasetId: string): Promise<TableSummary[]> {
-      await visibleDataset(actor, datasetId);
+      const dataset = await visibleDataset(actor, datasetId);
       const tables = await db.selectFrom('tables').selectAll().where('dataset_id', '=', datasetId).orderBy('name').execute();
       const versions = await findVersionsOf(db, tables.map((t) => t.id));
       return tables.map((t) => {
-        const { versions: _all, ...summary } = presentTable(t, versions);
+        const { versions: _all, ...summary } = visibleTable(actor, datasetResource(dataset), presentTable(t, versions));
         return summary;
       });
     },
@@ -519,9 +724,9 @@ export function createTablesService(deps: TablesServiceDeps) {
           details: { datasetId, table: name, versionId: version.id, offset, size, rows: rows.length },
         });
       }
-      const result: RowsPage = { rows, total, offset, size };
-      if (offset + rows.length < total) result.nextOffset = offset + rows.length;
-      return result;
+      const out: RowsPage = { rows, total, offset, size };
+      if (offset + rows.length < total) out.nextOffset = offset + rows.length;
+      return out;
     },
 
     /** The dataset an ingest job belongs to, for deciding who may see the job (GET /jobs/{id}). */
@@ -529,6 +734,37 @@ export function createTablesService(deps: TablesServiceDeps) {
       const dataset = await findDatasetForAccess(db, datasetId);
       return dataset ? datasetResource(dataset) : undefined;
     },
+  };
+}
+
+async function nextVersion(tx: DbOrTx, tableId: string): Promise<number> {
+  const last = await tx.selectFrom('table_versions').select((eb) => eb.fn.max('version').as('v')).where('table_id', '=', tableId).executeTakeFirst();
+  return Number(last?.v ?? 0) + 1;
+}
+
+function newVersionRow(id: string, tableId: string, version: number, sourceKey: string, format: string, given: CsvReadOptions, fromVersion: number | null, now: string) {
+  return {
+    id,
+    table_id: tableId,
+    version,
+    state: 'pending' as const,
+    source_blob_key: sourceKey,
+    source_format: format,
+    source_options: JSON.stringify(given),
+    given_options: JSON.stringify(given),
+    parquet_blob_key: null,
+    row_count: null,
+    record_count: null,
+    skipped: '[]',
+    byte_size: null,
+    columns: '[]',
+    error: null,
+    error_code: null,
+    error_params: '{}',
+    from_version: fromVersion,
+    job_id: null,
+    created_at: now,
+    ready_at: null,
   };
 }
 

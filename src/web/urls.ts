@@ -44,6 +44,7 @@ export const urls = {
   datasetPublish: (id: string) => `/datasett/${enc(id)}/publiser`,
   datasetArchive: (id: string) => `/datasett/${enc(id)}/arkiver`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
+  tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
   /** The language switch: a POST form with `lang`, `next` and `_csrf`. */
   language: () => '/sprak',
   /** A local path shown in another language without remembering it (`?lang=`, replacing one already there). */
@@ -79,6 +80,7 @@ export const urls = {
     distribution: (id: string, distId: string) => `/api/v1/datasets/${enc(id)}/distributions/${enc(distId)}`,
     tables: (id: string) => `/api/v1/datasets/${enc(id)}/tables`,
     table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
+    tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
   },

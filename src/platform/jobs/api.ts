@@ -1,11 +1,12 @@
 // GET /jobs/{id}: the record of a background job (state, progress, attempts, error, result), so an uploader can follow
 // the ingest of a table. Who may see a job: for jobs that act on a dataset (an `ingestTable` job carries `datasetId` in
 // its payload) whoever may edit that dataset; every other job only the platform operator. The decision is the access
-// door's (`dataset:update` / `platform:operate`). Anyone signed in who may not see a job — a read-only token included —
-// gets the same 404 as for an unknown id, never 403 (which would confirm the job exists).
+// door's (`dataset:update` / `platform:operate`). A signed-in caller who may not see a job gets the same 404 as for an
+// unknown id (never 403: that would confirm the job, and so an upload to the dataset, exists); anonymous callers 401.
+// The record holds no values from a file: the ingest writes progress messages, results and errors as counts and codes.
 import { Type, type Static } from '@sinclair/typebox';
 import type { Actor, Resource } from '../../access/model';
-import { decide } from '../../access/service';
+import { authorizeOrHide } from '../../access/service';
 import { NotFoundError, UnauthenticatedError } from '../../errors';
 import type { Services } from '../../services';
 import type { DomainPlugin } from '../http/plugin';
@@ -52,8 +53,8 @@ async function jobForActor(services: Services, actor: Actor, id: string): Promis
   if (!job) throw notFound();
   const datasetId = datasetIdOf(job);
   const resource: Resource | undefined = datasetId ? await services.tables.datasetResourceOf(datasetId) : undefined;
-  const decision = resource ? decide(actor, 'dataset:update', resource) : decide(actor, 'platform:operate', { type: 'platform' });
-  if (!decision.allow) throw notFound();
+  if (resource) authorizeOrHide(actor, 'dataset:update', resource, notFound);
+  else authorizeOrHide(actor, 'platform:operate', { type: 'platform' }, notFound);
   return job;
 }
 
@@ -83,7 +84,7 @@ export const jobsApi: DomainPlugin = async (app, { services }) => {
         tags: ['jobs'],
         summary: 'Follow a background job',
         description:
-          'State (queued, running, succeeded, failed), progress 0–100 with a message, attempts, the last error and the result. Visible to editors of the dataset the job works on, and to operators.',
+          'State (queued, running, succeeded, failed), progress 0–100 with a message, attempts, the last error and the result. Visible to editors of the dataset the job works on, and to operators; 401 without sign-in, 404 for anyone else (as for an unknown id).',
         params: Params,
         security: [{ bearer: [] }],
         response: { 200: JobSchema },

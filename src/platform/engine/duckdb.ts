@@ -51,7 +51,7 @@ import {
   type TableEngine,
   type TextEncodingName,
 } from './index';
-import { detectEncoding, sniffFileKind, transcodeToUtf8 } from './encoding';
+import { detectEncoding, looksLikeUtf16WithoutBom, sniffFileKind, transcodeToUtf8 } from './encoding';
 import { columnNames, detectDialect, looksLikeHeader } from './dialect';
 import { RecordScanner, type ScanDialect, type ScanResult } from './records';
 import {
@@ -87,8 +87,29 @@ export interface DuckDbTableEngine extends TableEngine {
 
 /** The largest page readRows serves in one call. */
 export const MAX_PAGE_ROWS = 10_000;
-/** The most columns a table may have (measured: 10,000 VARCHAR columns ingest under memory_limit 256MiB). */
+/** The most columns a table may have at any memory limit. */
 export const MAX_COLUMNS = 10_000;
+/**
+ * DuckDB's CSV reader materialises every column of 2,048-row chunks per thread: measured with 2 threads, 1,000 VARCHAR
+ * columns fit in memory_limit 256MiB and 1,500 do not; 5,000 fit in 1GB and 10,000 do not (~170 KiB per column). A
+ * wider file is refused at once (`too_many_columns`) instead of running out of memory in the middle.
+ */
+const BYTES_PER_COLUMN = 224 * 1024;
+
+/** Bytes in a DuckDB memory limit such as '256MiB', '1GB', '512 MB'. */
+export function memoryBytes(limit: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)?\s*$/i.exec(limit);
+  if (!m) return 1 << 30;
+  const unit = (m[2] ?? 'B').toUpperCase();
+  const pow = { B: 0, KB: 1, KIB: 1, MB: 2, MIB: 2, GB: 3, GIB: 3, TB: 4, TIB: 4 }[unit] ?? 0;
+  const base = unit.includes('I') ? 1024 : 1000;
+  return Number(m[1]) * base ** pow;
+}
+
+/** The widest table an engine with this memory limit ingests. */
+export function maxColumnsFor(memoryLimit: string): number {
+  return Math.max(1, Math.min(MAX_COLUMNS, Math.floor(memoryBytes(memoryLimit) / BYTES_PER_COLUMN)));
+}
 /** The longest field and record, in bytes (UTF-8). DuckDB holds a record in one buffer. */
 export const MAX_FIELD_BYTES = 8 * 1024 * 1024;
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
@@ -192,14 +213,14 @@ function lineList(lines: number[], count: number): string {
 }
 
 /** The EngineError for what the record count found wrong with the file, if anything. */
-function checkScan(scan: ScanResult): void {
+function checkScan(scan: ScanResult, maxColumns: number): void {
   if (scan.unterminatedQuoteLine !== undefined) {
     throw new EngineError('invalid_csv',
       `The file is not valid CSV: a quoted value that starts on line ${scan.unterminatedQuoteLine} is never closed. Check the quote character, or choose "no quote character".`,
       { reason: 'unterminated_quote', line: scan.unterminatedQuoteLine });
   }
-  if (scan.maxFields > MAX_COLUMNS) {
-    throw new EngineError('too_many_columns', `The file has ${scan.maxFields} columns; at most ${MAX_COLUMNS} are supported.`, { columns: scan.maxFields, limit: MAX_COLUMNS });
+  if (scan.maxFields > maxColumns) {
+    throw new EngineError('too_many_columns', `The file has ${scan.maxFields} columns; at most ${maxColumns} are supported.`, { columns: scan.maxFields, limit: maxColumns });
   }
   if (scan.maxFieldBytes > MAX_FIELD_BYTES || scan.maxRecordBytes > MAX_RECORD_BYTES) {
     const limitMb = MAX_FIELD_BYTES / (1024 * 1024);
@@ -444,6 +465,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     if (size === 0) throw new EngineError('file_empty', 'The file is empty.');
     const kind = await sniffFileKind(csvPath);
     const utf16 = readOpts.encoding === 'utf-16le' || readOpts.encoding === 'utf-16be';
+    if (kind === 'binary' && !utf16 && (await looksLikeUtf16WithoutBom(csvPath))) {
+      throw new EngineError('encoding_unsupported', 'The file looks like UTF-16 text without a byte-order mark. Save it again as UTF-8 (or UTF-16 with a byte-order mark).', { reason: 'utf16_no_bom' });
+    }
     if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
       throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter (it looks like ${kind === 'binary' ? 'binary data' : kind.toUpperCase()}). Upload CSV or TSV text.`, { kind });
     }
@@ -483,7 +507,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     }
     const singleColumn = scan.fields === 1;
     if (scan.records === 0) throw new EngineError('file_empty', 'The file holds no rows: only blank lines, comments or skipped lines.', { lines: scan.lines });
-    checkScan(scan);
+    checkScan(scan, maxColumnsFor(opts.memoryLimit));
     const header = readOpts.header ?? looksLikeHeader(scan.sample);
     const names = columnNames(header ? scan.sample[0] : undefined, scan.fields);
     // A blank line is a row of one empty value in a one-column file (DuckDB reads it so); otherwise it is skipped.

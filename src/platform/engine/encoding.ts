@@ -65,6 +65,20 @@ export function kindOfBytes(head: Buffer): FileKind {
   return 'delimited-text';
 }
 
+/** Whether NUL bytes sit in every other position of mostly-ASCII text: UTF-16 that lost (or never had) its BOM. */
+export async function looksLikeUtf16WithoutBom(path: string): Promise<boolean> {
+  const head = await readHead(path, 4096);
+  const pairs = Math.floor(head.length / 2);
+  if (pairs < 2) return false;
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i + 1 < head.length; i += 2) {
+    if (head[i] === 0) evenNul++;
+    if (head[i + 1] === 0) oddNul++;
+  }
+  return Math.max(evenNul, oddNul) >= pairs * 0.6 && Math.min(evenNul, oddNul) <= pairs * 0.05;
+}
+
 export interface EncodingVerdict {
   encoding: TextEncodingName;
   /** Bytes of a byte-order mark at the start. */

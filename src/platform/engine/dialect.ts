@@ -91,6 +91,8 @@ function better(a: Candidate, b: Candidate): boolean {
   if (multiA !== multiB) return multiA > multiB;
   // Titles above the table lower consistency equally for every delimiter; compare what remains.
   if (Math.abs(a.consistency - b.consistency) > 1e-9) return a.consistency > b.consistency;
+  // Same delimiter, different quote: the quote character that wraps values wins over splitting them further.
+  if (a.delimiter === b.delimiter && a.wrapped !== b.wrapped) return a.wrapped > b.wrapped;
   if (a.fields !== b.fields) return a.fields > b.fields;
   // The same reading: the quote character that actually wraps values wins (a file quoted with ').
   if (a.wrapped !== b.wrapped) return a.wrapped > b.wrapped;

@@ -488,6 +488,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
 
   async function convertText(readPath: string, work: string, encoding: TextEncodingName, parquetPath: string, readOpts: CsvReadOptions): Promise<ConvertResult> {
     const { sample, partial } = await readSample(readPath);
+    if (!partial && sample.toString('utf8').replace(/^\uFEFF/, '').trim() === '') {
+      throw new EngineError('file_empty', 'The file is empty: it holds only blank lines.', {});
+    }
     const given = {
       ...(readOpts.delimiter !== undefined ? { delimiter: readOpts.delimiter } : {}),
       ...(readOpts.quote !== undefined ? { quote: readOpts.quote } : {}),

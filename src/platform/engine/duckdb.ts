@@ -90,11 +90,22 @@ export const MAX_PAGE_ROWS = 10_000;
 /** The most columns a table may have at any memory limit. */
 export const MAX_COLUMNS = 10_000;
 /**
- * DuckDB's CSV reader materialises every column of 2,048-row chunks per thread: measured with 2 threads, 1,000 VARCHAR
- * columns fit in memory_limit 256MiB and 1,500 do not; 5,000 fit in 1GB and 10,000 do not (~170 KiB per column). A
- * wider file is refused at once (`too_many_columns`) instead of running out of memory in the middle.
+ * DuckDB materialises every column of a 2,048-row chunk per thread, in the CSV reader and in the Parquet writer. A
+ * single COPY from CSV ran out of memory at 1,500 VARCHAR columns under memory_limit 256MiB; so wide files are parsed
+ * in batches of STAGE_BATCH columns (one pass over the file each, projection pushed into the reader) into one staging
+ * file per batch, and only the final typed write holds all columns: measured with 2 threads, 2,500 columns fit in
+ * 256MiB and 3,000 do not; 8,000 fit in 1GB and 10,000 do not (~100 KiB per column). A wider file is refused at
+ * once (`too_many_columns`, with the limit) instead of running out of memory in the middle.
  */
-const BYTES_PER_COLUMN = 224 * 1024;
+const BYTES_PER_COLUMN = 128 * 1024;
+/** Columns per staging pass for wide files. */
+const STAGE_BATCH = 250;
+/**
+ * From this many columns on, statistics come from one classification over the unpivoted cells instead of one CASE
+ * per column: DuckDB binds a CASE of a dozen regexes per column in ~9 ms, 18 s for 2,000 columns, where one UNPIVOT
+ * query binds it once.
+ */
+const LONG_STATS_FROM = 50;
 
 /** Bytes in a DuckDB memory limit such as '256MiB', '1GB', '512 MB'. */
 export function memoryBytes(limit: string): number {
@@ -525,7 +536,13 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     if (scan.comment.count > 0) skipped.push({ reason: 'comment', count: scan.comment.count, lines: scan.comment.lines });
     if (!singleColumn && scan.blank.count > 0) skipped.push({ reason: 'blank', count: scan.blank.count, lines: scan.blank.lines });
 
-    const staging = join(work, 'staging.parquet');
+    // Staging files: one, or one per batch of columns for wide files.
+    const batches: string[][] = [];
+    const stageBatch = names.length > 2 * STAGE_BATCH ? STAGE_BATCH : names.length;
+    for (let from = 0; from < names.length; from += stageBatch) batches.push(names.slice(from, from + stageBatch));
+    const stagingFiles = batches.map((_, i) => join(work, `staging-${i}.parquet`));
+    const batchOf = new Map<string, number>();
+    batches.forEach((b, i) => b.forEach((n) => batchOf.set(n, i)));
     const target = join(dirname(parquetPath), `.${basename(parquetPath)}.${randomUUID()}.tmp`);
     const columnsSql = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
     const maxLine = Math.max(2 << 20, scan.maxRecordBytes + 1024);
@@ -536,17 +553,21 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       `max_line_size = ${maxLine}`, `buffer_size = ${Math.max(16 * maxLine, 32 << 20)}`,
     ].join(', ');
     // Wide tables get smaller row groups, so the writer's buffers stay within the memory limit.
-    const rowGroup = Math.max(2_048, Math.min(122_880, Math.floor(20_000_000 / names.length)));
+    const rowGroup = Math.max(2_048, Math.min(122_880, Math.floor(4_000_000 / names.length)));
 
     return withConnection(async (conn) => {
       try {
         try {
-          await conn.run(`COPY (SELECT * FROM read_csv(${sqlString(duckPath)}, ${readArgs})) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${rowGroup})`);
+          for (const [i, batch] of batches.entries()) {
+            const select = batches.length === 1 ? '*' : batch.map(sqlIdent).join(', ');
+            await conn.run(`COPY (SELECT ${select} FROM read_csv(${sqlString(duckPath)}, ${readArgs})) TO ${sqlString(stagingFiles[i] as string)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${rowGroup})`);
+          }
         } catch (err) {
           throw failure(err, { columns: names.length, stage: 'parse' });
         }
-        const stagingSrc = `read_parquet(${sqlString(staging)})`;
-        const [meta] = await rowsOf(conn, `SELECT count(*) AS n FROM ${stagingSrc}`);
+        const stagingSrc = stagingFiles.map((f) => `read_parquet(${sqlString(f)})`).join(' POSITIONAL JOIN ');
+        const srcOf = (name: string) => `read_parquet(${sqlString(stagingFiles[batchOf.get(name) as number] as string)})`;
+        const [meta] = await rowsOf(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(stagingFiles[0] as string)})`);
         const rows = Number(meta?.n ?? 0);
         if (rows !== expectedRows) {
           throw new EngineError('record_count_mismatch',
@@ -555,13 +576,15 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         }
 
         // Column statistics, in batches of columns.
-        const stats: ColumnStats[] = [];
-        for (let from = 0; from < names.length; from += STATS_BATCH) {
-          const batch = names.slice(from, from + STATS_BATCH);
+        const stats: ColumnStats[] = names.length > LONG_STATS_FROM ? await longStats(conn, stagingFiles, batches) : [];
+        const statsBatches: string[][] = [];
+        if (names.length <= LONG_STATS_FROM) 
+        for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
+        for (const batch of statsBatches) {
           const exprs = batch.flatMap((name, i) => statsSql(sqlIdent(name)).map((e, j) => `${e} AS s${i}_${j}`));
           let agg: Record<string, DuckDBValue> | undefined;
           try {
-            [agg] = await rowsOf(conn, `SELECT ${exprs.join(', ')} FROM ${stagingSrc}`);
+            [agg] = await rowsOf(conn, `SELECT ${exprs.join(', ')} FROM ${srcOf(batch[0] as string)}`);
           } catch (err) {
             throw failure(err, { columns: names.length, stage: 'analyse' });
           }
@@ -581,8 +604,8 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
           const override = readOpts.columnTypes?.[name];
           return planColumn(name, stats[i] as ColumnStats, { rows, ...convention, ...(override ? { override } : {}) });
         });
-        await checkOverrides(conn, stagingSrc, plans);
-        await addSemanticTypes(conn, stagingSrc, plans);
+        await checkOverrides(conn, srcOf, plans);
+        await addSemanticTypes(conn, srcOf, plans);
 
         const projection = plans.map((p) => `${p.expr} AS ${sqlIdent(p.info.name)}`).join(', ');
         try {
@@ -610,28 +633,52 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     });
   }
 
+  /** Per-column statistics of wide files, from the cells unpivoted to (column, value), one staging batch at a time. */
+  async function longStats(conn: DuckDBConnection, files: string[], batches: string[][]): Promise<ColumnStats[]> {
+    const byName = new Map<string, ColumnStats>();
+    for (const file of files) {
+      let rows: Record<string, DuckDBValue>[];
+      try {
+        rows = await rowsOf(conn, `SELECT col, k, count(*) AS n, count(v) AS nv FROM (
+            SELECT col, v, ${classSql('v')} AS k FROM (
+              SELECT col, NULLIF(trim(val), '') AS v FROM (UNPIVOT read_parquet(${sqlString(file)}) ON COLUMNS(*) INTO NAME col VALUE val)))
+          GROUP BY col, k`);
+      } catch (err) {
+        throw failure(err, { columns: batches.flat().length, stage: 'analyse' });
+      }
+      for (const r of rows) {
+        const name = String(r.col);
+        const st = byName.get(name) ?? { raw: 0, n: 0, classes: new Map<string, number>() };
+        st.raw += Number(r.n);
+        st.n += Number(r.nv);
+        if (r.k !== null && r.k !== undefined) st.classes.set(String(r.k), Number(r.n));
+        byName.set(name, st);
+      }
+    }
+    return batches.flat().map((name) => byName.get(name) ?? { raw: 0, n: 0, classes: new Map<string, number>() });
+  }
+
   /** Publisher-chosen types must convert every value; otherwise the ingest fails, naming the column by position. */
-  async function checkOverrides(conn: DuckDBConnection, src: string, plans: ColumnPlan[]): Promise<void> {
+  async function checkOverrides(conn: DuckDBConnection, srcOf: (name: string) => string, plans: ColumnPlan[]): Promise<void> {
     const checked = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.failures);
-    if (checked.length === 0) return;
-    const [row] = await rowsOf(conn, `SELECT ${checked.map(({ p }, j) => `${p.failures} AS f${j}`).join(', ')} FROM ${src}`);
-    checked.forEach(({ p, i }, j) => {
-      const bad = Number(row?.[`f${j}`] ?? 0);
+    for (const { p, i } of checked) {
+      const [row] = await rowsOf(conn, `SELECT ${p.failures} AS f FROM ${srcOf(p.info.name)}`);
+      const bad = Number(row?.f ?? 0);
       if (bad > 0) {
         throw new EngineError('column_type_mismatch',
           `Column ${i + 1} cannot be read as ${p.info.type === 'BIGINT' ? 'whole numbers' : p.info.type.toLowerCase()}: ${bad} ${bad === 1 ? 'value does' : 'values do'} not convert. Choose another type for it.`,
           { column: i + 1, count: bad, type: p.info.type });
       }
-    });
+    }
   }
 
   /** Name-matched identifier columns get a semantic type when their values pass the kind's check. */
-  async function addSemanticTypes(conn: DuckDBConnection, src: string, plans: ColumnPlan[]): Promise<void> {
+  async function addSemanticTypes(conn: DuckDBConnection, srcOf: (name: string) => string, plans: ColumnPlan[]): Promise<void> {
     for (const plan of plans) {
       const kind: SemanticType | undefined = semanticTypeOfName(plan.info.name);
       if (!kind || plan.info.type !== 'VARCHAR') continue;
       const c = sqlIdent(plan.info.name);
-      const rows = await rowsOf(conn, `SELECT DISTINCT trim(${c}) AS v FROM ${src} WHERE NULLIF(trim(${c}), '') IS NOT NULL LIMIT 500`);
+      const rows = await rowsOf(conn, `SELECT DISTINCT trim(${c}) AS v FROM ${srcOf(plan.info.name)} WHERE NULLIF(trim(${c}), '') IS NOT NULL LIMIT 500`);
       if (valuesConfirm(kind, rows.map((r) => String(r.v)))) plan.info.semanticType = kind;
     }
   }

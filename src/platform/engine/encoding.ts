@@ -11,6 +11,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { isAscii, isUtf8 } from 'node:buffer';
 import chardet from 'chardet';
 import { EngineError, type TextEncodingName } from './index';
 
@@ -156,6 +157,21 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
       const tail = incompleteUtf8Tail(buf);
       const end = buf.length - tail;
       let sawNonAscii = false;
+      const whole = buf.subarray(0, end);
+      if (!firstBadLine && isUtf8(whole)) {
+        // Fast path (native): a valid chunk only needs its line count and whether it holds multi-byte characters.
+        if (!isAscii(whole)) {
+          if (!firstMultiByteLine) firstMultiByteLine = line;
+          sawNonAscii = true;
+        }
+        for (let at = whole.indexOf(0x0a); at !== -1; at = whole.indexOf(0x0a, at + 1)) line++;
+        if (sawNonAscii && sampled < 256 * 1024) {
+          sample.push(Buffer.from(whole));
+          sampled += end;
+        }
+        carry = Buffer.from(buf.subarray(end));
+        continue;
+      }
       for (let i = 0; i < end; ) {
         const b = buf[i] as number;
         if (b < 0x80) {

@@ -208,6 +208,12 @@ export class RecordScanner {
         this.pendingCR = false;
         if (b === LF) {
           if (this.dropLF) { this.dropLF = false; emitFrom = i + 1; }
+          if (this.state === S.Quoted) {
+            // The LF of a CRLF inside quotes belongs to the value.
+            this.recordBytes++;
+            this.fieldBytes++;
+            if (this.collecting && this.fieldBuf.length < COLLECT_FIELD_BYTES) this.fieldBuf.push(b);
+          }
           continue; // the LF of a CRLF: the break was counted at the CR
         }
         this.dropLF = false;
@@ -274,12 +280,21 @@ export class RecordScanner {
           if (collect && this.collecting) this.fieldBuf.push(b);
           this.state = S.Unquoted;
           continue;
-        case S.Unquoted:
-          this.recordBytes++;
-          if (b === delim) { this.delims++; this.endField(); this.state = S.FieldStart; continue; }
-          this.fieldBytes++;
-          if (this.collecting && this.fieldBuf.length < COLLECT_FIELD_BYTES) this.fieldBuf.push(b);
+        case S.Unquoted: {
+          if (b === delim) { this.recordBytes++; this.delims++; this.endField(); this.state = S.FieldStart; continue; }
+          // Fast path: run to the next delimiter or line break.
+          let j = i + 1;
+          while (j < end) {
+            const c = chunk[j] as number;
+            if (c === delim || c === LF || c === CR) break;
+            j++;
+          }
+          this.recordBytes += j - i;
+          this.fieldBytes += j - i;
+          if (this.collecting) for (let q = i; q < j && this.fieldBuf.length < COLLECT_FIELD_BYTES; q++) this.fieldBuf.push(chunk[q] as number);
+          i = j - 1;
           continue;
+        }
         case S.Quoted:
           this.recordBytes++;
           this.fieldBytes++;

@@ -455,3 +455,76 @@ describe('Windows-1252 ("ANSI") files', () => {
     expect(text).toBe(line.repeat(count));
   });
 });
+
+describe('publisher options and value-free errors', () => {
+  async function convert(name: string, text: string, opts = {}) {
+    const p = join(work, name);
+    await writeFile(p, text);
+    const out = join(work, `${name}.parquet`);
+    const result = await engine.csvToParquet(p, out, opts);
+    return { result, rows: await engine.readRows(out, { offset: 0, limit: 100 }) };
+  }
+
+  it('forces column types by name, and fails when a forced type does not fit every value', async () => {
+    const text = 'navn;antall\nKari;3\nOla;4\n';
+    const { result, rows } = await convert('types-forced.csv', text, { columnTypes: { antall: 'text' } });
+    expect(column(result, 'antall')).toMatchObject({ type: 'VARCHAR', keptAsText: 'publisher_choice' });
+    expect(result.detected.columnTypes).toEqual({ antall: 'text' });
+    expect(rows).toEqual([{ navn: 'Kari', antall: '3' }, { navn: 'Ola', antall: '4' }]);
+    const err = await convert('types-bad.csv', text, { columnTypes: { navn: 'integer' } }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).code).toBe('column_type_mismatch');
+    expect((err as EngineError).params).toEqual({ column: 1, count: 2, type: 'BIGINT' });
+    expect((err as EngineError).message).not.toMatch(/Kari|Ola/);
+  });
+
+  it('detects dot thousands with a decimal comma, and honours separators given', async () => {
+    const text = 'navn;beløp\nA;1.234\nB;2.500,5\n';
+    const auto = await convert('sep-auto.csv', text);
+    expect(auto.result.detected).toMatchObject({ decimalSeparator: ',', thousandsSeparator: '.' });
+    expect(auto.rows).toEqual([{ navn: 'A', beløp: 1234 }, { navn: 'B', beløp: 2500.5 }]);
+    const none = await convert('sep-none.csv', text, { thousandsSeparator: '' });
+    expect(none.rows).toEqual([{ navn: 'A', beløp: '1.234' }, { navn: 'B', beløp: '2.500,5' }]);
+    const dot = await convert('sep-dot.csv', 'navn;beløp\nA;1.5\nB;2\n', { decimalSeparator: '.' });
+    expect(dot.rows).toEqual([{ navn: 'A', beløp: 1.5 }, { navn: 'B', beløp: 2 }]);
+  });
+
+  it('skips the lines it is told to, and reports them', async () => {
+    const { result, rows } = await convert('skip.csv', 'Rapport\nLaget 2024\nnavn;antall\nKari;3\n', { skipLines: 2 });
+    expect(result.skipped).toEqual([{ reason: 'leading', count: 2, lines: [1, 2] }]);
+    expect(result.recordCount).toBe(2);
+    expect(rows).toEqual([{ navn: 'Kari', antall: 3 }]);
+  });
+
+  it('reads a header as data when told there is none', async () => {
+    const result = await engine.csvToParquet(fixture('ldir_pristilskudd_jordbruksforetak_2022.csv'), join(work, 'ldir-nohead.parquet'), { header: false });
+    expect(result.rowCount).toBe(24_900);
+    expect((await engine.readRows(join(work, 'ldir-nohead.parquet'), { offset: 0, limit: 1 }))[0]).toMatchObject({ column1: 'komnr', column3: 'orgnr' });
+  });
+
+  it('gives no semantic type when the values fail the check digit', async () => {
+    const { result } = await convert('bad-orgnr.csv', 'orgnr;navn\n100000000;A\n200000000;B\n');
+    expect(column(result, 'orgnr')).toMatchObject({ type: 'VARCHAR', keptAsText: 'identifier_name' });
+    expect(column(result, 'orgnr').semanticType).toBeUndefined();
+    const good = await convert('good-orgnr.csv', 'orgnr;navn\n100000008;A\n200000005;B\n');
+    expect(column(good.result, 'orgnr').semanticType).toBe('orgnr');
+  });
+
+  it('never puts values from the file or server paths in errors', async () => {
+    const cases: [string, string, string][] = [
+      ['secret-ragged.csv', 'navn;kode\nHEMMELIG;1\nHEMMELIG;2;3\n', 'ragged_rows'],
+      ['secret-quote.csv', 'navn;kode\n"HEMMELIG"x;1\n', 'invalid_csv'],
+    ];
+    for (const [name, text, code] of cases) {
+      const p = join(work, name);
+      await writeFile(p, text);
+      const err = await engine.csvToParquet(p, join(work, `${name}.parquet`), { quote: '"' }).then(() => undefined, (e: unknown) => e);
+      expect(err, name).toBeInstanceOf(EngineError);
+      expect((err as EngineError).code, name).toBe(code);
+      const shown = `${(err as EngineError).message} ${JSON.stringify((err as EngineError).params)}`;
+      expect(shown).not.toContain('HEMMELIG');
+      expect(shown).not.toContain(work);
+      expect((err as EngineError).status).toBe(422);
+    }
+  });
+});

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBDateValue, DuckDBDecimalValue, DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { EngineError, type ConvertResult } from './index';
+import { detectDialect } from './dialect';
 import {
   createDuckDbEngine,
   detectEncoding,
-  guessDelimiter,
-  identifierWord,
+  isIdentifierName,
   looksLikeHeader,
+  semanticTypeOfName,
+  sniffFileKind,
   toJsonValue,
   transcodeToUtf8,
   type DuckDbTableEngine,
@@ -88,14 +90,16 @@ describe('ldir pristilskudd 2022 (UTF-8 with BOM, ";")', () => {
 
   it('detects the dialect and counts every row', () => {
     expect(result.rowCount).toBe(24_899);
-    expect(result.detected).toEqual({ encoding: 'utf-8', delimiter: ';', header: true, decimalSeparator: '.' });
+    expect(result.detected).toEqual({ encoding: 'utf-8', delimiter: ';', quote: '"', escape: '"', header: true, skipLines: 0, commentPrefix: '', decimalSeparator: '.', thousandsSeparator: '' });
+    expect(result.recordCount).toBe(24_900);
+    expect(result.skipped).toEqual([]);
     expect(result.columns[0]?.name).toBe('komnr'); // the BOM is not part of the first name
     expect(result.columns).toHaveLength(15);
   });
 
   it('keeps code columns as text and amounts numeric', async () => {
-    expect(column(result, 'komnr')).toMatchObject({ type: 'VARCHAR', keptAsText: expect.stringContaining('"0301"') });
-    expect(column(result, 'orgnr')).toMatchObject({ type: 'VARCHAR', keptAsText: expect.stringContaining('orgnr') });
+    expect(column(result, 'komnr')).toMatchObject({ type: 'VARCHAR', keptAsText: 'leading_zeros', semanticType: 'kommunenummer' });
+    expect(column(result, 'orgnr')).toMatchObject({ type: 'VARCHAR', keptAsText: 'identifier_name', semanticType: 'orgnr' });
     expect(column(result, 'sum_tilskudd')).toMatchObject({ type: 'BIGINT', nullable: false });
     expect(column(result, 'navn').keptAsText).toBeUndefined();
     const [first] = await engine.readRows(out(), { offset: 0, limit: 1 });
@@ -178,13 +182,13 @@ describe('Bring postnummerregister (cp1252, TAB, CRLF, no header)', () => {
     expect(result.detected).toMatchObject({ encoding: 'windows-1252', delimiter: '\t', header: false });
     expect(result.rowCount).toBe(5_137);
     expect(result.columns.map((c) => c.type)).toEqual(['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']);
-    expect(result.columns[0]?.keptAsText).toContain('"0001"');
+    expect(result.columns[0]?.keptAsText).toBe('leading_zeros');
     const rows = await engine.readRows(out, { offset: 0, limit: 2 });
-    expect(rows[0]).toEqual({ column0: '0001', column1: 'OSLO', column2: '0301', column3: 'OSLO', column4: 'P' });
+    expect(rows[0]).toEqual({ column1: '0001', column2: 'OSLO', column3: '0301', column4: 'OSLO', column5: 'P' });
     const around = await engine.readRows(out, { offset: 644, limit: 1 }); // line 645 of the file
-    expect(around[0]).toEqual({ column0: '1311', column1: 'HØVIKODDEN', column2: '3201', column3: 'BÆRUM', column4: 'G' });
+    expect(around[0]).toEqual({ column1: '1311', column2: 'HØVIKODDEN', column3: '3201', column4: 'BÆRUM', column5: 'G' });
     const [last] = await engine.readRows(out, { offset: 5_136, limit: 5 });
-    expect(last).toEqual({ column0: '9991', column1: 'BÅTSFJORD', column2: '5632', column3: 'BÅTSFJORD', column4: 'P' });
+    expect(last).toEqual({ column1: '9991', column2: 'BÅTSFJORD', column3: '5632', column4: 'BÅTSFJORD', column5: 'P' });
   });
 
   it('follows explicit options over detection', async () => {
@@ -199,9 +203,9 @@ describe('KMD partistøtte 2014 (decimal comma, space thousands)', () => {
   it('parses decimal-comma amounts and keeps kommune numbers as text', async () => {
     const out = join(work, 'kmd.parquet');
     const result = await engine.csvToParquet(fixture('kmd_partistotte_2014.original.csv'), out);
-    expect(result.detected).toEqual({ encoding: 'utf-8', delimiter: ';', header: true, decimalSeparator: ',' });
+    expect(result.detected).toEqual({ encoding: 'utf-8', delimiter: ';', quote: '"', escape: '"', header: true, skipLines: 0, commentPrefix: '', decimalSeparator: ',', thousandsSeparator: ' ' });
     expect(result.rowCount).toBe(2_709);
-    expect(column(result, 'kummunenr')).toMatchObject({ type: 'VARCHAR', keptAsText: expect.stringContaining('identifier') });
+    expect(column(result, 'kummunenr')).toMatchObject({ type: 'VARCHAR', keptAsText: 'identifier_name' });
     expect(column(result, 'totalt').type).toBe('DOUBLE');
     expect(column(result, 'relativdel').type).toBe('DOUBLE');
     expect(column(result, 'stemmer').type).toBe('BIGINT');
@@ -229,7 +233,7 @@ describe('types and JSON values', () => {
       ['belop', 'DOUBLE'], ['telefon', 'VARCHAR'], ['tekst', 'VARCHAR'], ['tom', 'VARCHAR'],
     ]);
     expect(column(result, 'dato').nullable).toBe(true);
-    expect(column(result, 'telefon').keptAsText).toMatch(/plus sign/);
+    expect(column(result, 'telefon').keptAsText).toBe('plus_sign');
     const rows = await engine.readRows(out, { offset: 0, limit: 10 });
     expect(rows).toEqual([
       { dato: '2024-01-31', tid: '2024-01-31T13:45:10.25', dato_no: '2023-12-31', flagg: true, stor: '9007199254740993', belop: 1234.5, telefon: '+4722334455', tekst: 'a', tom: null },
@@ -250,20 +254,47 @@ describe('types and JSON values', () => {
     expect(toJsonValue(Number.NaN)).toBeNull();
   });
 
-  it('recognises identifier column names but not amounts or land-register numbers', () => {
-    for (const name of ['orgnr', 'komnr', 'Kommunenummer', 'knr', 'postnummer', 'fnr', 'kontonummer', 'produsentnummer_10', 'foretak_orgnr', 'leverandørOrgnr', 'sourceCode']) {
-      expect(identifierWord(name), name).toBeDefined();
+  it('recognises identifier column names but not amounts, codes or land-register numbers', () => {
+    for (const name of ['orgnr', 'komnr', 'Kommunenummer', 'knr', 'postnummer', 'fnr', 'kontonummer', 'produsentnummer_10', 'foretak_orgnr', 'leverandørOrgnr', 'telefon']) {
+      expect(isIdentifierName(name), name).toBe(true);
     }
-    for (const name of ['sum_tilskudd', 'belop', 'antall', 'gardsnr', 'bruksnr', 'stemmer', 'knrx_total', 'navn']) {
-      expect(identifierWord(name), name).toBeUndefined();
+    for (const name of ['sum_tilskudd', 'belop', 'antall', 'gardsnr', 'bruksnr', 'stemmer', 'knrx_total', 'navn', 'kode', 'code', 'sourceCode', 'kommunekode_tekst']) {
+      expect(isIdentifierName(name), name).toBe(name === 'kommunekode_tekst');
     }
   });
 
-  it('guesses the delimiter from the first lines', () => {
-    expect(guessDelimiter('a;b;c\n1;2;3\n')).toBe(';');
-    expect(guessDelimiter('"x, y";b\n"1,5";2\n')).toBe(';');
-    expect(guessDelimiter('a\tb|c\n1\t2|3\n4\t5\n')).toBe('\t');
-    expect(guessDelimiter('one column\n')).toBeUndefined();
+  it('names semantic identifier kinds in nb and en', () => {
+    const cases: [string, string | undefined][] = [
+      ['ORG.NR', 'orgnr'], ['org_nr', 'orgnr'], ['organisasjonsnummer', 'orgnr'], ['OrganizationNumber', 'orgnr'],
+      ['municipality_id', 'kommunenummer'], ['kommune_nr', 'kommunenummer'], ['muni_num_2020', 'kommunenummer'], ['Kommunenr', 'kommunenummer'],
+      ['postnr', 'postnummer'], ['zip_code', 'postnummer'], ['fnr', 'fodselsnummer'], ['personnummer', 'fodselsnummer'],
+      ['fylkesnr', 'fylkesnummer'], ['kontonummer', 'kontonummer'], ['bank_account_number', 'kontonummer'],
+      ['kode', undefined], ['code', undefined], ['navn', undefined], ['antall_2020', undefined],
+    ];
+    for (const [name, kind] of cases) expect(semanticTypeOfName(name), name).toBe(kind);
+  });
+
+  it('decides the delimiter, the quote and comment lines from a sample', () => {
+    const d = (text: string) => detectDialect(Buffer.from(text), false, {});
+    expect(d('a;b;c\n1;2;3\n')).toMatchObject({ delimiter: ';', quote: '"' });
+    expect(d('"x, y";b\n"1,5";2\n')).toMatchObject({ delimiter: ';', quote: '"' });
+    expect(d('a\tb|c\n1\t2|3\n4\t5|6\n')).toMatchObject({ delimiter: '\t' });
+    expect(d("'a, b','c'\n'1, 2','3'\n")).toMatchObject({ delimiter: ',', quote: "'" });
+    expect(d('# note\na;b\n1;2\n')).toMatchObject({ delimiter: ';', commentPrefix: '#' });
+    expect(d('Tabell 1\na;b\n1;2\n3;4\n')).toMatchObject({ delimiter: ';', skipLines: 1 });
+    // Given options win.
+    expect(detectDialect(Buffer.from('a;b,c\n1;2,3\n'), false, { delimiter: ',' })).toMatchObject({ delimiter: ',' });
+  });
+
+  it('sniffs the kind of a file from its content', async () => {
+    const p = join(work, 'kind');
+    await writeFile(p, Buffer.from([0x50, 0x41, 0x52, 0x31, 0, 0]));
+    expect(await sniffFileKind(p)).toBe('parquet');
+    await writeFile(p, '%PDF-1.7\n');
+    expect(await sniffFileKind(p)).toBe('pdf');
+    await writeFile(p, '{"a": 1}');
+    expect(await sniffFileKind(p)).toBe('json');
+    expect(await sniffFileKind(fixture('bring_postnummerregister_2025_ansi.txt'))).toBe('delimited-text');
   });
 
   it('judges the header row', () => {
@@ -272,6 +303,8 @@ describe('types and JSON values', () => {
     expect(looksLikeHeader([['region', '2019', '2020'], ['Oslo', '12', '13']])).toBe(true);
     expect(looksLikeHeader([['Oslo', '12,5'], ['Bergen', '13']])).toBe(false);
     expect(looksLikeHeader([['01.01.2024', 'x']])).toBe(false);
+    expect(looksLikeHeader([['Kari Nordmann', 'Storgata 1'], ['Ola Hansen', 'Kirkeveien 12'], ['Per Olsen', 'Fjordgata 3']])).toBe(false);
+    expect(looksLikeHeader([['navn', 'adresse'], ['Ola Hansen', 'Kirkeveien 12'], ['Per Olsen', 'Fjordgata 3']])).toBe(true);
   });
 });
 
@@ -307,7 +340,7 @@ describe('bad input', () => {
   it('rejects binary garbage', async () => {
     const p = join(work, 'garbage.bin');
     await writeFile(p, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), randomBytes(200_000)]));
-    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not valid CSV/);
+    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not a text file/);
     expect(existsSync(join(work, 'garbage.parquet'))).toBe(false);
   });
 
@@ -320,7 +353,7 @@ describe('bad input', () => {
   it('rejects a CSV whose rows do not fit its header', async () => {
     const p = join(work, 'ragged.csv');
     await writeFile(p, 'a;b;c\n1;2;3\n4;5;6;7;8;9\n7;8;9\n');
-    await expectEngineError(engine.csvToParquet(p, join(work, 'ragged.parquet')), 'invalid_csv', /^The file is not valid CSV: line 3 has 6 fields where line 1 has 3/);
+    await expectEngineError(engine.csvToParquet(p, join(work, 'ragged.parquet')), 'ragged_rows', /line 3 has 6/);
     expect(existsSync(join(work, 'ragged.parquet'))).toBe(false);
   });
 
@@ -331,10 +364,11 @@ describe('bad input', () => {
     await expectEngineError(engine.readRows(out, { offset: -1, limit: 1 }), 'invalid_argument', /offset/);
     await expectEngineError(engine.readRows(out, { offset: 0, limit: 1e6 }), 'invalid_argument', /limit/);
     await expectEngineError(engine.csvToParquet(fixture('kmd_partistotte_2014.original.csv'), join(work, 'x.parquet'), { delimiter: ';;' }), 'invalid_argument', /delimiter/);
+    await expectEngineError(engine.csvToParquet(fixture('kmd_partistotte_2014.original.csv'), join(work, 'x.parquet'), { commentPrefix: '//' }), 'invalid_argument', /commentPrefix/);
   });
 
   it('leaves no staging files behind', async () => {
-    expect((await readdir(tempDir)).filter((f) => f.startsWith('staging-'))).toEqual([]);
+    expect((await readdir(tempDir)).filter((f) => f.startsWith('ingest-'))).toEqual([]);
   });
 });
 
@@ -343,10 +377,10 @@ describe('encoding detection', () => {
     const utf8 = join(work, 'enc-utf8.csv');
     // 'ø' (2 bytes) placed so that it straddles the 1 MB read boundary.
     await writeFile(utf8, Buffer.concat([Buffer.alloc((1 << 20) - 1, 0x61), Buffer.from('ø\n', 'utf8')]));
-    expect(await detectEncoding(utf8)).toEqual({ encoding: 'utf-8', binary: false });
+    expect(await detectEncoding(utf8)).toEqual({ encoding: 'utf-8', bom: 0 });
     const latin = join(work, 'enc-latin.csv');
     await writeFile(latin, Buffer.concat([Buffer.alloc(3 << 20, 0x61), Buffer.from([0xf8, 0x0a])]));
-    expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', binary: false });
+    expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', bom: 0 });
     const truncated = join(work, 'enc-trunc.csv');
     await writeFile(truncated, Buffer.from([0x61, 0xc3]));
     expect((await detectEncoding(truncated)).encoding).toBe('windows-1252');
@@ -381,18 +415,20 @@ describe('Windows-1252 ("ANSI") files', () => {
       { navn: 'Bø', beløp: '€ 1 234,50', merknad: '“sitat” – …' },
       { navn: 'Šibenik', beløp: '€ 99,00', merknad: 'Œuvre — ‘ok’ Ž ž Ÿ' },
     ]);
-    expect((await readdir(tempDir)).filter((f) => f.startsWith('utf8-'))).toEqual([]);
+    expect((await readdir(tempDir)).filter((f) => f.startsWith('ingest-'))).toEqual([]);
   });
 
-  it('still reads strict Latin-1 when asked (DuckDB itself), which refuses the bytes 0x80–0x9F', async () => {
+  it('still reads strict Latin-1 when asked, which maps 0x80–0x9F to control characters', async () => {
     const out = join(work, 'ssb-as-latin1.parquet');
     const result = await engine.csvToParquet(fixture('ssb_klass131_kommuner_2024_latin1.csv'), out, { encoding: 'iso-8859-1' });
     expect(result.detected.encoding).toBe('iso-8859-1');
     expect((await engine.readRows(out, { offset: 0, limit: 1000 })).find((r) => r.code === '1867')?.name).toBe('Bø');
-    // This is why Windows-1252 files cannot be handed to DuckDB as Latin-1: a single € fails the whole file.
+    // This is why Windows-1252 is the default for single-byte files: as strict Latin-1 the € is a control character.
     const src = join(work, 'ansi-as-latin1.csv');
     await writeFile(src, cp1252(`${lines.join('\n')}\n`));
-    await expectEngineError(engine.csvToParquet(src, join(work, 'ansi-as-latin1.parquet'), { encoding: 'iso-8859-1' }), 'invalid_csv', /not latin-1 encoded/);
+    const out2 = join(work, 'ansi-as-latin1.parquet');
+    await engine.csvToParquet(src, out2, { encoding: 'iso-8859-1' });
+    expect((await engine.readRows(out2, { offset: 0, limit: 1 }))[0]?.beløp).toBe('\u0080 1 234,50');
   });
 
   it('names the uploaded file, not the temp copy, in errors, and removes the copy', async () => {
@@ -400,11 +436,11 @@ describe('Windows-1252 ("ANSI") files', () => {
     await writeFile(src, cp1252('a;b;c\n€;2;3\n4;5;6;7;8;9\n7;8;9\n'));
     const err = await engine.csvToParquet(src, join(work, 'ragged-ansi.parquet')).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
-    expect((err as EngineError).code).toBe('invalid_csv');
-    expect((err as EngineError).message).toMatch(/line 3 has 6 fields where line 1 has 3/);
+    expect((err as EngineError).code).toBe('ragged_rows');
+    expect((err as EngineError).message).toMatch(/line 3 has 6/);
     expect((err as EngineError).message).not.toContain(tempDir);
-    expect((err as EngineError).details).toMatchObject({ encoding: 'windows-1252' });
-    expect((await readdir(tempDir)).filter((f) => f.startsWith('utf8-'))).toEqual([]);
+    expect((err as EngineError).params).toMatchObject({ line: 3, fields: 6, expected: 3, count: 1 });
+    expect((await readdir(tempDir)).filter((f) => f.startsWith('ingest-'))).toEqual([]);
   });
 
   it('transcodes across 1 MB chunk boundaries without losing a byte', async () => {
@@ -417,5 +453,78 @@ describe('Windows-1252 ("ANSI") files', () => {
     const text = await readFile(target, 'utf8');
     expect(text.length).toBe(line.length * count);
     expect(text).toBe(line.repeat(count));
+  });
+});
+
+describe('publisher options and value-free errors', () => {
+  async function convert(name: string, text: string, opts = {}) {
+    const p = join(work, name);
+    await writeFile(p, text);
+    const out = join(work, `${name}.parquet`);
+    const result = await engine.csvToParquet(p, out, opts);
+    return { result, rows: await engine.readRows(out, { offset: 0, limit: 100 }) };
+  }
+
+  it('forces column types by name, and fails when a forced type does not fit every value', async () => {
+    const text = 'navn;antall\nKari;3\nOla;4\n';
+    const { result, rows } = await convert('types-forced.csv', text, { columnTypes: { antall: 'text' } });
+    expect(column(result, 'antall')).toMatchObject({ type: 'VARCHAR', keptAsText: 'publisher_choice' });
+    expect(result.detected.columnTypes).toEqual({ antall: 'text' });
+    expect(rows).toEqual([{ navn: 'Kari', antall: '3' }, { navn: 'Ola', antall: '4' }]);
+    const err = await convert('types-bad.csv', text, { columnTypes: { navn: 'integer' } }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).code).toBe('column_type_mismatch');
+    expect((err as EngineError).params).toEqual({ column: 1, count: 2, type: 'BIGINT' });
+    expect((err as EngineError).message).not.toMatch(/Kari|Ola/);
+  });
+
+  it('detects dot thousands with a decimal comma, and honours separators given', async () => {
+    const text = 'navn;beløp\nA;1.234\nB;2.500,5\n';
+    const auto = await convert('sep-auto.csv', text);
+    expect(auto.result.detected).toMatchObject({ decimalSeparator: ',', thousandsSeparator: '.' });
+    expect(auto.rows).toEqual([{ navn: 'A', beløp: 1234 }, { navn: 'B', beløp: 2500.5 }]);
+    const none = await convert('sep-none.csv', text, { thousandsSeparator: '' });
+    expect(none.rows).toEqual([{ navn: 'A', beløp: '1.234' }, { navn: 'B', beløp: '2.500,5' }]);
+    const dot = await convert('sep-dot.csv', 'navn;beløp\nA;1.5\nB;2\n', { decimalSeparator: '.' });
+    expect(dot.rows).toEqual([{ navn: 'A', beløp: 1.5 }, { navn: 'B', beløp: 2 }]);
+  });
+
+  it('skips the lines it is told to, and reports them', async () => {
+    const { result, rows } = await convert('skip.csv', 'Rapport\nLaget 2024\nnavn;antall\nKari;3\n', { skipLines: 2 });
+    expect(result.skipped).toEqual([{ reason: 'leading', count: 2, lines: [1, 2] }]);
+    expect(result.recordCount).toBe(2);
+    expect(rows).toEqual([{ navn: 'Kari', antall: 3 }]);
+  });
+
+  it('reads a header as data when told there is none', async () => {
+    const result = await engine.csvToParquet(fixture('ldir_pristilskudd_jordbruksforetak_2022.csv'), join(work, 'ldir-nohead.parquet'), { header: false });
+    expect(result.rowCount).toBe(24_900);
+    expect((await engine.readRows(join(work, 'ldir-nohead.parquet'), { offset: 0, limit: 1 }))[0]).toMatchObject({ column1: 'komnr', column3: 'orgnr' });
+  });
+
+  it('gives no semantic type when the values fail the check digit', async () => {
+    const { result } = await convert('bad-orgnr.csv', 'orgnr;navn\n100000000;A\n200000000;B\n');
+    expect(column(result, 'orgnr')).toMatchObject({ type: 'VARCHAR', keptAsText: 'identifier_name' });
+    expect(column(result, 'orgnr').semanticType).toBeUndefined();
+    const good = await convert('good-orgnr.csv', 'orgnr;navn\n100000008;A\n200000005;B\n');
+    expect(column(good.result, 'orgnr').semanticType).toBe('orgnr');
+  });
+
+  it('never puts values from the file or server paths in errors', async () => {
+    const cases: [string, string, string][] = [
+      ['secret-ragged.csv', 'navn;kode\nHEMMELIG;1\nHEMMELIG;2;3\n', 'ragged_rows'],
+      ['secret-quote.csv', 'navn;kode\n"HEMMELIG"x;1\n', 'invalid_csv'],
+    ];
+    for (const [name, text, code] of cases) {
+      const p = join(work, name);
+      await writeFile(p, text);
+      const err = await engine.csvToParquet(p, join(work, `${name}.parquet`), { quote: '"' }).then(() => undefined, (e: unknown) => e);
+      expect(err, name).toBeInstanceOf(EngineError);
+      expect((err as EngineError).code, name).toBe(code);
+      const shown = `${(err as EngineError).message} ${JSON.stringify((err as EngineError).params)}`;
+      expect(shown).not.toContain('HEMMELIG');
+      expect(shown).not.toContain(work);
+      expect((err as EngineError).status).toBe(422);
+    }
   });
 });

@@ -1,24 +1,24 @@
-// The DuckDB table engine: turns uploaded CSV files into typed Parquet table versions and reads rows back from them.
+// The DuckDB table engine: turns uploaded delimited text files into typed Parquet table versions and reads rows back.
 //
-// Ingest runs in three steps over one DuckDB instance (in memory, extensions neither installed nor loaded, explicit
-// memory/thread/temp limits):
-//   1. sniff: encoding by strict UTF-8 validation of the bytes, delimiter by DuckDB's `sniff_csv`, header by our own
-//      rule on the first rows (the sniffer calls a first row of codes like "0001" a header). A file that is not UTF-8
-//      is Windows-1252 ("ANSI", what Norwegian Excel and most exports write; a superset of Latin-1 for text): DuckDB
-//      only reads UTF-8, UTF-16 and ISO-8859-1, which would turn € and curly quotes into control characters, so the
-//      file is first transcoded to a UTF-8 temp file in 1 MB chunks;
-//   2. stage: parse the CSV once, every column as VARCHAR, into a staging Parquet file in the temp directory;
-//   3. type: one aggregate pass over the staging file decides a type per column (BIGINT, DOUBLE with '.' or ',' as
-//      decimal mark, DATE, TIMESTAMP, BOOLEAN, else VARCHAR); code-like columns (leading zeros, identifier names such as
-//      orgnr/komnr/postnummer) stay VARCHAR so "0301" never becomes 301. A second COPY writes the typed file, to a
-//      temporary name first and then renamed, so a half-written table version is never visible.
-// Each call uses its own connection, so calls may overlap; `close()` interrupts and closes them all.
+// Ingest never lets a library decide what to drop (the rules are in ./index.ts):
+//   1. kind and encoding (./encoding.ts): the bytes say whether the upload is text at all and in which encoding; a
+//      file in anything but UTF-8 is first transcoded, streamed, to a UTF-8 temp copy, so DuckDB only reads UTF-8;
+//   2. dialect (./dialect.ts): delimiter, quote, comment lines, title lines and header are decided by us from a sample
+//      (or taken from the publisher) and passed to DuckDB explicitly, auto detection off, strict mode on;
+//   3. count (./records.ts): an independent streaming count of records; ragged records, unterminated quotes, too many
+//      columns and too long fields fail here, before DuckDB reads a byte, with line numbers;
+//   4. stage: DuckDB parses the file once, every column VARCHAR, into a staging Parquet file; its row count must equal
+//      our count, or the ingest fails;
+//   5. type (./columns.ts): aggregate passes over the staging file, in batches of columns so wide files stay within
+//      the memory limit, decide each column's type; identifiers and codes stay text; a second COPY writes the typed
+//      file to a temporary name and renames it, so a half-written table version is never visible.
+// Each call uses its own connection, so calls may overlap; `close()` interrupts and closes them all. No DuckDB message
+// reaches a caller: failures become EngineErrors with our own words and params (line numbers, counts, limits).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { dirname, join, basename } from 'node:path';
 import {
   DuckDBBlobValue,
@@ -37,15 +37,40 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import {
+  COLUMN_TYPE_OVERRIDES,
   EngineError,
+  TEXT_ENCODINGS,
   type ColumnInfo,
+  type ColumnTypeOverride,
   type ConvertResult,
-  type KeptAsTextReason,
   type CsvReadOptions,
+  type KeptAsTextReason,
   type ParquetDescription,
+  type SemanticType,
+  type SkippedLines,
   type TableEngine,
   type TextEncodingName,
 } from './index';
+import { detectEncoding, looksLikeUtf16WithoutBom, sniffFileKind, transcodeToUtf8 } from './encoding';
+import { columnNames, detectDialect, looksLikeHeader } from './dialect';
+import { RecordScanner, type ScanDialect, type ScanResult } from './records';
+import {
+  classSql,
+  decideConvention,
+  isIdentifierName,
+  NUMBER_CLASSES,
+  numberClassesFor,
+  numberSql,
+  semanticTypeOfName,
+  valuesConfirm,
+  type Decimal,
+  type Thousands,
+} from './columns';
+
+export { detectEncoding, sniffFileKind, transcodeToUtf8 } from './encoding';
+export type { FileKind } from './encoding';
+export { looksLikeHeader, columnNames } from './dialect';
+export { isIdentifierName, semanticTypeOfName } from './columns';
 
 export interface DuckDbEngineOptions {
   /** DuckDB memory_limit, e.g. '1GB'. */
@@ -62,6 +87,47 @@ export interface DuckDbTableEngine extends TableEngine {
 
 /** The largest page readRows serves in one call. */
 export const MAX_PAGE_ROWS = 10_000;
+/** The most columns a table may have at any memory limit. */
+export const MAX_COLUMNS = 10_000;
+/**
+ * DuckDB materialises every column of a 2,048-row chunk per thread, in the CSV reader and in the Parquet writer. A
+ * single COPY from CSV ran out of memory at 1,500 VARCHAR columns under memory_limit 256MiB; so wide files are parsed
+ * in batches of STAGE_BATCH columns (one pass over the file each, projection pushed into the reader) into one staging
+ * file per batch, and only the final typed write holds all columns: measured with 2 threads, 2,500 columns fit in
+ * 256MiB and 3,000 do not; 8,000 fit in 1GB and 10,000 do not (~100 KiB per column). A wider file is refused at
+ * once (`too_many_columns`, with the limit) instead of running out of memory in the middle.
+ */
+const BYTES_PER_COLUMN = 128 * 1024;
+/** Columns per staging pass for wide files. */
+const STAGE_BATCH = 250;
+/**
+ * From this many columns on, statistics come from one classification over the unpivoted cells instead of one CASE
+ * per column: DuckDB binds a CASE of a dozen regexes per column in ~9 ms, 18 s for 2,000 columns, where one UNPIVOT
+ * query binds it once.
+ */
+const LONG_STATS_FROM = 50;
+
+/** Bytes in a DuckDB memory limit such as '256MiB', '1GB', '512 MB'. */
+export function memoryBytes(limit: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)?\s*$/i.exec(limit);
+  if (!m) return 1 << 30;
+  const unit = (m[2] ?? 'B').toUpperCase();
+  const pow = { B: 0, KB: 1, KIB: 1, MB: 2, MIB: 2, GB: 3, GIB: 3, TB: 4, TIB: 4 }[unit] ?? 0;
+  const base = unit.includes('I') ? 1024 : 1000;
+  return Number(m[1]) * base ** pow;
+}
+
+/** The widest table an engine with this memory limit ingests. */
+export function maxColumnsFor(memoryLimit: string): number {
+  return Math.max(1, Math.min(MAX_COLUMNS, Math.floor(memoryBytes(memoryLimit) / BYTES_PER_COLUMN)));
+}
+/** The longest field and record, in bytes (UTF-8). DuckDB holds a record in one buffer. */
+export const MAX_FIELD_BYTES = 8 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+/** Columns per type-inference aggregate query: bounds the query's state for wide files. */
+const STATS_BATCH = 200;
+/** The sample dialect and header decisions are made on. */
+const SAMPLE_BYTES = 1 << 20;
 
 // ---------------------------------------------------------------------------------------------------------------
 // SQL quoting. Paths come from our own code, but they are quoted as literals all the same.
@@ -77,322 +143,222 @@ export function sqlIdent(name: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Encoding detection
+// Options
 
-/** How many bytes at the end of `buf` start a UTF-8 sequence that continues in the next chunk. */
-function incompleteUtf8Tail(buf: Buffer): number {
-  for (let back = 1; back <= Math.min(3, buf.length); back++) {
-    const byte = buf[buf.length - back] as number;
-    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
-    if (byte < 0xc0) return 0; // ASCII: the chunk ends on a boundary
-    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
-    return need > back ? back : 0;
+function checkOptions(o: CsvReadOptions): void {
+  const oneChar = (v: string | undefined, what: string, allowEmpty: boolean) => {
+    if (v === undefined) return;
+    if ((allowEmpty && v === '') || (v.length === 1 && v.charCodeAt(0) < 0x80 && !/[\r\n\0]/.test(v))) return;
+    throw new EngineError('invalid_argument', `The ${what} must be one ASCII character other than a line break${allowEmpty ? ', or empty' : ''}.`, { option: what });
+  };
+  oneChar(o.delimiter, 'delimiter', false);
+  oneChar(o.quote, 'quote', true);
+  oneChar(o.escape, 'escape', true);
+  oneChar(o.commentPrefix, 'commentPrefix', true);
+  if (o.delimiter !== undefined && (o.delimiter === o.quote || o.delimiter === '"' && o.quote === undefined)) {
+    throw new EngineError('invalid_argument', 'The delimiter and the quote must differ.', { option: 'delimiter' });
   }
-  return 0;
-}
-
-export interface EncodingGuess {
-  encoding: 'utf-8' | 'windows-1252' | 'utf-16le';
-  /** True when the first bytes hold NUL characters and no UTF-16 byte-order mark: not a text file. */
-  binary: boolean;
-}
-
-/**
- * Decides the encoding of a text file by streaming it through a strict UTF-8 validator: valid UTF-8 (with or without
- * BOM) is 'utf-8'; the first invalid sequence means a single-byte Norwegian encoding, read as 'windows-1252' (it
- * decodes Latin-1 text the same and adds €, curly quotes, dashes and Š/Ž/Œ in 0x80–0x9F). A UTF-16
- * byte-order mark gives 'utf-16'. The file is read in 1 MB chunks, never whole; reading stops at the first invalid byte.
- */
-export async function detectEncoding(path: string): Promise<EncodingGuess> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  let carry: Buffer = Buffer.alloc(0);
-  let first = true;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (first) {
-        first = false;
-        if ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff)) {
-          return { encoding: 'utf-16le', binary: false };
-        }
-        if (chunk.subarray(0, 65_536).includes(0)) return { encoding: 'utf-8', binary: true };
-      }
-      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-      const tail = incompleteUtf8Tail(buf);
-      if (!isUtf8(buf.subarray(0, buf.length - tail))) return { encoding: 'windows-1252', binary: false };
-      carry = Buffer.from(buf.subarray(buf.length - tail));
+  if (o.encoding !== undefined && !(TEXT_ENCODINGS as readonly string[]).includes(o.encoding)) {
+    throw new EngineError('invalid_argument', 'The encoding is not one the service reads.', { option: 'encoding' });
+  }
+  if (o.skipLines !== undefined && (!Number.isSafeInteger(o.skipLines) || o.skipLines < 0)) {
+    throw new EngineError('invalid_argument', 'skipLines must be a whole number ≥ 0.', { option: 'skipLines' });
+  }
+  if (o.decimalSeparator !== undefined && o.decimalSeparator !== '.' && o.decimalSeparator !== ',') {
+    throw new EngineError('invalid_argument', "The decimal separator must be '.' or ','.", { option: 'decimalSeparator' });
+  }
+  if (o.thousandsSeparator !== undefined && !['', ' ', '.', ','].includes(o.thousandsSeparator)) {
+    throw new EngineError('invalid_argument', "The thousands separator must be '', ' ', '.' or ','.", { option: 'thousandsSeparator' });
+  }
+  if (o.thousandsSeparator && o.thousandsSeparator === o.decimalSeparator) {
+    throw new EngineError('invalid_argument', 'The thousands and decimal separators must differ.', { option: 'thousandsSeparator' });
+  }
+  for (const t of Object.values(o.columnTypes ?? {})) {
+    if (!(COLUMN_TYPE_OVERRIDES as readonly string[]).includes(t)) {
+      throw new EngineError('invalid_argument', 'A column type is not one of text, integer, decimal, date, timestamp, boolean.', { option: 'columnTypes' });
     }
-  } finally {
-    stream.destroy();
   }
-  return { encoding: carry.length > 0 ? 'windows-1252' : 'utf-8', binary: false };
 }
 
-/**
- * Writes `target` as the UTF-8 text of `source` read in `encoding` (a WHATWG label, e.g. 'windows-1252'). Streams in
- * 1 MB chunks with a streaming TextDecoder, so the file is never held whole. Bytes 0x81, 0x8D, 0x8F, 0x90 and 0x9D,
- * unassigned in Windows-1252, become the control characters of the same number, as in Latin-1: nothing is lost.
- */
-export async function transcodeToUtf8(source: string, target: string, encoding = 'windows-1252'): Promise<void> {
-  const decoder = new TextDecoder(encoding);
-  await pipeline(
-    createReadStream(source, { highWaterMark: 1 << 20 }),
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) yield Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
-      const rest = decoder.decode();
-      if (rest) yield Buffer.from(rest, 'utf8');
-    },
-    createWriteStream(target),
-  );
-}
-
-const DELIMITERS = [';', ',', '\t', '|'];
-
-/** How often `delim` occurs outside double quotes in `line`. */
-function countOutsideQuotes(line: string, delim: string): number {
-  let inQuotes = false;
-  let count = 0;
-  for (const ch of line) {
-    if (ch === '"') inQuotes = !inQuotes;
-    else if (ch === delim && !inQuotes) count++;
-  }
-  return count;
-}
-
-/**
- * Our own delimiter guess from the first lines: the candidate (; , TAB |) found in the first line that occurs the same
- * number of times on most lines. Used when DuckDB's sniffer settles on a delimiter the first line does not contain,
- * which it does for files with ragged rows (it then reads one column and hides the problem).
- */
-export function guessDelimiter(sample: string): string | undefined {
-  const lines = sample.split(/\r?\n/).slice(0, 30).filter((l) => l.trim() !== '');
-  if (lines.length > 1 && !sample.endsWith('\n')) lines.pop(); // the last line may be cut off
-  const first = lines[0];
-  if (!first) return undefined;
-  let best: { delim: string; agree: number; count: number } | undefined;
-  for (const delim of DELIMITERS) {
-    const count = countOutsideQuotes(first, delim);
-    if (count === 0) continue;
-    const agree = lines.filter((l) => countOutsideQuotes(l, delim) === count).length;
-    if (!best || agree > best.agree || (agree === best.agree && count > best.count)) best = { delim, agree, count };
-  }
-  return best?.delim;
-}
-
-/**
- * The first line (of the sample) whose field count differs from the first line's, in words, e.g. "line 3 has 6
- * fields where line 1 has 3". Lines are counted naively (a quoted line break counts as one), so only used to explain
- * an error DuckDB has already raised.
- */
-export function describeRaggedLine(sample: string, delimiter: string): string | undefined {
-  const lines = sample.split(/\r?\n/);
-  if (!sample.endsWith('\n')) lines.pop();
-  const expected = countOutsideQuotes(lines[0] ?? '', delimiter) + 1;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.trim() === '') continue;
-    const fields = countOutsideQuotes(line, delimiter) + 1;
-    if (fields !== expected) return `line ${i + 1} has ${fields} fields where line 1 has ${expected}`;
-  }
-  return undefined;
-}
-
-/** DuckDB's names for the encodings it reads itself; the others are transcoded to a UTF-8 temp copy first. */
-type DuckEncoding = 'utf-8' | 'utf-16' | 'latin-1';
-const DUCKDB_ENCODINGS: Partial<Record<TextEncodingName, DuckEncoding>> = { 'utf-8': 'utf-8', 'utf-16le': 'utf-16', 'iso-8859-1': 'latin-1' };
-
-async function readHead(path: string, bytes: number, encoding: string): Promise<string> {
+async function readSample(path: string): Promise<{ sample: Buffer; partial: boolean }> {
   const handle = await openFile(path, 'r');
   try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
-    const data = buf.subarray(0, bytesRead);
-    // WHATWG's 'latin1' label means Windows-1252; DuckDB's latin-1 is ISO-8859-1, which Buffer decodes.
-    if (encoding === 'latin-1') return data.toString('latin1');
-    return new TextDecoder(encoding === 'utf-16' ? 'utf-16le' : encoding).decode(data);
+    const buf = Buffer.alloc(SAMPLE_BYTES + 1);
+    const { bytesRead } = await handle.read(buf, 0, SAMPLE_BYTES + 1, 0);
+    return { sample: buf.subarray(0, Math.min(bytesRead, SAMPLE_BYTES)), partial: bytesRead > SAMPLE_BYTES };
   } finally {
     await handle.close();
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Column rules
-
-const ID_TOKENS = new Set([
-  'orgnr', 'orgno', 'orgnummer', 'organisasjonsnr', 'organisasjonsnummer',
-  'komnr', 'kommnr', 'kommunenr', 'kommunenummer', 'kummunenr', 'knr',
-  'fylkenr', 'fylkesnr', 'fylkesnummer', 'fylkenummer',
-  'postnr', 'postnummer',
-  'fnr', 'fodselsnr', 'fodselsnummer', 'personnr', 'personnummer', 'dnr', 'dnummer',
-  'kontonr', 'kontonummer',
-  'produsentnr', 'produsentnummer',
-  'telefon', 'telefonnr', 'telefonnummer', 'tlf', 'mobil', 'mobilnr', 'mobilnummer',
-  'kode', 'code',
-]);
-// Long stems that mark an identifier also at the end of a compound word ("foretaksorgnr", "leverandorkontonummer").
-const ID_SUFFIXES = ['orgnr', 'organisasjonsnummer', 'kommunenr', 'kommunenummer', 'postnummer', 'kontonummer',
-  'fodselsnummer', 'produsentnummer', 'telefonnummer'];
-
-/**
- * The identifier word in a column name, if it has one (orgnr, komnr, kommunenummer, postnummer, fnr, kontonummer,
- * produsentnummer, telefon, kode …). Land-register numbers (gardsnr, bruksnr, festenr) are deliberately not
- * identifiers here: they never carry leading zeros and sort usefully as numbers. Amounts never match.
- */
-export function identifierWord(columnName: string): string | undefined {
-  const normalised = columnName
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-    .replace(/æ/g, 'ae').replace(/ø/g, 'o').replace(/å/g, 'a')
-    .normalize('NFD').replace(/[\u0300-\u036f]/g, '');
-  for (const token of normalised.split(/[^a-z0-9]+/)) {
-    if (!token) continue;
-    if (ID_TOKENS.has(token)) return token;
-    if (ID_SUFFIXES.some((s) => token.endsWith(s))) return token;
-  }
-  return undefined;
-}
-
-const NUMBERISH = /^[+-]?\d[\d \u00a0.,]*$/;
-const DATEISH = /^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}/;
-const YEAR = /^(1[89]|20)\d\d$/;
-
-/**
- * Whether the first row is a header, judged from the first rows read without one: a first row holding a number or a
- * date (other than a year, as in SSB's wide tables) is data — Bring's register starts "0001 OSLO 0301"; otherwise it is
- * a header. DuckDB's sniffer cannot tell when every column is text-like.
- */
-export function looksLikeHeader(rows: (string | null)[][]): boolean {
-  const first = rows[0];
-  if (!first) return false;
-  return !first.some((v) => {
-    const t = v?.trim() ?? '';
-    return t !== '' && (NUMBERISH.test(t) || DATEISH.test(t)) && !YEAR.test(t);
+/** Streams `path` through a scanner; with `copyTo`, also writes the file without its comment lines there. */
+async function scanFile(path: string, dialect: ScanDialect, copyTo?: string): Promise<ScanResult> {
+  const out = copyTo ? createWriteStream(copyTo) : undefined;
+  let pending = 0;
+  const scanner = new RecordScanner(dialect, {
+    collect: 201,
+    ...(out ? { emit: (bytes: Buffer) => { pending += bytes.length; out.write(Buffer.from(bytes)); } } : {}),
   });
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      scanner.push(chunk);
+      if (out && pending > 8 << 20) {
+        pending = 0;
+        if (out.writableNeedDrain) await once(out, 'drain');
+      }
+    }
+  } finally {
+    stream.destroy();
+    if (out) {
+      out.end();
+      await once(out, 'close');
+    }
+  }
+  return scanner.end();
 }
 
-// Regular expressions (RE2, full match) for the per-column type checks. Grouping marks for decimal-comma numbers are a
-// space, a no-break space or a dot: "1 316 303,34", "1.316.303,34".
-const RE = {
-  leading: String.raw`0[0-9]+|\+[0-9 ]+`,
-  intDot: String.raw`[+-]?[0-9]+`,
-  decDot: String.raw`[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?`,
-  intGrouped: String.raw`[+-]?[0-9]{1,3}([ \x{00A0}.][0-9]{3})+`,
-  decComma: String.raw`[+-]?([0-9]+|[0-9]{1,3}([ \x{00A0}.][0-9]{3})+)(,[0-9]+)?`,
-  dateIso: String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}`,
-  dateNo: String.raw`[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}`,
-  timestamp: String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?`,
-};
-
-const GROUP_MARKS = String.raw`[ \x{00A0}.]`;
-
-/**
- * The shape classes a value falls in, most specific first. Number classes nest: every `int` is also a dot decimal and
- * a comma decimal; `decg` ("1.234") reads either as a dot decimal or as a dot-grouped whole number.
- */
-const CLASSES = ['int', 'intbig', 'dec', 'decg', 'grp', 'grpbig', 'com', 'date', 'dateno', 'ts', 'bool'] as const;
-type ValueClass = (typeof CLASSES)[number];
-
-/**
- * One CASE expression that puts a trimmed value `v` in its class. CASE evaluates each branch only for the values that
- * reach it, so a value costs the first regex that matches, and text is sent off by its first character.
- */
-function classSql(v: string): string {
-  const m = (re: string) => `regexp_full_match(${v}, ${sqlString(re)})`;
-  const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
-  return `CASE
-    WHEN ${v} IS NULL THEN NULL
-    WHEN NOT (ascii(${v}) BETWEEN 48 AND 57 OR ascii(${v}) IN (43, 45, 46))
-      THEN CASE WHEN lower(${v}) IN ('true', 'false') THEN 'bool' ELSE 'other' END
-    WHEN ${m(RE.intDot)} THEN CASE WHEN TRY_CAST(${v} AS BIGINT) IS NOT NULL THEN 'int' ELSE 'intbig' END
-    WHEN ${m(RE.intGrouped)}
-      THEN CASE WHEN ${m(RE.decDot)} THEN 'decg' WHEN TRY_CAST(${ungrouped} AS BIGINT) IS NOT NULL THEN 'grp' ELSE 'grpbig' END
-    WHEN ${m(RE.decDot)} THEN 'dec'
-    WHEN ${m(RE.decComma)} THEN 'com'
-    WHEN ${m(RE.dateIso)} THEN CASE WHEN TRY_CAST(${v} AS DATE) IS NOT NULL THEN 'date' ELSE 'other' END
-    WHEN ${m(RE.dateNo)} THEN CASE WHEN try_strptime(${v}, '%d.%m.%Y') IS NOT NULL THEN 'dateno' ELSE 'other' END
-    WHEN ${m(RE.timestamp)} THEN CASE WHEN TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL THEN 'ts' ELSE 'other' END
-    ELSE 'other' END`;
+function lineList(lines: number[], count: number): string {
+  const shown = lines.slice(0, 5).join(', ');
+  return count > 5 ? `${shown} …` : shown;
 }
+
+/** The EngineError for what the record count found wrong with the file, if anything. */
+function checkScan(scan: ScanResult, maxColumns: number): void {
+  if (scan.unterminatedQuoteLine !== undefined) {
+    throw new EngineError('invalid_csv',
+      `The file is not valid CSV: a quoted value that starts on line ${scan.unterminatedQuoteLine} is never closed. Check the quote character, or choose "no quote character".`,
+      { reason: 'unterminated_quote', line: scan.unterminatedQuoteLine });
+  }
+  if (scan.maxFields > maxColumns) {
+    throw new EngineError('too_many_columns', `The file has ${scan.maxFields} columns; at most ${maxColumns} are supported.`, { columns: scan.maxFields, limit: maxColumns });
+  }
+  if (scan.maxFieldBytes > MAX_FIELD_BYTES || scan.maxRecordBytes > MAX_RECORD_BYTES) {
+    const limitMb = MAX_FIELD_BYTES / (1024 * 1024);
+    throw new EngineError('field_too_long', `A value in the file is longer than ${limitMb} MB (or a row longer than ${MAX_RECORD_BYTES / (1024 * 1024)} MB), more than the service reads.`, { limitMb, rowLimitMb: MAX_RECORD_BYTES / (1024 * 1024) });
+  }
+  if (scan.raggedCount > 0) {
+    const first = scan.ragged[0] as { line: number; fields: number };
+    const lines = lineList(scan.ragged.map((r) => r.line), scan.raggedCount);
+    throw new EngineError('ragged_rows',
+      `${scan.raggedCount} ${scan.raggedCount === 1 ? 'row does' : 'rows do'} not have the same number of values as the first row (${scan.fields}): line ${first.line} has ${first.fields} (lines ${lines}). Check the separator and the quote character, or fix those lines.`,
+      { count: scan.raggedCount, line: first.line, fields: first.fields, expected: scan.fields, lines });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Column types
 
 interface ColumnStats {
   raw: number; // non-null values as read
   n: number; // non-empty values after trimming
-  leading: number; // values with a leading zero ("0301") or plus sign ("+47…")
-  leadingExample: string | null;
-  classes: Record<ValueClass, number>;
+  classes: Map<string, number>;
 }
 
-/** The aggregate expressions for one column over `r` (raw), `v` (trimmed, '' as NULL) and `k` (its class). */
-function statsSql(r: string, v: string, k: string): string[] {
-  const leading = `CASE WHEN ascii(${v}) IN (48, 43) THEN CASE WHEN regexp_full_match(${v}, ${sqlString(RE.leading)}) THEN ${v} END END`;
-  return [`count(${r})`, `count(${v})`, `count(${leading})`, `any_value(${leading})`, `histogram(${k})`];
+/** The aggregate expressions for column `c` of the staging file. */
+function statsSql(c: string): string[] {
+  const v = `NULLIF(trim(${c}), '')`;
+  return [`count(${c})`, `count(${v})`, `histogram(${classSql(v)})`];
 }
 
 function readStats(values: unknown[]): ColumnStats {
-  const num = (i: number) => Number(values[i] ?? 0);
-  const example = values[3];
-  const histogram = values[4];
-  const counts = new Map<string, number>();
+  const classes = new Map<string, number>();
+  const histogram = values[2];
   if (histogram instanceof DuckDBMapValue) {
-    for (const { key, value } of histogram.entries) counts.set(String(key), Number(value));
+    for (const { key, value } of histogram.entries) classes.set(String(key), Number(value));
   }
-  return {
-    raw: num(0),
-    n: num(1),
-    leading: num(2),
-    leadingExample: example === null || example === undefined ? null : String(example),
-    classes: Object.fromEntries(CLASSES.map((cls) => [cls, counts.get(cls) ?? 0])) as Record<ValueClass, number>,
-  };
+  return { raw: Number(values[0] ?? 0), n: Number(values[1] ?? 0), classes };
 }
 
 interface ColumnPlan {
   info: ColumnInfo;
   /** SQL expression over the staging column that yields the typed value. */
   expr: string;
-  usedDecimalComma: boolean;
+  /** For publisher-chosen types: SQL counting the values that do not convert. */
+  failures?: string;
 }
 
-function planColumn(name: string, s: ColumnStats, rows: number, opts: { allowComma: boolean; allowDot: boolean }): ColumnPlan {
+interface PlanContext {
+  rows: number;
+  decimal: Decimal;
+  thousands: Thousands;
+  override?: ColumnTypeOverride;
+}
+
+function planColumn(name: string, s: ColumnStats, ctx: PlanContext): ColumnPlan {
   const c = sqlIdent(name);
   const v = `NULLIF(trim(${c}), '')`;
+  const k = (cls: string) => s.classes.get(cls) ?? 0;
+  const markers = [...s.classes.entries()].filter(([cls]) => cls.startsWith('m:'));
+  const markerCount = markers.reduce((sum, [, n]) => sum + n, 0);
+  const { valid, whole } = numberClassesFor(ctx.decimal, ctx.thousands);
+  const numeric = [...s.classes.entries()].filter(([cls]) => valid.has(cls)).reduce((sum, [, n]) => sum + n, 0);
+  const leading = k('z') + k('z+');
   const text = (keptAsText?: KeptAsTextReason): ColumnPlan => ({
-    info: { name, type: 'VARCHAR', nullable: s.raw < rows, ...(keptAsText ? { keptAsText } : {}) },
+    info: { name, type: 'VARCHAR', nullable: s.raw < ctx.rows, ...(keptAsText ? { keptAsText } : {}) },
     expr: c,
-    usedDecimalComma: false,
   });
-  const typed = (type: string, expr: string, usedDecimalComma = false): ColumnPlan => ({
-    info: { name, type, nullable: s.n < rows },
+  const typed = (type: string, expr: string, extra: Partial<ColumnInfo> = {}): ColumnPlan => ({
+    info: { name, type, nullable: s.n - (extra.missingMarkers ? markerCount : 0) < ctx.rows, ...extra },
     expr,
-    usedDecimalComma,
   });
-  const n = s.n;
-  if (n === 0) return text();
-  const k = s.classes;
+  const looksNumeric = s.n > 0 && numeric + leading === s.n;
 
-  const ints = k.int + k.intbig;
-  const allInt = opts.allowDot && ints === n;
-  const allDot = opts.allowDot && ints + k.dec + k.decg === n;
-  const allComma = opts.allowComma && ints + k.decg + k.grp + k.grpbig + k.com === n;
-  if (allInt || allDot || allComma) {
-    if (s.leading > 0) {
-      const example = s.leadingExample ?? '';
-      return text(example.startsWith('+') ? 'plus_sign' : 'leading_zeros');
+  if (ctx.override) return planOverride(name, c, v, s, ctx, looksNumeric);
+  if (s.n === 0) return text();
+
+  // Numbers, with suppression markers as nulls when they are a minority in an otherwise numeric column.
+  const withMarkers = markerCount > 0 && numeric > 0 && numeric + markerCount === s.n && markerCount * 2 < s.n && leading === 0;
+  if (looksNumeric || withMarkers) {
+    if (leading > 0) return text(hasPlusSign(s) ? 'plus_sign' : 'leading_zeros');
+    if (isIdentifierName(name)) return text('identifier_name');
+    if (k('I') > 0) return text('too_large');
+    const allWhole = [...s.classes.entries()].every(([cls, n]) => n === 0 || whole.has(cls) || cls.startsWith('m:'));
+    const type = allWhole ? 'BIGINT' : 'DOUBLE';
+    let expr = numberSql(v, ctx.decimal, ctx.thousands, type);
+    if (withMarkers) {
+      const list = markers.map(([cls]) => sqlString(cls.slice(2))).join(', ');
+      expr = `CASE WHEN ${v} IN (${list}) THEN NULL ELSE ${expr} END`;
+      return typed(type, expr, { missingMarkers: Object.fromEntries(markers.map(([cls, n]) => [cls.slice(2), n])) });
     }
-    const word = identifierWord(name);
-    if (word) return text('identifier_name');
-    if (allInt) return k.intbig === 0 ? typed('BIGINT', `CAST(${v} AS BIGINT)`) : text('too_large');
-    if (allDot) return typed('DOUBLE', `CAST(${v} AS DOUBLE)`);
-    // Decimal comma; spaces, no-break spaces and dots group thousands.
-    const ungrouped = `regexp_replace(${v}, ${sqlString(GROUP_MARKS)}, '', 'g')`;
-    if (k.com === 0) {
-      return k.intbig + k.grpbig === 0 ? typed('BIGINT', `CAST(${ungrouped} AS BIGINT)`) : text('too_large');
-    }
-    return typed('DOUBLE', `CAST(replace(${ungrouped}, ',', '.') AS DOUBLE)`, true);
+    return typed(type, expr);
   }
-  if (k.date === n) return typed('DATE', `CAST(${v} AS DATE)`);
-  if (k.dateno === n) return typed('DATE', `CAST(strptime(${v}, '%d.%m.%Y') AS DATE)`);
-  if (k.ts === n) return typed('TIMESTAMP', `CAST(${v} AS TIMESTAMP)`);
-  if (k.bool === n) return typed('BOOLEAN', `(lower(${v}) = 'true')`);
+  if (leading > 0 && leading === s.n && isIdentifierName(name)) return text('identifier_name');
+  if (k('date') === s.n) return typed('DATE', `CAST(${v} AS DATE)`);
+  if (k('dateno') === s.n) return typed('DATE', `CAST(strptime(${v}, '%d.%m.%Y') AS DATE)`);
+  if (k('ts') === s.n) return typed('TIMESTAMP', `CAST(${v} AS TIMESTAMP)`);
+  if (k('bool') === s.n) return typed('BOOLEAN', `(lower(${v}) = 'true')`);
   return text();
+}
+
+function hasPlusSign(s: ColumnStats): boolean {
+  return (s.classes.get('z+') ?? 0) > 0;
+}
+
+function planOverride(name: string, c: string, v: string, s: ColumnStats, ctx: PlanContext, looksNumeric: boolean): ColumnPlan {
+  const info = (type: string): ColumnInfo => ({ name, type, nullable: s.n < ctx.rows });
+  switch (ctx.override) {
+    case 'text':
+      return { info: { ...info('VARCHAR'), nullable: s.raw < ctx.rows, ...(looksNumeric ? { keptAsText: 'publisher_choice' as const } : {}) }, expr: c };
+    case 'integer':
+    case 'decimal': {
+      const type = ctx.override === 'integer' ? 'BIGINT' : 'DOUBLE';
+      const expr = numberSql(v, ctx.decimal, ctx.thousands, type);
+      return { info: info(type), expr, failures: `count(${v}) - count(TRY_${expr})` };
+    }
+    case 'date': {
+      const expr = `COALESCE(TRY_CAST(${v} AS DATE), CAST(try_strptime(${v}, '%d.%m.%Y') AS DATE))`;
+      return { info: info('DATE'), expr, failures: `count(${v}) - count(${expr})` };
+    }
+    case 'timestamp':
+      return { info: info('TIMESTAMP'), expr: `CAST(${v} AS TIMESTAMP)`, failures: `count(${v}) - count(TRY_CAST(${v} AS TIMESTAMP))` };
+    case 'boolean': {
+      const expr = `CASE lower(${v}) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true WHEN '0' THEN false WHEN 'ja' THEN true WHEN 'nei' THEN false WHEN 'yes' THEN true WHEN 'no' THEN false END`;
+      return { info: info('BOOLEAN'), expr, failures: `count(${v}) - count(${expr})` };
+    }
+    default:
+      return { info: info('VARCHAR'), expr: c };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -435,24 +401,14 @@ export function toJsonValue(value: DuckDBValue): unknown {
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
 
-function duckMessage(err: unknown, paths: string[] = []): string {
-  let text = err instanceof Error ? err.message : String(err);
-  // Server paths mean nothing to the person who uploaded the file; keep the file name only.
-  for (const p of paths) text = text.split(p).join(basename(p));
-  // DuckDB's CSV errors run to a dozen lines of hints; the first lines say what went wrong.
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  const short = lines.slice(0, 2).join(' ');
-  return short.length > 400 ? `${short.slice(0, 400)}…` : short;
-}
-
 async function statFile(path: string, what: string): Promise<{ size: number }> {
   try {
     const st = await stat(path);
-    if (!st.isFile()) throw new EngineError('invalid_argument', `The ${what} path is not a file: ${basename(path)}`);
+    if (!st.isFile()) throw new EngineError('invalid_argument', `The ${what} path is not a file.`);
     return { size: st.size };
   } catch (err) {
     if (err instanceof EngineError) throw err;
-    throw new EngineError('file_not_found', `The ${what} file does not exist: ${basename(path)}`, { path });
+    throw new EngineError('file_not_found', `The ${what} file does not exist.`);
   }
 }
 
@@ -487,11 +443,26 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     }
   }
 
-  /** The error to throw for a failed DuckDB call: closing the engine mid-call is not the file's fault. */
-  function failure(err: unknown, otherwise: () => EngineError): EngineError {
+  /** The EngineError for a failed DuckDB call: ours (500) unless the text says the input is at fault. */
+  function failure(err: unknown, ctx: { columns?: number; stage: string }): EngineError {
     if (err instanceof EngineError) return err;
     if (closed) return new EngineError('engine_closed', 'The table engine was closed while the work was running.');
-    return otherwise();
+    const text = err instanceof Error ? err.message : String(err);
+    if (/out of memory|could not allocate|memory limit/i.test(text)) {
+      return new EngineError('file_too_complex',
+        `The file is too large or too wide to convert within the memory the service has (${opts.memoryLimit}). Split it into smaller files, or fewer columns.`,
+        { columns: ctx.columns ?? 0, memoryLimit: opts.memoryLimit });
+    }
+    if (/maximum line size|line size/i.test(text)) {
+      return new EngineError('field_too_long', `A row in the file is longer than the service reads.`, { limitMb: MAX_FIELD_BYTES / (1024 * 1024), rowLimitMb: MAX_RECORD_BYTES / (1024 * 1024) });
+    }
+    if (ctx.stage === 'parse' && /CSV Error|Invalid Input Error|unterminated quote|Conversion Error/i.test(text)) {
+      const line = /CSV Error on Line: (\d+)/.exec(text)?.[1];
+      return new EngineError('invalid_csv',
+        `The file is not valid CSV${line ? ` near line ${line}` : ''}: a value is quoted in a way the chosen quote character does not allow (text after a closing quote). Check the quote character.`,
+        { reason: 'quoting', ...(line ? { line: Number(line) } : {}) });
+    }
+    return new EngineError('engine_failed', `The table engine failed while ${ctx.stage === 'parse' ? 'reading' : ctx.stage === 'write' ? 'writing' : 'analysing'} the file. Try again later.`, { stage: ctx.stage });
   }
 
   async function rowsOf(conn: DuckDBConnection, sql: string): Promise<Record<string, DuckDBValue>[]> {
@@ -499,133 +470,223 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     return reader.getRowObjects();
   }
 
-  async function sniffDelimiter(conn: DuckDBConnection, path: string, encoding: string, head: string): Promise<string> {
-    let sniffed: string | undefined;
-    try {
-      const [row] = await rowsOf(conn, `SELECT Delimiter FROM sniff_csv(${sqlString(path)}, encoding = ${sqlString(encoding)}, all_varchar = true)`);
-      sniffed = typeof row?.Delimiter === 'string' && row.Delimiter.length === 1 ? row.Delimiter : undefined;
-    } catch {
-      // Ragged or oddly quoted files defeat the sniffer; our own count below still names the delimiter, and reading
-      // with it then reports what is wrong with the file.
-    }
-    const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
-    if (sniffed && countOutsideQuotes(firstLine, sniffed) > 0) return sniffed;
-    return guessDelimiter(head) ?? sniffed ?? ',';
-  }
-
   async function csvToParquet(csvPath: string, parquetPath: string, readOpts: CsvReadOptions = {}): Promise<ConvertResult> {
+    checkOptions(readOpts);
     const { size } = await statFile(csvPath, 'CSV');
     if (size === 0) throw new EngineError('file_empty', 'The file is empty.');
-    if (readOpts.delimiter !== undefined && (readOpts.delimiter.length !== 1 || /[\r\n"]/.test(readOpts.delimiter))) {
-      throw new EngineError('invalid_argument', `The delimiter must be one character other than a quote or line break, got ${JSON.stringify(readOpts.delimiter)}.`);
+    const kind = await sniffFileKind(csvPath);
+    const utf16 = readOpts.encoding === 'utf-16le' || readOpts.encoding === 'utf-16be';
+    if (kind === 'binary' && !utf16 && (await looksLikeUtf16WithoutBom(csvPath))) {
+      throw new EngineError('encoding_unsupported', 'The file looks like UTF-16 text without a byte-order mark. Save it again as UTF-8 (or UTF-16 with a byte-order mark).', { reason: 'utf16_no_bom' });
     }
-    const guess = await detectEncoding(csvPath);
-    if (guess.binary && !readOpts.encoding) {
-      throw new EngineError('file_not_text', 'The file is not valid CSV: it contains binary data, not text.');
+    if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
+      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter (it looks like ${kind === 'binary' ? 'binary data' : kind.toUpperCase()}). Upload CSV or TSV text.`, { kind });
     }
-    const encoding = readOpts.encoding ?? guess.encoding;
-    // DuckDB cannot read Windows-1252: it reads a UTF-8 copy, in a directory of its own under the same file name, so
-    // DuckDB's messages name the file the publisher uploaded.
-    const native = DUCKDB_ENCODINGS[encoding];
-    const transcodedDir = native ? undefined : join(opts.tempDir, `utf8-${randomUUID()}`);
-    const readPath = transcodedDir ? join(transcodedDir, basename(csvPath)) : csvPath;
-    const readEncoding: DuckEncoding = native ?? 'utf-8';
+    const encoding = readOpts.encoding ?? (await detectEncoding(csvPath)).encoding;
+    const work = join(opts.tempDir, `ingest-${randomUUID()}`);
+    await mkdir(work, { recursive: true });
     try {
-      if (transcodedDir) {
-        await mkdir(transcodedDir, { recursive: true });
-        try {
-          await transcodeToUtf8(csvPath, readPath, encoding);
-        } catch (err) {
-          throw new EngineError('engine_failed', `Converting the file from ${encoding} to UTF-8 failed: ${duckMessage(err, [readPath, csvPath])}`);
-        }
+      let readPath = csvPath;
+      if (encoding !== 'utf-8') {
+        readPath = join(work, 'utf8.csv');
+        await transcodeToUtf8(csvPath, readPath, encoding);
       }
-      return await convertText({ csvPath, readPath, readEncoding, encoding, size }, parquetPath, readOpts);
+      return await convertText(readPath, work, encoding, parquetPath, readOpts);
     } finally {
-      if (transcodedDir) await rm(transcodedDir, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
     }
   }
 
-  /**
-   * csvToParquet once the encoding is settled: DuckDB reads `readPath` in `readEncoding` (a UTF-8 copy of a
-   * Windows-1252 upload, otherwise the upload itself); `encoding` is the upload's, reported as detected.
-   */
-  async function convertText(
-    source: { csvPath: string; readPath: string; readEncoding: DuckEncoding; encoding: TextEncodingName; size: number },
-    parquetPath: string,
-    readOpts: CsvReadOptions,
-  ): Promise<ConvertResult> {
-    const { csvPath, readPath, readEncoding, encoding, size } = source;
-    const head = await readHead(readPath, 65_536, readEncoding);
-    if (size <= 65_536 && head.replace(/^\uFEFF/, '').trim() === '') throw new EngineError('file_empty', 'The file is empty: it holds only blank lines.');
-    const src = sqlString(readPath);
-    const paths = [readPath, csvPath];
-    const staging = join(opts.tempDir, `staging-${randomUUID()}.parquet`);
+  async function convertText(readPath: string, work: string, encoding: TextEncodingName, parquetPath: string, readOpts: CsvReadOptions): Promise<ConvertResult> {
+    const { sample, partial } = await readSample(readPath);
+    if (!partial && sample.toString('utf8').replace(/^\uFEFF/, '').trim() === '') {
+      throw new EngineError('file_empty', 'The file is empty: it holds only blank lines.', {});
+    }
+    const given = {
+      ...(readOpts.delimiter !== undefined ? { delimiter: readOpts.delimiter } : {}),
+      ...(readOpts.quote !== undefined ? { quote: readOpts.quote } : {}),
+      ...(readOpts.escape !== undefined ? { escape: readOpts.escape } : {}),
+      ...(readOpts.commentPrefix !== undefined ? { commentPrefix: readOpts.commentPrefix } : {}),
+      ...(readOpts.skipLines !== undefined ? { skipLines: readOpts.skipLines } : {}),
+    };
+    const dialect = detectDialect(sample, partial, given);
+    if (dialect.quote === '') dialect.escape = '';
+    const scanDialect: ScanDialect = dialect;
+    // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value.
+    let scan = await scanFile(readPath, scanDialect);
+    let duckPath = readPath;
+    if (scan.comment.count > 0) {
+      duckPath = join(work, 'uncommented.csv');
+      scan = await scanFile(readPath, scanDialect, duckPath);
+    }
+    const singleColumn = scan.fields === 1;
+    if (scan.records === 0) throw new EngineError('file_empty', 'The file holds no rows: only blank lines, comments or skipped lines.', { lines: scan.lines });
+    checkScan(scan, maxColumnsFor(opts.memoryLimit));
+    const header = readOpts.header ?? looksLikeHeader(scan.sample);
+    const names = columnNames(header ? scan.sample[0] : undefined, scan.fields);
+    // A blank line is a row of one empty value in a one-column file (DuckDB reads it so); otherwise it is skipped.
+    const blankRows = singleColumn ? scan.blank.lines.filter((l) => l > (scan.sampleLines[0] ?? 0)).length : 0;
+    if (singleColumn && scan.blank.count > 100) {
+      throw new EngineError('invalid_csv', 'The file has one column and many blank lines; it cannot be read as a table safely.', { reason: 'blank_lines', count: scan.blank.count });
+    }
+    const expectedRows = scan.records - (header ? 1 : 0) + blankRows;
+
+    const skipped: SkippedLines[] = [];
+    if (scan.leading.count > 0) skipped.push({ reason: 'leading', count: scan.leading.count, lines: scan.leading.lines });
+    if (scan.comment.count > 0) skipped.push({ reason: 'comment', count: scan.comment.count, lines: scan.comment.lines });
+    if (!singleColumn && scan.blank.count > 0) skipped.push({ reason: 'blank', count: scan.blank.count, lines: scan.blank.lines });
+
+    // Staging files: one, or one per batch of columns for wide files.
+    const batches: string[][] = [];
+    const stageBatch = names.length > 2 * STAGE_BATCH ? STAGE_BATCH : names.length;
+    for (let from = 0; from < names.length; from += stageBatch) batches.push(names.slice(from, from + stageBatch));
+    const stagingFiles = batches.map((_, i) => join(work, `staging-${i}.parquet`));
+    const batchOf = new Map<string, number>();
+    batches.forEach((b, i) => b.forEach((n) => batchOf.set(n, i)));
     const target = join(dirname(parquetPath), `.${basename(parquetPath)}.${randomUUID()}.tmp`);
+    const columnsSql = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
+    const maxLine = Math.max(2 << 20, scan.maxRecordBytes + 1024);
+    const readArgs = [
+      `auto_detect = false`, `columns = ${columnsSql}`, `header = ${header}`, `skip = ${dialect.skipLines}`,
+      `delim = ${sqlString(dialect.delimiter)}`, `quote = ${sqlString(dialect.quote)}`, `escape = ${sqlString(dialect.escape)}`,
+      `strict_mode = true`, `null_padding = false`, `ignore_errors = false`, `encoding = 'utf-8'`,
+      `max_line_size = ${maxLine}`, `buffer_size = ${Math.max(16 * maxLine, 32 << 20)}`,
+    ].join(', ');
+    // Wide tables get smaller row groups, so the writer's buffers stay within the memory limit.
+    const rowGroup = Math.max(2_048, Math.min(122_880, Math.floor(4_000_000 / names.length)));
 
     return withConnection(async (conn) => {
       try {
-        // 1. Sniff.
-        let delimiter: string | undefined;
-        let header: boolean;
         try {
-          delimiter = readOpts.delimiter ?? (await sniffDelimiter(conn, readPath, readEncoding, head));
-          const csvArgs = `delim = ${sqlString(delimiter)}, encoding = ${sqlString(readEncoding)}, all_varchar = true`;
-          if (readOpts.header !== undefined) {
-            header = readOpts.header;
-          } else {
-            const reader = await conn.runAndReadAll(`SELECT * FROM read_csv(${src}, ${csvArgs}, header = false) LIMIT 50`);
-            header = looksLikeHeader(reader.getRowsJS() as (string | null)[][]);
+          for (const [i, batch] of batches.entries()) {
+            const select = batches.length === 1 ? '*' : batch.map(sqlIdent).join(', ');
+            await conn.run(`COPY (SELECT ${select} FROM read_csv(${sqlString(duckPath)}, ${readArgs})) TO ${sqlString(stagingFiles[i] as string)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${rowGroup})`);
           }
-          // 2. Stage: parse once, all text.
-          await conn.run(`COPY (SELECT * FROM read_csv(${src}, ${csvArgs}, header = ${header})) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION uncompressed)`);
         } catch (err) {
-          throw failure(err, () => {
-            const ragged = delimiter === undefined ? undefined : describeRaggedLine(head, delimiter);
-            const why = ragged ? `${ragged} (separated by ${JSON.stringify(delimiter)}).` : duckMessage(err, paths);
-            return new EngineError('invalid_csv', `The file is not valid CSV: ${why}`);
-          });
+          throw failure(err, { columns: names.length, stage: 'parse' });
         }
-        const stagingSrc = `read_parquet(${sqlString(staging)})`;
-        const names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${stagingSrc})`)).map((r) => String(r.column_name));
-        if (names.length === 0) throw new EngineError('invalid_csv', 'The file is not valid CSV: no columns were found.');
+        const stagingSrc = stagingFiles.map((f) => `read_parquet(${sqlString(f)})`).join(' POSITIONAL JOIN ');
+        const srcOf = (name: string) => `read_parquet(${sqlString(stagingFiles[batchOf.get(name) as number] as string)})`;
+        const [meta] = await rowsOf(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(stagingFiles[0] as string)})`);
+        const rows = Number(meta?.n ?? 0);
+        if (rows !== expectedRows) {
+          throw new EngineError('record_count_mismatch',
+            `The file holds ${expectedRows} rows by our count, but ${rows} were read. The file was not imported; check its quoting and line breaks.`,
+            { expected: expectedRows, read: rows });
+        }
 
-        // 3. Type each column from one aggregate pass.
-        const inner = names.map((name, i) => `${sqlIdent(name)} AS r${i}, NULLIF(trim(${sqlIdent(name)}), '') AS v${i}`);
-        const classed = names.map((_, i) => `r${i}, v${i}, ${classSql(`v${i}`)} AS k${i}`);
-        const perColumn = names.map((_, i) => statsSql(`r${i}`, `v${i}`, `k${i}`));
-        const selects = [`count(*) AS rows`, ...perColumn.flatMap((exprs, i) => exprs.map((e, j) => `${e} AS s${i}_${j}`))];
-        const [agg] = await rowsOf(conn, `SELECT ${selects.join(', ')} FROM (SELECT ${classed.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${stagingSrc}))`);
-        if (!agg) throw new EngineError('engine_failed', 'The column statistics query returned nothing.');
-        const rows = Number(agg.rows);
-        const allowComma = readOpts.decimalSeparator === ',' || (readOpts.decimalSeparator === undefined && delimiter !== ',');
-        const allowDot = readOpts.decimalSeparator !== ',';
-        const plans = names.map((name, i) => {
-          const stats = readStats(perColumn[i]!.map((_, j) => agg[`s${i}_${j}`]));
-          return planColumn(name, stats, rows, { allowComma, allowDot });
+        // Column statistics, in batches of columns.
+        const stats: ColumnStats[] = names.length > LONG_STATS_FROM ? await longStats(conn, stagingFiles, batches) : [];
+        const statsBatches: string[][] = [];
+        if (names.length <= LONG_STATS_FROM) 
+        for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
+        for (const batch of statsBatches) {
+          const exprs = batch.flatMap((name, i) => statsSql(sqlIdent(name)).map((e, j) => `${e} AS s${i}_${j}`));
+          let agg: Record<string, DuckDBValue> | undefined;
+          try {
+            [agg] = await rowsOf(conn, `SELECT ${exprs.join(', ')} FROM ${srcOf(batch[0] as string)}`);
+          } catch (err) {
+            throw failure(err, { columns: names.length, stage: 'analyse' });
+          }
+          batch.forEach((_, i) => stats.push(readStats([0, 1, 2].map((j) => agg?.[`s${i}_${j}`]))));
+        }
+        const classTotals: Record<string, number> = {};
+        stats.forEach((s, i) => {
+          const override = readOpts.columnTypes?.[names[i] as string];
+          if (override === 'text') return;
+          for (const cls of NUMBER_CLASSES) classTotals[cls] = (classTotals[cls] ?? 0) + (s.classes.get(cls) ?? 0);
         });
+        const convention = decideConvention(classTotals, {
+          ...(readOpts.decimalSeparator !== undefined ? { decimal: readOpts.decimalSeparator } : {}),
+          ...(readOpts.thousandsSeparator !== undefined ? { thousands: readOpts.thousandsSeparator } : {}),
+        });
+        const plans = names.map((name, i) => {
+          const override = readOpts.columnTypes?.[name];
+          return planColumn(name, stats[i] as ColumnStats, { rows, ...convention, ...(override ? { override } : {}) });
+        });
+        await checkOverrides(conn, srcOf, plans);
+        await addSemanticTypes(conn, srcOf, plans);
 
         const projection = plans.map((p) => `${p.expr} AS ${sqlIdent(p.info.name)}`).join(', ');
         try {
-          await conn.run(`COPY (SELECT ${projection} FROM ${stagingSrc}) TO ${sqlString(target)} (FORMAT parquet)`);
+          await conn.run(`COPY (SELECT ${projection} FROM ${stagingSrc}) TO ${sqlString(target)} (FORMAT parquet, ROW_GROUP_SIZE ${rowGroup})`);
         } catch (err) {
-          throw failure(err, () => new EngineError('engine_failed', `Writing the typed Parquet file failed: ${duckMessage(err)}`));
+          throw failure(err, { columns: names.length, stage: 'write' });
         }
         await rename(target, parquetPath);
-        const usedComma = plans.some((p) => p.usedDecimalComma);
+        const columnTypes = readOpts.columnTypes ? { columnTypes: { ...readOpts.columnTypes } } : {};
         return {
           rowCount: rows,
           columns: plans.map((p) => p.info),
-          detected: { encoding, delimiter, quote: '"', header, skipLines: 0, commentPrefix: '', decimalSeparator: usedComma ? ',' : '.', thousandsSeparator: '' },
-          recordCount: rows,
-          skipped: [],
+          detected: {
+            encoding, delimiter: dialect.delimiter, quote: dialect.quote, escape: dialect.escape, header, skipLines: dialect.skipLines,
+            commentPrefix: dialect.commentPrefix, decimalSeparator: convention.decimal, thousandsSeparator: convention.thousands, ...columnTypes,
+          },
+          recordCount: scan.records + blankRows,
+          skipped,
         };
       } catch (err) {
-        throw failure(err, () => new EngineError('engine_failed', `Converting the file failed: ${duckMessage(err, paths)}`));
+        throw failure(err, { columns: names.length, stage: 'analyse' });
       } finally {
-        await rm(staging, { force: true });
         await rm(target, { force: true });
       }
     });
+  }
+
+  /** Per-column statistics of wide files, from the cells unpivoted to (column, value), one staging batch at a time. */
+  async function longStats(conn: DuckDBConnection, files: string[], batches: string[][]): Promise<ColumnStats[]> {
+    const byName = new Map<string, ColumnStats>();
+    for (const file of files) {
+      let rows: Record<string, DuckDBValue>[];
+      try {
+        rows = await rowsOf(conn, `SELECT col, k, count(*) AS n, count(v) AS nv FROM (
+            SELECT col, v, ${classSql('v')} AS k FROM (
+              SELECT col, NULLIF(trim(val), '') AS v FROM (UNPIVOT read_parquet(${sqlString(file)}) ON COLUMNS(*) INTO NAME col VALUE val)))
+          GROUP BY col, k`);
+      } catch (err) {
+        throw failure(err, { columns: batches.flat().length, stage: 'analyse' });
+      }
+      for (const r of rows) {
+        const name = String(r.col);
+        const st = byName.get(name) ?? { raw: 0, n: 0, classes: new Map<string, number>() };
+        st.raw += Number(r.n);
+        st.n += Number(r.nv);
+        if (r.k !== null && r.k !== undefined) st.classes.set(String(r.k), Number(r.n));
+        byName.set(name, st);
+      }
+    }
+    return batches.flat().map((name) => byName.get(name) ?? { raw: 0, n: 0, classes: new Map<string, number>() });
+  }
+
+  /** Publisher-chosen types must convert every value; otherwise the ingest fails, naming the column by position. */
+  async function checkOverrides(conn: DuckDBConnection, srcOf: (name: string) => string, plans: ColumnPlan[]): Promise<void> {
+    const checked = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.failures);
+    for (const { p, i } of checked) {
+      const [row] = await rowsOf(conn, `SELECT ${p.failures} AS f FROM ${srcOf(p.info.name)}`);
+      const bad = Number(row?.f ?? 0);
+      if (bad > 0) {
+        throw new EngineError('column_type_mismatch',
+          `Column ${i + 1} cannot be read as ${p.info.type === 'BIGINT' ? 'whole numbers' : p.info.type.toLowerCase()}: ${bad} ${bad === 1 ? 'value does' : 'values do'} not convert. Choose another type for it.`,
+          { column: i + 1, count: bad, type: p.info.type });
+      }
+    }
+  }
+
+  /** Name-matched identifier columns get a semantic type when their values pass the kind's check. */
+  async function addSemanticTypes(conn: DuckDBConnection, srcOf: (name: string) => string, plans: ColumnPlan[]): Promise<void> {
+    for (const plan of plans) {
+      const kind: SemanticType | undefined = semanticTypeOfName(plan.info.name);
+      if (!kind || plan.info.type !== 'VARCHAR') continue;
+      const c = sqlIdent(plan.info.name);
+      const rows = await rowsOf(conn, `SELECT DISTINCT trim(${c}) AS v FROM ${srcOf(plan.info.name)} WHERE NULLIF(trim(${c}), '') IS NOT NULL LIMIT 500`);
+      if (valuesConfirm(kind, rows.map((r) => String(r.v)))) plan.info.semanticType = kind;
+    }
+  }
+
+  function notParquet(err: unknown): EngineError {
+    if (err instanceof EngineError) return err;
+    if (closed) return new EngineError('engine_closed', 'The table engine was closed while the work was running.');
+    return new EngineError('invalid_parquet', 'The file is not a valid Parquet file.');
   }
 
   async function describeWith(conn: DuckDBConnection, parquetPath: string): Promise<ParquetDescription> {
@@ -641,7 +702,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         columns: cols.map((r) => ({ name: String(r.column_name), type: String(r.column_type), nullable: nullsBy.get(String(r.column_name)) ?? true })),
       };
     } catch (err) {
-      throw failure(err, () => new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err, [parquetPath])}`));
+      throw notParquet(err);
     }
   }
 
@@ -659,7 +720,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       try {
         names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`)).map((r) => String(r.column_name));
       } catch (err) {
-        throw failure(err, () => new EngineError('invalid_parquet', `The file is not a valid Parquet file: ${duckMessage(err, [parquetPath])}`));
+        throw notParquet(err);
       }
       // file_row_number is the row's position in the file: filtering on it reads only the row groups of the page and
       // gives file order regardless of threads. A table with its own column of that name falls back to LIMIT/OFFSET,
@@ -672,7 +733,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       try {
         reader = await conn.runAndReadAll(sql);
       } catch (err) {
-        throw failure(err, () => new EngineError('engine_failed', `Reading rows failed: ${duckMessage(err, [parquetPath])}`));
+        throw failure(err, { stage: 'read' });
       }
       const columnNames = reader.columnNames();
       return reader.getRows().map((row) => {

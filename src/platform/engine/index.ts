@@ -118,6 +118,7 @@ export type EngineErrorCode =
   | 'too_many_columns'
   | 'field_too_long'
   | 'file_too_complex'
+  | 'column_type_mismatch'
   | 'invalid_parquet'
   | 'invalid_argument'
   | 'engine_closed'

@@ -3,6 +3,7 @@
 import type { MailMessage } from '../platform/mail/index';
 import { translator, type Locale, type MessageKey } from '../web/i18n/index';
 import { Fragment, h, renderDocument } from '../web/jsx';
+import { urls } from '../web/urls';
 
 void Fragment;
 
@@ -28,7 +29,7 @@ export function composeMail(kind: MailKind, ctx: MailContext): MailMessage {
   const k = KEYS[kind];
   const greeting = t('accounts.mail.greeting', { name: ctx.name });
   const lead = t(k.lead);
-  const after = t(k.after, { site: ctx.baseUrl });
+  const after = t(k.after, { forgot: `${ctx.baseUrl}${urls.forgotPassword()}` });
   const signature = t('accounts.mail.signature');
   const text = [greeting, '', lead, ...(ctx.link ? ['', ctx.link] : []), '', after, '', signature, ctx.baseUrl, ''].join('\n');
   const html = renderDocument(

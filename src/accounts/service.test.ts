@@ -509,6 +509,8 @@ describe('password reset', () => {
     await accounts.mailSettled();
     const notice = mailsTo(tdb.dataDir, u.email).filter((m) => m.headers.subject === 'Passordet ditt hos Datafabrikken er endret');
     expect(notice).toHaveLength(1);
+    expect(notice[0]!.text).toContain(`${BASE}/glemt-passord`);
+    expect(notice[0]!.text).not.toContain('et helt nytt passord');
     const audit = await tdb.db.selectFrom('audit_log').select(['action']).where('resource_id', '=', u.id).execute();
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['account.password.reset_requested', 'account.password.reset']));
   });

@@ -169,7 +169,7 @@ export const en: Catalogue = {
   'accounts.mail.reset.after': "If you did not ask for this, you can ignore this mail: your password has not been changed.",
   'accounts.mail.changed.subject': "Your Datafabrikken password was changed",
   'accounts.mail.changed.lead': "The password of your account was just changed, and other sessions were signed out.",
-  'accounts.mail.changed.after': "Was it not you? Ask for a new password with “Forgot your password?” on the sign-in page ({site}) at once.",
+  'accounts.mail.changed.after': "Was it not you? Ask for a new password at once: {forgot}",
   // --- organisations ---
   "org.members.actions": "Actions",
   "org.members.remove": "Remove",

@@ -170,7 +170,7 @@ export const nb = {
   'accounts.mail.reset.after': "Har du ikke bedt om dette, kan du se bort fra e-posten: passordet ditt er ikke endret.",
   'accounts.mail.changed.subject': "Passordet ditt hos Datafabrikken er endret",
   'accounts.mail.changed.lead': "Passordet for kontoen din er nettopp endret, og andre innlogginger er logget ut.",
-  'accounts.mail.changed.after': "Var det ikke deg? Be om et nytt passord med «Glemt passord?» på innloggingssiden ({site}) med en gang.",
+  'accounts.mail.changed.after': "Var det ikke deg? Be om et nytt passord med en gang: {forgot}",
   // --- organisations ---
   "org.members.actions": "Handlinger",
   "org.members.remove": "Fjern",

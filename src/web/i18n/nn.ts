@@ -165,7 +165,7 @@ export const nn: Catalogue = {
   'accounts.mail.reset.after': "Har du ikkje bede om dette, kan du sjå bort frå e-posten: passordet ditt er ikkje endra.",
   'accounts.mail.changed.subject': "Passordet ditt hos Datafabrikken er endra",
   'accounts.mail.changed.lead': "Passordet for kontoen din er nett endra, og andre innloggingar er logga ut.",
-  'accounts.mail.changed.after': "Var det ikkje deg? Be om eit nytt passord med «Gløymt passord?» på innloggingssida ({site}) med ein gong.",
+  'accounts.mail.changed.after': "Var det ikkje deg? Be om eit nytt passord med ein gong: {forgot}",
   // --- organisations ---
   "org.members.actions": "Handlingar",
   "org.members.remove": "Fjern",

@@ -75,8 +75,9 @@ describe('e-mail verification', () => {
     expect(missing.body).toContain('Lenken er ufullstendig eller ødelagt.');
     const nul = await t.app.inject({ url: `/bekreft-epost?token=${tokenOf(link)}%00` });
     expect(nul.statusCode).toBe(400);
+    // The global input guard refuses an overlong URL before the route sees it.
     const huge = await t.app.inject({ url: `/bekreft-epost?token=${'a'.repeat(10_000)}` });
-    expect(huge.statusCode).toBe(400);
+    expect(huge.statusCode).toBe(414);
     const unknown = await t.app.inject({ url: `/bekreft-epost?token=${'A'.repeat(43)}` });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body).toContain('Lenken er ikke gyldig.');
@@ -86,7 +87,7 @@ describe('e-mail verification', () => {
     for (let i = 0; i < 2; i++) {
       const page = await t.app.inject({ url: local(link) });
       expect(page.statusCode).toBe(200);
-      expect(page.headers['cache-control']).toBe('no-store');
+      expect(page.headers['cache-control']).toBe('private, no-store');
       expect(page.headers['referrer-policy']).toBe('no-referrer');
       expect(page.body).toContain('Trykk på knappen for å bekrefte at vera@example.no er din e-postadresse.');
       expect(page.body).toContain(`name="token" value="${tokenOf(link)}"`);
@@ -172,7 +173,8 @@ describe('forgotten password', () => {
     expect(noCsrf.statusCode).toBe(403);
     for (const email of ['', 'ikke-en-adresse', 'a\u0000b@example.no', `${'a'.repeat(10_240)}@example.no`, 'a@example.no\r\nBcc: b@example.no']) {
       const res = await t.app.inject({ method: 'POST', url: '/glemt-passord', remoteAddress: nextIp(), headers: { ...FORM_HEADERS, cookie: anon.cookie }, payload: form({ email, _csrf: anon.csrf }) });
-      expect(res.statusCode, JSON.stringify(email.slice(0, 30))).toBe(422);
+      // A NUL is refused by the global input guard (400) before the form handler; the rest are the form's 422.
+      expect(res.statusCode, JSON.stringify(email.slice(0, 30))).toBe(email.includes('\u0000') ? 400 : 422);
       expect(res.headers['content-type']).toContain('text/html');
     }
   });
@@ -277,8 +279,9 @@ describe('hostile sign-up input', () => {
     for (const [fields, message] of cases) {
       const { csrf, cookies } = await csrfFor(t.app, '/registrer');
       const res = await t.app.inject({ method: 'POST', url: '/registrer', remoteAddress: nextIp(), headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ ...fields, password: PASSWORD, confirm: PASSWORD, _csrf: csrf }) });
-      expect(res.statusCode).toBe(422);
-      expect(res.body).toContain(message);
+      const nul = Object.values(fields).some((v) => v.includes('\u0000'));
+      expect(res.statusCode).toBe(nul ? 400 : 422);
+      if (!nul) expect(res.body).toContain(message);
     }
     await t.services.accounts.mailSettled();
     for (const f of mailFiles(t.platform.config.dataDir)) expect(f).not.toContain('eve');
@@ -364,12 +367,17 @@ describe('hostile input elsewhere in accounts', () => {
     const anon = await anonymousForm();
     for (const email of ['vera\u0000@example.no', `${'v'.repeat(10_240)}@example.no`, 'vera@example.no\r\nX: y']) {
       const res = await t.app.inject({ method: 'POST', url: '/logg-inn', remoteAddress: nextIp(), headers: { ...FORM_HEADERS, cookie: anon.cookie }, payload: form({ email, password: PASSWORD, _csrf: anon.csrf }) });
+      if (email.includes('\u0000')) {
+        expect(res.statusCode).toBe(400); // the global input guard
+        continue;
+      }
       expect(res.statusCode).toBe(401);
       expect(res.body).toContain('Feil e-postadresse eller passord.');
     }
     const u = await signUpAndSignIn(t.app, { email: 'hostile@example.no', password: PASSWORD, name: 'Hostile', ip: nextIp() });
-    const json = { 'content-type': 'application/json', cookie: u.cookie };
-    const token = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: json, payload: { name: 'cron\u0000job' } });
+    // Cookie-authenticated API changes must prove they come from our own pages (same origin).
+    const json = { 'content-type': 'application/json', cookie: u.cookie, origin: new URL(BASE).origin };
+    const token = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: json, payload: { name: 'cron\u0007job' } });
     expect(token.statusCode).toBe(422);
     expect((token.json() as { error: { details: { problems: { code: string }[] } } }).error.details.problems[0]!.code).toBe('token_name_invalid');
     const page = await t.app.inject({ method: 'POST', url: '/konto/tokens', headers: { ...FORM_HEADERS, cookie: u.cookie }, payload: form({ name: 'a\r\nb', scopes: 'read', expiresInDays: '30', _csrf: u.csrf }) });

@@ -230,6 +230,12 @@ describe('user-supplied links accept only http(s)', () => {
     }
     const ok = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { landingPage: 'https://www.ssb.no/befolkning', licence: 'https://creativecommons.org/licenses/by/4.0/' } });
     expect(ok.statusCode).toBe(200);
+    // A known licence written without a scheme is stored as its canonical URI, never as a relative link.
+    const known = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { licence: 'creativecommons.org/licenses/by/4.0' } });
+    expect(known.statusCode).toBe(200);
+    expect(known.json().licence).toBe('http://creativecommons.org/licenses/by/4.0/');
+    const unknown = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { licence: 'example.no/my-licence' } });
+    expect(unknown.statusCode).toBe(422);
   });
 
   it('the web form re-renders with the problem, and an organisation homepage is checked the same way', async () => {

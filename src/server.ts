@@ -123,7 +123,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
         title: 'Datafabrikken API',
         version: '1.0.0',
         description:
-          'JSON API of Datafabrikken. Authenticate with a session cookie or `Authorization: Bearer <token>` (create tokens under My account or with `datafabrikken token create`). Errors always have the shape `{ "error": { "code", "message", "details" } }`.',
+          'JSON API of Datafabrikken. Authenticate with a session cookie or `Authorization: Bearer <token>` (create tokens under My account or with `datafabrikken token create`); other Authorization schemes are ignored. A change made with the session cookie must come from this site (`Sec-Fetch-Site: same-origin` or a matching `Origin`) or send the CSRF token in `x-csrf-token`, else it is 403 `csrf_failed`. Errors always have the shape `{ "error": { "code", "message", "details" } }`; bad input is a 400 naming the field (`details.problems[]`).',
       },
       servers: [{ url: config.baseUrl }],
       components: {

@@ -142,7 +142,7 @@ describe('account journey', () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBeTruthy();
 
     // Nynorsk: the page language and the labels change, and the choice sticks.
-    await page.getByRole('link', { name: 'Nynorsk' }).click();
+    await page.getByRole('button', { name: 'Nynorsk' }).click(); // the language switch is a POST form
     await page.waitForURL(/\/konto\/tokens\?tilbakekalt=1$/);
     expect(await page.getAttribute('html', 'lang')).toBe('nn');
     expect(await page.locator('h1').textContent()).toBe('API-nøklar');

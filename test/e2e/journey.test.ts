@@ -142,7 +142,7 @@ describe('publishing journey', () => {
     await check('seeded dataset with table preview');
 
     // English.
-    await page.getByRole('link', { name: 'English' }).click();
+    await page.getByRole('button', { name: 'English' }).click(); // the language switch is a POST form
     await page.waitForLoadState();
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     await check('dataset page in English');

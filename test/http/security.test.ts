@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { ownAuthorization } from '../../src/server';
-import { bearerFor, cookieHeader, createTestApp, csrfFor, csrfFromPage, FORM_HEADERS, form, setCookies, signIn, signUpAndSignIn, type SignedIn, type TestApp } from '../helpers/app';
+import { bearerFor, cookieHeader, createTestApp, csrfFor, csrfFromPage, FORM_HEADERS, form, setCookies, signUpAndSignIn, type SignedIn, type TestApp } from '../helpers/app';
 
 const PASSWORD = 'correct horse battery';
 const ORG = '991825827';
@@ -230,6 +230,12 @@ describe('user-supplied links accept only http(s)', () => {
     }
     const ok = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { landingPage: 'https://www.ssb.no/befolkning', licence: 'https://creativecommons.org/licenses/by/4.0/' } });
     expect(ok.statusCode).toBe(200);
+    // A known licence written without a scheme is stored as its canonical URI, never as a relative link.
+    const known = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { licence: 'creativecommons.org/licenses/by/4.0' } });
+    expect(known.statusCode).toBe(200);
+    expect(known.json().licence).toBe('http://creativecommons.org/licenses/by/4.0/');
+    const unknown = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { licence: 'example.no/my-licence' } });
+    expect(unknown.statusCode).toBe(422);
   });
 
   it('the web form re-renders with the problem, and an organisation homepage is checked the same way', async () => {
@@ -492,10 +498,14 @@ describe('every route survives hostile values', () => {
     ];
     const jsonBodies = ['{"__proto__":{"a":1}}', '{"title":{"nb":"\\u0000"}}', '{"title":{"nb":"\\ud800"}}', '[]', '"x"', 'null', '{"limit":1e308,"offset":-1e308}', '{"name":"' + 'x'.repeat(5000) + '"}', '{'];
     const formBodies = (csrf: string) => [form({ _csrf: csrf, name: '\u0000', title_nb: '\ud800', email: 'x'.repeat(2000), next: '//evil.example', lang: 'xx' }), `_csrf=${encodeURIComponent(csrf)}&a[b][c]=1&__proto__[x]=1`, '%%%'];
+    // Its own editor: the walk signs out, revokes and changes whatever the hostile values let it.
+    const fuzzer = await signUpAndSignIn(t.app, { email: 'fuzzer@example.no', password: PASSWORD, name: 'Fuzz' });
+    await t.services.organisations.addMember(CLI_ACTOR, ORG, { email: 'fuzzer@example.no', role: 'admin' });
+    const fuzzToken = await bearerFor(t.services, 'fuzzer@example.no');
     const callers: { name: string; headers: Record<string, string>; csrf: string }[] = [
       { name: 'anonymous', headers: {}, csrf: '' },
-      { name: 'session', headers: { cookie: editor.cookie, ...SAME_ORIGIN }, csrf: editor.csrf },
-      { name: 'token', headers: { authorization: `Bearer ${editorToken}` }, csrf: '' },
+      { name: 'session', headers: { cookie: fuzzer.cookie, ...SAME_ORIGIN }, csrf: fuzzer.csrf },
+      { name: 'token', headers: { authorization: `Bearer ${fuzzToken}` }, csrf: '' },
     ];
     const failures: string[] = [];
     let requests = 0;
@@ -527,4 +537,69 @@ describe('every route survives hostile values', () => {
     expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
     expect(requests).toBeGreaterThan(1000);
   }, 300_000);
+});
+
+// --- audit ---------------------------------------------------------------------------------------------------------------
+
+describe('every catalog change is audited with actor and surface', () => {
+  async function entries(resourceId: string) {
+    const rows = await t.db.selectFrom('audit_log').selectAll().where('resource_id', '=', resourceId).orderBy('at').execute();
+    return rows.map((r) => ({ action: r.action, actor: r.actor_user_id, details: JSON.parse(r.details) as Record<string, unknown> }));
+  }
+
+  it('through the JSON API with a token: dataset create/update/publish/archive and distribution add/update/remove', async () => {
+    const id = await createDataset();
+    const upd = await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(editorToken), payload: { provenance: 'Hemmelig opphav', landingPage: 'https://www.ssb.no/' } });
+    expect(upd.statusCode).toBe(200);
+    const dist = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/distributions`, headers: json(editorToken), payload: { accessUrl: 'https://example.no/a.csv', format: 'CSV' } });
+    expect(dist.statusCode).toBe(201);
+    const distId = (dist.json() as { id: string }).id;
+    expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}/distributions/${distId}`, headers: json(editorToken), payload: { downloadUrl: 'https://example.no/b.csv' } })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/datasets/${id}/distributions/${distId}`, headers: { authorization: `Bearer ${editorToken}` } })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/publish`, headers: { authorization: `Bearer ${editorToken}` } })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/archive`, headers: { authorization: `Bearer ${editorToken}` } })).statusCode).toBe(200);
+    // A refused change leaves no entry.
+    expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/datasets/${id}`, headers: json(outsiderToken), payload: { provenance: 'x' } })).statusCode).toBe(404);
+
+    const log = await entries(id);
+    expect(log.map((e) => e.action)).toEqual(['dataset.create', 'dataset.update', 'distribution.add', 'distribution.update', 'distribution.remove', 'dataset.publish', 'dataset.archive']);
+    for (const e of log) {
+      expect(e.actor, e.action).toBe(editor.userId);
+      expect(e.details.via, e.action).toBe('token');
+    }
+    expect(log[1]!.details.fields).toEqual(['landingPage', 'provenance']);
+    expect(log[3]!.details).toMatchObject({ distributionId: distId, fields: ['downloadUrl'] });
+    // Field names, never values (a non-open dataset's metadata may itself be confidential).
+    expect(JSON.stringify(log)).not.toContain('Hemmelig');
+    expect(JSON.stringify(log)).not.toContain('example.no/b.csv');
+  });
+
+  it('through the web forms with a session: create, edit, publish, archive', async () => {
+    const post = (url: string, fields: Record<string, string>) => t.app.inject({ method: 'POST', url, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ _csrf: editor.csrf, ...fields }) });
+    const fields = { orgnr: ORG, title_nb: 'Skjemadatasett', description_nb: 'Laget i nettleseren.', accessRights: 'PUBLIC', licence: 'http://data.norge.no/nlod/no/2.0' };
+    const created = await post('/datasett/ny', fields);
+    expect(created.statusCode, created.body.slice(0, 3000)).toBe(303);
+    const id = String(created.headers.location).split('/').pop()!;
+    expect((await post(`/datasett/${id}/rediger`, { ...fields, title_nb: 'Skjemadatasett 2' })).statusCode).toBe(303);
+    expect((await post(`/datasett/${id}/publiser`, {})).statusCode).toBe(303);
+    expect((await post(`/datasett/${id}/arkiver`, {})).statusCode).toBe(303);
+    // And a distribution through the API from one of our pages (session cookie with same-origin proof).
+    const dist = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${id}/distributions`, headers: { cookie: editor.cookie, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' }, payload: { accessUrl: 'https://example.no/c.csv' } });
+    expect(dist.statusCode).toBe(201);
+    const log = await entries(id);
+    expect(log.map((e) => e.action)).toEqual(['dataset.create', 'dataset.update', 'dataset.publish', 'dataset.archive', 'distribution.add']);
+    for (const e of log) {
+      expect(e.actor, e.action).toBe(editor.userId);
+      expect(e.details.via, e.action).toBe('session');
+    }
+  });
+
+  it('organisation membership changes are audited the same way', async () => {
+    await signUpAndSignIn(t.app, { email: 'new.member@example.no', password: PASSWORD, name: 'Ny Medlem' });
+    const add = await t.app.inject({ method: 'POST', url: `/api/v1/organizations/${ORG}/members`, headers: json(editorToken), payload: { email: 'new.member@example.no', role: 'member' } });
+    expect(add.statusCode).toBe(201);
+    const log = (await entries(ORG)).filter((e) => e.action === 'organization.member.add' && e.details.via === 'token');
+    expect(log).toHaveLength(1);
+    expect(log[0]!.actor).toBe(editor.userId);
+  });
 });

@@ -17,7 +17,7 @@ import { DomainError } from '../../errors';
 export const MAX_URL_LENGTH = 8192;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const WHOLE_NUMBER = /^-?(0|[1-9][0-9]*)$/;
+const WHOLE_NUMBER = /^-?[0-9]{1,16}$/;
 /** How deep a parsed body is walked; deeper structures are refused rather than skipped. */
 const MAX_DEPTH = 32;
 

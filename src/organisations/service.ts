@@ -366,6 +366,9 @@ export function createOrganisationsService({ db, registry = disabledRegistry }: 
       if (orgnr.problem) problems.push(orgnr.problem);
       const fields = validateFields(input, false, problems);
       if (problems.length > 0 || !orgnr.value) throw new ValidationError(problems);
+      // Answer a duplicate before asking the registry (the transaction below checks again).
+      const known = await findOrganization(db, orgnr.value);
+      if (known && known.status !== 'rejected') throw new ConflictError(`Organisation ${orgnr.value} is already registered.`, 'organization_exists', { orgnr: orgnr.value });
       const check = await checkRegistry(orgnr.value);
       const refused = refusal(orgnr.value, check);
       if (refused) throw refused;

@@ -47,7 +47,8 @@ function municipalityName(kommunenummer: string | null): string | null {
 
 /** Operators and the claimant see why a claim was rejected; others see only that it was. */
 function seesClaimDetails(actor: Actor | undefined, row: Organization): boolean {
-  return actor?.user?.isOperator === true || (actor?.user !== undefined && actor?.user !== null && actor.user.id === row.claimed_by);
+  const user = actor?.user;
+  return user ? user.isOperator || (row.claimed_by !== null && user.id === row.claimed_by) : false;
 }
 
 export function presentOrganization(row: Organization, actor?: Actor): OrganizationView {

@@ -5,7 +5,8 @@ import { ANONYMOUS, type Actor } from '../access/model';
 import type { Db } from '../database';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors';
 import { createTestDb, type TestDb } from '../../test/helpers/db';
-import { createOrganisationsService, type OrganisationsService } from './service';
+import type { Registry, RegistryLookup, RegistryUnit } from '../platform/registry/index';
+import { createOrganisationsService, publishBlocker, type OrganisationsService } from './service';
 
 let tdb: TestDb;
 let orgs: OrganisationsService;
@@ -132,5 +133,59 @@ describe('organisations service', () => {
     const opActor = await actorOf(op, true);
     await expect(orgs.update(opActor, '961181399', { orgForm: 'STAT' })).resolves.toMatchObject({ orgForm: 'STAT' });
     await expect(orgs.update(opActor, '000000000', { name: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('verification rules (registry policy, claims, publish gate)', () => {
+  // A scripted registry: the adapter itself is tested against a loopback server in src/platform/registry.
+  const answers = new Map<string, RegistryLookup>();
+  const scripted: Registry = { enabled: true, lookup: async (orgnr) => answers.get(orgnr) ?? { kind: 'unavailable', reason: 'unreachable (ENOTFOUND)' } };
+  let vorgs: OrganisationsService;
+  const unit = (orgnr: string, name: string): RegistryUnit => ({ orgnr, kind: 'enhet', name, orgForm: 'AS', municipality: '0301', status: 'active', deletedAt: null, parentOrgnr: null });
+
+  beforeAll(() => {
+    vorgs = createOrganisationsService({ db: tdb.db, registry: scripted });
+  });
+
+  it('the API answer wins over the local copy; the local copy answers only when the API cannot', async () => {
+    const now = new Date().toISOString();
+    await tdb.db.insertInto('registry_units').values([
+      { orgnr: '910000101', kind: 'enhet', name: 'LOKAL KOPI AS', org_form: 'AS', municipality: '0301', status: 'active', deleted_at: null, parent_orgnr: null, source: 'file', fetched_at: now },
+      { orgnr: '910000098', kind: 'enhet', name: 'SLETTET LOKALT AS', org_form: 'AS', municipality: null, status: 'deleted', deleted_at: '2020-01-01', parent_orgnr: null, source: 'file', fetched_at: now },
+    ]).execute();
+    answers.set('910000101', { kind: 'not_found', orgnr: '910000101' });
+    const u = await makeUser(tdb.db);
+    const refused = (await vorgs.create(await actorOf(u), { orgnr: '910000101' }).catch((e: unknown) => e)) as ValidationError;
+    expect(refused.problems[0]?.code).toBe('orgnr_unknown');
+    answers.delete('910000101');
+    const fromCopy = await vorgs.create(await actorOf(u), { orgnr: '910000101' });
+    expect(fromCopy).toMatchObject({ name: 'LOKAL KOPI AS', registry: { source: 'file', checkedAt: now } });
+    const deleted = (await vorgs.create(await actorOf(u), { orgnr: '910000098', name: 'X' }).catch((e: unknown) => e)) as ValidationError;
+    expect(deleted.problems[0]?.code).toBe('orgnr_deleted');
+  });
+
+  it('claims are pending with the claimant as admin; operators create approved; only approved publish', async () => {
+    answers.set('910000004', { kind: 'found', unit: unit('910000004', 'KRAV AS') });
+    answers.set('910000012', { kind: 'found', unit: unit('910000012', 'OPERATØR AS') });
+    const u = await makeUser(tdb.db);
+    const op = await makeUser(tdb.db, { operator: true });
+    const claimed = await vorgs.create(await actorOf(u), { orgnr: '910000004', name: 'Hva som helst' });
+    expect(claimed).toMatchObject({ name: 'KRAV AS', status: 'pending' });
+    expect(await vorgs.listMembers(await actorOf(op, true), '910000004')).toEqual([expect.objectContaining({ userId: u.id, role: 'admin' })]);
+    expect(await publishBlocker(tdb.db, '910000004')).toMatchObject({ code: 'organization_pending' });
+    expect((await vorgs.create(await actorOf(op, true), { orgnr: '910000012' })).status).toBe('approved');
+    expect(await publishBlocker(tdb.db, '910000012')).toBeUndefined();
+    await expect(vorgs.approve(await actorOf(u), '910000004')).rejects.toBeInstanceOf(ForbiddenError);
+    await vorgs.reject(await actorOf(op, true), '910000004', { reason: 'Ikke ansatt.' });
+    expect(await publishBlocker(tdb.db, '910000004')).toMatchObject({ code: 'organization_rejected' });
+    expect(await vorgs.membershipsOf(u.id)).toEqual([]);
+  });
+
+  it('a recheck that finds the unit deleted stops publishing', async () => {
+    answers.set('910000012', { kind: 'deleted', orgnr: '910000012', deletedAt: '2026-11-30' });
+    const op = await makeUser(tdb.db, { operator: true });
+    const r = await vorgs.recheck(await actorOf(op, true), '910000012');
+    expect(r).toMatchObject({ outcome: 'deleted', organization: { status: 'approved', registry: { status: 'deleted' } } });
+    expect(await publishBlocker(tdb.db, '910000012')).toMatchObject({ code: 'organization_deregistered' });
   });
 });

@@ -48,7 +48,8 @@ function municipalityName(kommunenummer: string | null): string | null {
 
 /** Operators and the claimant see why a claim was rejected; others see only that it was. */
 function seesClaimDetails(actor: Actor | undefined, row: Organization): boolean {
-  return actor?.user?.isOperator === true || (actor?.user !== undefined && actor?.user !== null && actor.user.id === row.claimed_by);
+  const user = actor?.user;
+  return user ? user.isOperator || (row.claimed_by !== null && user.id === row.claimed_by) : false;
 }
 
 export function presentOrganization(row: Organization, actor?: Actor): OrganizationView {
@@ -358,6 +359,9 @@ export function createOrganisationsService({ db, registry = disabledRegistry }: 
       if (orgnr.problem) problems.push(orgnr.problem);
       const fields = validateFields(input, false, problems);
       if (problems.length > 0 || !orgnr.value) throw new ValidationError(problems);
+      // Answer a duplicate before asking the registry (the transaction below checks again).
+      const known = await findOrganization(db, orgnr.value);
+      if (known && known.status !== 'rejected') throw new ConflictError(`Organisation ${orgnr.value} is already registered.`, 'organization_exists', { orgnr: orgnr.value });
       const check = await checkRegistry(orgnr.value);
       const refused = refusal(orgnr.value, check);
       if (refused) throw refused;

@@ -26,7 +26,7 @@ interface Candidate extends SampleDialect {
 /** How many fields, read without quoting, start and end with `quote`. */
 function wrappedFields(sample: Buffer, delimiter: string, quote: string, partial: boolean): number {
   if (quote === '') return 0;
-  const scan = scanBuffer(sample, { delimiter, quote: '', escape: '', commentPrefix: '', skipLines: 0 }, { collect: 1000, partial });
+  const scan = scanBuffer(sample, { delimiter, quote: '', escape: '', commentPrefix: '', skipLines: 0 }, { collect: 200, partial });
   let n = 0;
   for (const rec of scan.sample) for (const f of rec) if (f.length >= 2 && f.startsWith(quote) && f.endsWith(quote)) n++;
   return n;
@@ -62,20 +62,28 @@ export function detectDialect(sample: Buffer, partial: boolean, given: Partial<S
   const delims = given.delimiter !== undefined ? [given.delimiter] : [...DELIMITERS];
   const quotes = given.quote !== undefined ? [given.quote] : [...QUOTES];
   const comments = given.commentPrefix !== undefined ? [given.commentPrefix] : ['', '#'];
+  const hasHashLine = sample[0] === 0x23 || sample.includes('\n#') || sample.includes('\r#') || (sample[0] === 0xef && sample[3] === 0x23);
   let best: Candidate | undefined;
+  const wrappedCache = new Map<string, number>();
+  const wrapped = (delimiter: string, quote: string) => {
+    const key = `${delimiter}${quote}`;
+    if (!wrappedCache.has(key)) wrappedCache.set(key, wrappedFields(sample, delimiter, quote, partial));
+    return wrappedCache.get(key) as number;
+  };
   for (const delimiter of delims) {
     for (const quote of quotes) {
       for (const commentPrefix of comments) {
+        if (commentPrefix === '#' && given.commentPrefix === undefined && !hasHashLine) continue;
         const escape = given.escape ?? quote;
         const dialect: ScanDialect = { delimiter, quote, escape: quote === '' ? '' : escape, commentPrefix, skipLines: given.skipLines ?? 0 };
-        const scan = scanBuffer(sample, dialect, { collect: 1000, partial });
+        const scan = scanBuffer(sample, dialect, { collect: 200, partial });
         // A sample that ends inside quotes after a whole record or more is a sign the quote is wrong.
         const { fields, share } = modal(scan);
         let consistency = share;
         if (scan.unterminatedQuoteLine !== undefined) consistency *= 0.5;
         // '#' as a comment marker only counts when it removes lines that do not fit.
         if (commentPrefix === '#' && scan.comment.count === 0) continue;
-        const cand: Candidate = { ...dialect, scan, consistency, fields, wrapped: wrappedFields(sample, delimiter, quote, partial) };
+        const cand: Candidate = { ...dialect, scan, consistency, fields, wrapped: wrapped(delimiter, quote) };
         if (!best || better(cand, best)) best = cand;
       }
     }

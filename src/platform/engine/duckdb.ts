@@ -126,8 +126,9 @@ export const MAX_FIELD_BYTES = 8 * 1024 * 1024;
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 /** Columns per type-inference aggregate query: bounds the query's state for wide files. */
 const STATS_BATCH = 200;
-/** The sample dialect and header decisions are made on. */
+/** The sample read first (emptiness), and the part of it the dialect is decided on. */
 const SAMPLE_BYTES = 1 << 20;
+const DIALECT_SAMPLE_BYTES = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------------
 // SQL quoting. Paths come from our own code, but they are quoted as literals all the same.
@@ -509,7 +510,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       ...(readOpts.commentPrefix !== undefined ? { commentPrefix: readOpts.commentPrefix } : {}),
       ...(readOpts.skipLines !== undefined ? { skipLines: readOpts.skipLines } : {}),
     };
-    const dialect = detectDialect(sample, partial, given);
+    // The dialect from the first 64 KB (a few thousand lines); the header from the first records of the full count.
+    const dialectSample = sample.length > DIALECT_SAMPLE_BYTES ? sample.subarray(0, DIALECT_SAMPLE_BYTES) : sample;
+    const dialect = detectDialect(dialectSample, partial || sample.length > DIALECT_SAMPLE_BYTES, given);
     if (dialect.quote === '') dialect.escape = '';
     const scanDialect: ScanDialect = dialect;
     // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value.

@@ -68,7 +68,7 @@ import {
 } from './columns';
 
 export { detectEncoding, sniffFileKind, transcodeToUtf8 } from './encoding';
-export type { FileKind } from './encoding';
+export type { FileKind } from './index';
 export { looksLikeHeader, columnNames } from './dialect';
 export { isIdentifierName, semanticTypeOfName } from './columns';
 

@@ -13,9 +13,8 @@ import { open as openFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { isAscii, isUtf8 } from 'node:buffer';
 import chardet from 'chardet';
-import { EngineError, type TextEncodingName } from './index';
+import { EngineError, type FileKind, type TextEncodingName } from './index';
 
-export type FileKind = 'delimited-text' | 'xlsx' | 'xls' | 'ods' | 'json' | 'parquet' | 'pdf' | 'zip' | 'gzip' | 'binary' | 'empty';
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {
   const handle = await openFile(path, 'r');

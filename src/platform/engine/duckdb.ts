@@ -454,6 +454,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         `The file is too large or too wide to convert within the memory the service has (${opts.memoryLimit}). Split it into smaller files, or fewer columns.`,
         { columns: ctx.columns ?? 0, memoryLimit: opts.memoryLimit });
     }
+    if (ctx.stage === 'parse' && /invalid unicode|not utf-8 encoded|utf-8 encoded/i.test(text)) {
+      return new EngineError('encoding_unsupported', 'The file is not valid text in the chosen encoding.', { reason: 'invalid' });
+    }
     if (/maximum line size|line size/i.test(text)) {
       return new EngineError('field_too_long', `A row in the file is longer than the service reads.`, { limitMb: MAX_FIELD_BYTES / (1024 * 1024), rowLimitMb: MAX_RECORD_BYTES / (1024 * 1024) });
     }
@@ -483,7 +486,15 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
       throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter (it looks like ${kind === 'binary' ? 'binary data' : kind.toUpperCase()}). Upload CSV or TSV text.`, { kind });
     }
-    const encoding = readOpts.encoding ?? (await detectEncoding(csvPath)).encoding;
+    let encoding = readOpts.encoding;
+    if (encoding === undefined || encoding === 'utf-8') {
+      const verdict = await detectEncoding(csvPath);
+      if (encoding === 'utf-8' && verdict.encoding !== 'utf-8') {
+        const line = verdict.firstNonUtf8Line ?? 1;
+        throw new EngineError('encoding_unsupported', `The file is not valid UTF-8 (the first byte that is not is on line ${line}). Choose its encoding, or save it again as UTF-8.`, { reason: 'not_utf8', line });
+      }
+      encoding = verdict.encoding;
+    }
     const work = join(opts.tempDir, `ingest-${randomUUID()}`);
     await mkdir(work, { recursive: true });
     try {
@@ -625,7 +636,8 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
             encoding, delimiter: dialect.delimiter, quote: dialect.quote, escape: dialect.escape, header, skipLines: dialect.skipLines,
             commentPrefix: dialect.commentPrefix, decimalSeparator: convention.decimal, thousandsSeparator: convention.thousands, ...columnTypes,
           },
-          recordCount: scan.records + blankRows,
+          // Every record and every skipped line: rowCount + (header ? 1 : 0) + Σ skipped[].count.
+          recordCount: scan.records + blankRows + skipped.reduce((sum, sk) => sum + sk.count, 0),
           skipped,
         };
       } catch (err) {

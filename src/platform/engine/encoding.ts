@@ -83,6 +83,8 @@ export interface EncodingVerdict {
   encoding: TextEncodingName;
   /** Bytes of a byte-order mark at the start. */
   bom: number;
+  /** For single-byte encodings: the line of the first byte that is not UTF-8. */
+  firstNonUtf8Line?: number;
 }
 
 /** How many bytes at the end of `buf` start a UTF-8 sequence that continues in the next chunk. */
@@ -223,10 +225,10 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
   const matches = chardet.analyse(Buffer.concat(sample));
   const best = matches[0];
   const name = best?.name.toLowerCase() ?? '';
-  if ((name === 'iso-8859-7' || name === 'windows-1253') && (best?.confidence ?? 0) >= 30) return { encoding: 'iso-8859-7', bom: 0 };
+  if ((name === 'iso-8859-7' || name === 'windows-1253') && (best?.confidence ?? 0) >= 30) return { encoding: 'iso-8859-7', bom: 0, firstNonUtf8Line: firstBadLine };
   // Western letters and punctuation throughout, with Nordic letters among them: Windows-1252.
-  if (western === nonAscii && (nordic > 0 || nonAscii <= 3)) return { encoding: 'windows-1252', bom: 0 };
-  if ((name === 'iso-8859-1' || name === 'windows-1252') && western * 10 >= nonAscii * 9) return { encoding: 'windows-1252', bom: 0 };
+  if (western === nonAscii && (nordic > 0 || nonAscii <= 3)) return { encoding: 'windows-1252', bom: 0, firstNonUtf8Line: firstBadLine };
+  if ((name === 'iso-8859-1' || name === 'windows-1252') && western * 10 >= nonAscii * 9) return { encoding: 'windows-1252', bom: 0, firstNonUtf8Line: firstBadLine };
   throw new EngineError('encoding_unsupported',
     `The file is not in a text encoding the service reads (UTF-8, UTF-16 with a byte-order mark, Windows-1252/ISO-8859-1 or ISO-8859-7); the first byte that is not UTF-8 is on line ${firstBadLine}. Save it again as UTF-8.`,
     { reason: 'unknown', line: firstBadLine });

@@ -43,6 +43,7 @@ import {
   type ColumnInfo,
   type ColumnTypeOverride,
   type ConvertResult,
+  type FileKind,
   type CsvReadOptions,
   type KeptAsTextReason,
   type ParquetDescription,
@@ -145,6 +146,12 @@ export function sqlIdent(name: string): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
+
+const KIND_WORDS: Record<FileKind, string> = {
+  'delimited-text': 'text', xlsx: 'an Excel workbook (XLSX)', xls: 'an old Excel workbook (XLS)', ods: 'an OpenDocument spreadsheet',
+  json: 'JSON', parquet: 'a Parquet file', pdf: 'a PDF document', zip: 'a ZIP archive', gzip: 'a gzip-compressed file',
+  binary: 'binary data, not text', empty: 'an empty file',
+};
 
 function checkOptions(o: CsvReadOptions): void {
   const oneChar = (v: string | undefined, what: string, allowEmpty: boolean) => {
@@ -484,7 +491,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       throw new EngineError('encoding_unsupported', 'The file looks like UTF-16 text without a byte-order mark. Save it again as UTF-8 (or UTF-16 with a byte-order mark).', { reason: 'utf16_no_bom' });
     }
     if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
-      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter (it looks like ${kind === 'binary' ? 'binary data' : kind.toUpperCase()}). Upload CSV or TSV text.`, { kind });
+      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter: it looks like ${KIND_WORDS[kind]}. Upload CSV or TSV (delimited text).`, { kind });
     }
     let encoding = readOpts.encoding;
     if (encoding === undefined || encoding === 'utf-8') {

@@ -72,15 +72,17 @@ export function detectDialect(sample: Buffer, partial: boolean, given: Partial<S
   };
   for (const delimiter of delims) {
     for (const quote of quotes) {
-      for (const commentPrefix of comments) {
+      // A backslash before a quote suggests backslash escaping; try it beside doubling.
+      const escapes = given.escape !== undefined ? [given.escape] : quote !== '' && sample.includes(`\\${quote}`) ? [quote, '\\'] : [quote];
+      for (const [commentPrefix, escape] of comments.flatMap((cp) => escapes.map((e) => [cp, e] as const))) {
         if (commentPrefix === '#' && given.commentPrefix === undefined && !hasHashLine) continue;
-        const escape = given.escape ?? quote;
         const dialect: ScanDialect = { delimiter, quote, escape: quote === '' ? '' : escape, commentPrefix, skipLines: given.skipLines ?? 0 };
         const scan = scanBuffer(sample, dialect, { collect: 200, partial });
         // A sample that ends inside quotes after a whole record or more is a sign the quote is wrong.
         const { fields, share } = modal(scan);
         let consistency = share;
         if (scan.unterminatedQuoteLine !== undefined) consistency *= 0.5;
+        if (scan.junkAfterQuote.count > 0) consistency *= 0.5;
         // '#' as a comment marker only counts when it removes lines that do not fit.
         if (commentPrefix === '#' && scan.comment.count === 0) continue;
         const cand: Candidate = { ...dialect, scan, consistency, fields, wrapped: wrapped(delimiter, quote) };

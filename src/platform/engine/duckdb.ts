@@ -238,6 +238,12 @@ function checkScan(scan: ScanResult, maxColumns: number): void {
       `The file is not valid CSV: a quoted value that starts on line ${scan.unterminatedQuoteLine} is never closed. Check the quote character, or choose "no quote character".`,
       { reason: 'unterminated_quote', line: scan.unterminatedQuoteLine });
   }
+  if (scan.junkAfterQuote.count > 0) {
+    const line = scan.junkAfterQuote.lines[0] as number;
+    throw new EngineError('invalid_csv',
+      `The file is not valid CSV: on line ${line}${scan.junkAfterQuote.count > 1 ? ` (and ${scan.junkAfterQuote.count - 1} more)` : ''} a quoted value is followed by more text before the next separator. Check the quote and escape characters.`,
+      { reason: 'text_after_quote', line, count: scan.junkAfterQuote.count });
+  }
   if (scan.maxFields > maxColumns) {
     throw new EngineError('too_many_columns', `The file has ${scan.maxFields} columns; at most ${maxColumns} are supported.`, { columns: scan.maxFields, limit: maxColumns });
   }
@@ -452,7 +458,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
   }
 
   /** The EngineError for a failed DuckDB call: ours (500) unless the text says the input is at fault. */
-  function failure(err: unknown, ctx: { columns?: number; stage: string }): EngineError {
+  function failure(err: unknown, ctx: { columns?: number; stage: string; mixedLineEndLine?: number }): EngineError {
     if (err instanceof EngineError) return err;
     if (closed) return new EngineError('engine_closed', 'The table engine was closed while the work was running.');
     const text = err instanceof Error ? err.message : String(err);
@@ -468,10 +474,15 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       return new EngineError('field_too_long', `A row in the file is longer than the service reads.`, { limitMb: MAX_FIELD_BYTES / (1024 * 1024), rowLimitMb: MAX_RECORD_BYTES / (1024 * 1024) });
     }
     if (ctx.stage === 'parse' && /CSV Error|Invalid Input Error|unterminated quote|Conversion Error/i.test(text)) {
+      if (ctx.mixedLineEndLine !== undefined) {
+        return new EngineError('invalid_csv',
+          `The file mixes line-end styles (Windows CRLF, Unix LF, old Mac CR), first on line ${ctx.mixedLineEndLine}. Save it again with one style.`,
+          { reason: 'mixed_line_ends', line: ctx.mixedLineEndLine });
+      }
       const line = /CSV Error on Line: (\d+)/.exec(text)?.[1];
       return new EngineError('invalid_csv',
-        `The file is not valid CSV${line ? ` near line ${line}` : ''}: a value is quoted in a way the chosen quote character does not allow (text after a closing quote). Check the quote character.`,
-        { reason: 'quoting', ...(line ? { line: Number(line) } : {}) });
+        `The file is not valid CSV${line ? ` near line ${line}` : ''}: it cannot be read with the chosen separator, quote and escape characters.`,
+        { reason: 'parse', ...(line ? { line: Number(line) } : {}) });
     }
     return new EngineError('engine_failed', `The table engine failed while ${ctx.stage === 'parse' ? 'reading' : ctx.stage === 'write' ? 'writing' : 'analysing'} the file. Try again later.`, { stage: ctx.stage });
   }
@@ -584,7 +595,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
             await conn.run(`COPY (SELECT ${select} FROM read_csv(${sqlString(duckPath)}, ${readArgs})) TO ${sqlString(stagingFiles[i] as string)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${rowGroup})`);
           }
         } catch (err) {
-          throw failure(err, { columns: names.length, stage: 'parse' });
+          throw failure(err, { columns: names.length, stage: 'parse', ...(scan.mixedLineEndLine !== undefined ? { mixedLineEndLine: scan.mixedLineEndLine } : {}) });
         }
         const stagingSrc = stagingFiles.map((f) => `read_parquet(${sqlString(f)})`).join(' POSITIONAL JOIN ');
         const srcOf = (name: string) => `read_parquet(${sqlString(stagingFiles[batchOf.get(name) as number] as string)})`;

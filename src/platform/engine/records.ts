@@ -70,6 +70,10 @@ export interface ScanResult {
   sampleLines: number[];
   /** True when limitBytes cut the input short. */
   truncated: boolean;
+  /** Records with text after a closing quote other than spaces ("x"y): a sign of the wrong quote or escape. */
+  junkAfterQuote: LineList;
+  /** The first line whose line end (LF, CRLF, CR) differs from the first line's, if any. */
+  mixedLineEndLine?: number;
 }
 
 const LF = 0x0a;
@@ -137,6 +141,7 @@ export class RecordScanner {
       records: 0, fields: 0, ragged: [], raggedCount: 0, maxFields: 0,
       blank: { count: 0, lines: [] }, comment: { count: 0, lines: [] }, leading: { count: 0, lines: [] },
       maxRecordBytes: 0, maxFieldBytes: 0, lines: 0, sample: [], sampleLines: [], truncated: false,
+      junkAfterQuote: { count: 0, lines: [] },
     };
     if (this.collect > 0) this.collecting = [];
   }
@@ -172,6 +177,7 @@ export class RecordScanner {
       }
     }
     this.delims = 0;
+    this.junkNoted = false;
     this.recordBytes = 0;
     this.fieldBytes = 0;
     this.recordEmpty = true;
@@ -206,6 +212,7 @@ export class RecordScanner {
       const b = chunk[i] as number;
       if (this.pendingCR) {
         this.pendingCR = false;
+        this.noteLineEnd(b === LF ? 2 : 3, this.line - 1);
         if (b === LF) {
           if (this.dropLF) { this.dropLF = false; emitFrom = i + 1; }
           if (this.state === S.Quoted) {
@@ -221,6 +228,7 @@ export class RecordScanner {
       const isBreak = b === LF || b === CR;
       if (isBreak) {
         if (b === CR) this.pendingCR = true;
+        else this.noteLineEnd(1, this.line);
         this.line++;
         switch (this.state) {
           case S.Quoted:
@@ -318,12 +326,14 @@ export class RecordScanner {
           }
           if (b === delim) { this.delims++; this.endField(); this.state = S.FieldStart; continue; }
           this.fieldBytes++;
+          if (b !== 0x20 && b !== 0x09) this.noteJunk();
           this.state = S.AfterQuote;
           continue;
         case S.AfterQuote:
           this.recordBytes++;
           if (b === delim) { this.delims++; this.endField(); this.state = S.FieldStart; continue; }
           this.fieldBytes++;
+          if (b !== 0x20 && b !== 0x09) this.noteJunk();
           continue;
       }
     }
@@ -332,6 +342,19 @@ export class RecordScanner {
   }
 
   private consumed = 0;
+  private lineEndStyle = 0; // 1 LF, 2 CRLF, 3 CR
+  private junkNoted = false;
+
+  private noteLineEnd(style: number, line: number): void {
+    if (this.lineEndStyle === 0) this.lineEndStyle = style;
+    else if (style !== this.lineEndStyle && this.result.mixedLineEndLine === undefined) this.result.mixedLineEndLine = line;
+  }
+
+  private noteJunk(): void {
+    if (this.junkNoted) return; // once per record
+    this.junkNoted = true;
+    pushLine(this.result.junkAfterQuote, this.recordStartLine);
+  }
   private inComment = false;
   private dropLF = false;
 

@@ -144,8 +144,9 @@ const IDENTIFIER_LIKE = /^[\p{L}_][\p{L}\p{N}_.\-/]*$/u;
  *     code above values of the same shape says data (a year above numbers, as in SSB's wide tables, says neither);
  *   - weak signs, per text column: a first cell whose outline ("Aa Aa", "a", "9") none of the values below share
  *     says header, one they share says data.
- * Strong signs decide when there are any (header only if they outnumber the data signs); otherwise only weak header
- * signs and no weak data sign make a header. When unsure: no header (the publisher can say `header: true`). A lone
+ * Strong signs decide when there are any (header only if they outnumber the data signs); otherwise weak header signs
+ * and no weak data sign make a header, and so do at least as many weak header as data signs when the first row's cells
+ * are distinct identifier-like names. When unsure: no header (the publisher can say `header: true`). A lone
  * record is a header only when every cell is a non-empty identifier-like name.
  */
 export function looksLikeHeader(rows: string[][]): boolean {
@@ -182,7 +183,11 @@ export function looksLikeHeader(rows: string[][]): boolean {
     else if (nonText <= 0.1) strongD++; // a number above text is data in a text column, not a column name
   });
   if (strongH + strongD > 0) return strongH > strongD;
-  return weakH > 0 && weakD === 0;
+  if (weakH === 0) return false;
+  if (weakD === 0) return true;
+  // Mixed weak signs: a header only if its cells are distinct, identifier-like names ("navn", "merknad").
+  const cells = first.map((v) => v.trim());
+  return weakH >= weakD && cells.every((v) => IDENTIFIER_LIKE.test(v)) && new Set(cells.map((v) => v.toLowerCase())).size === cells.length;
 }
 
 /**

@@ -305,6 +305,9 @@ describe('types and JSON values', () => {
     expect(looksLikeHeader([['01.01.2024', 'x']])).toBe(false);
     expect(looksLikeHeader([['Kari Nordmann', 'Storgata 1'], ['Ola Hansen', 'Kirkeveien 12'], ['Per Olsen', 'Fjordgata 3']])).toBe(false);
     expect(looksLikeHeader([['navn', 'adresse'], ['Ola Hansen', 'Kirkeveien 12'], ['Per Olsen', 'Fjordgata 3']])).toBe(true);
+    expect(looksLikeHeader([['navn', 'sitat'], ['Kari', 'sa hei'], ['Ola', 'nei']])).toBe(true);
+    expect(looksLikeHeader([['Oslo', 'Viken'], ['Bergen', 'Vestland'], ['Bodø', 'Nordland']])).toBe(false);
+    expect(looksLikeHeader([['navn', 'navn'], ['Kari', 'x'], ['Ola', 'y']])).toBe(false);
   });
 });
 

@@ -200,11 +200,12 @@ async function readSample(path: string): Promise<{ sample: Buffer; partial: bool
 }
 
 /** Streams `path` through a scanner; with `copyTo`, also writes the file without its comment lines there. */
-async function scanFile(path: string, dialect: ScanDialect, copyTo?: string): Promise<ScanResult> {
+async function scanFile(path: string, dialect: ScanDialect, copyTo?: string, normaliseLineEnds = false): Promise<ScanResult> {
   const out = copyTo ? createWriteStream(copyTo) : undefined;
   let pending = 0;
   const scanner = new RecordScanner(dialect, {
     collect: 201,
+    normaliseLineEnds,
     ...(out ? { emit: (bytes: Buffer) => { pending += bytes.length; out.write(Buffer.from(bytes)); } } : {}),
   });
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -544,12 +545,13 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     const dialect = detectDialect(dialectSample, partial || sample.length > DIALECT_SAMPLE_BYTES, given);
     if (dialect.quote === '') dialect.escape = '';
     const scanDialect: ScanDialect = dialect;
-    // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value.
+    // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value. Mixed
+    // line ends (CRLF and LF, as in concatenated exports), which DuckDB's reader refuses, become LF in the same copy.
     let scan = await scanFile(readPath, scanDialect);
     let duckPath = readPath;
-    if (scan.comment.count > 0) {
-      duckPath = join(work, 'uncommented.csv');
-      scan = await scanFile(readPath, scanDialect, duckPath);
+    if (scan.comment.count > 0 || scan.mixedLineEndLine !== undefined) {
+      duckPath = join(work, 'normalised.csv');
+      scan = await scanFile(readPath, scanDialect, duckPath, scan.mixedLineEndLine !== undefined);
     }
     const singleColumn = scan.fields === 1;
     if (scan.records === 0) throw new EngineError('file_empty', 'The file holds no rows: only blank lines, comments or skipped lines.', { lines: scan.lines });

@@ -30,6 +30,8 @@ export interface ScanOptions {
   partial?: boolean;
   /** Receives the input without its comment lines (each with its line break), for a filtered copy. */
   emit?: (bytes: Buffer) => void;
+  /** With emit: write every line end outside quotes as LF (line ends inside quoted values stay as they are). */
+  normaliseLineEnds?: boolean;
 }
 
 export interface RaggedRecord {
@@ -79,6 +81,7 @@ export interface ScanResult {
 const LF = 0x0a;
 const CR = 0x0d;
 const COLLECT_FIELD_BYTES = 1000;
+const LF_BYTE = Buffer.from([LF]);
 
 const enum S {
   FieldStart,
@@ -254,6 +257,7 @@ export class RecordScanner {
             this.recordEmpty = true;
             continue;
           case S.Leading:
+            if (this.opts.normaliseLineEnds) emitFrom = this.emitLF(chunk, emitFrom, i, b);
             pushLine(this.result.leading, this.line - 1);
             if (this.line > this.skipLines) this.state = S.FieldStart;
             this.recordStartLine = this.line;
@@ -261,6 +265,7 @@ export class RecordScanner {
           default:
             break;
         }
+        if (this.opts.normaliseLineEnds) emitFrom = this.emitLF(chunk, emitFrom, i, b);
         this.endRecord();
         this.state = S.FieldStart;
         this.recordStartLine = this.line;
@@ -344,6 +349,16 @@ export class RecordScanner {
   private consumed = 0;
   private lineEndStyle = 0; // 1 LF, 2 CRLF, 3 CR
   private junkNoted = false;
+
+  /** Emits what came before the line break at `i`, then LF in place of the break; returns the new emit start. */
+  private emitLF(chunk: Buffer, emitFrom: number, i: number, b: number): number {
+    const emit = this.opts.emit;
+    if (!emit) return emitFrom;
+    if (emitFrom >= 0 && i > emitFrom) emit(chunk.subarray(emitFrom, i));
+    emit(LF_BYTE);
+    this.dropLF = b === CR;
+    return i + 1;
+  }
 
   private noteLineEnd(style: number, line: number): void {
     if (this.lineEndStyle === 0) this.lineEndStyle = style;

@@ -479,6 +479,9 @@ describe('publisher options and value-free errors', () => {
     expect((err as EngineError).code).toBe('column_type_mismatch');
     expect((err as EngineError).params).toEqual({ column: 1, count: 2, type: 'BIGINT' });
     expect((err as EngineError).message).not.toMatch(/Kari|Ola/);
+    const unknown = await convert('types-unknown.csv', text, { columnTypes: { antal: 'integer' } }).then(() => undefined, (e: unknown) => e);
+    expect((unknown as EngineError).code).toBe('invalid_argument');
+    expect((unknown as EngineError).params).toEqual({ option: 'columnTypes', count: 1 });
   });
 
   it('detects dot thousands with a decimal comma, and honours separators given', async () => {

@@ -558,6 +558,10 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     checkScan(scan, maxColumnsFor(opts.memoryLimit));
     const header = readOpts.header ?? looksLikeHeader(scan.sample);
     const names = columnNames(header ? scan.sample[0] : undefined, scan.fields);
+    const unknownTypes = Object.keys(readOpts.columnTypes ?? {}).filter((n) => !names.includes(n));
+    if (unknownTypes.length > 0) {
+      throw new EngineError('invalid_argument', `${unknownTypes.length} of the chosen column types ${unknownTypes.length === 1 ? 'names a column' : 'name columns'} the file does not have.`, { option: 'columnTypes', count: unknownTypes.length });
+    }
     // A blank line is a row of one empty value in a one-column file (DuckDB reads it so); otherwise it is skipped.
     const blankRows = singleColumn ? scan.blank.lines.filter((l) => l > (scan.sampleLines[0] ?? 0)).length : 0;
     if (singleColumn && scan.blank.count > 100) {

@@ -122,6 +122,9 @@ const RE = {
   timestamp: String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?`,
 };
 
+/** Anything that may be a number: digits with marks, an optional exponent. */
+const NUMBER_GATE = String.raw`[+-]?[0-9., \x{00A0}]+([eE][+-]?[0-9]+)?`;
+
 export type NumberClass = 'i' | 'I' | 'd' | 'a' | 'c' | 'b' | 'S' | 'Sc' | 'Sd' | 'P' | 'Pc' | 'C' | 'Cd';
 export const NUMBER_CLASSES: readonly NumberClass[] = ['i', 'I', 'd', 'a', 'c', 'b', 'S', 'Sc', 'Sd', 'P', 'Pc', 'C', 'Cd'];
 
@@ -180,8 +183,15 @@ function lit(value: string): string {
 export function classSql(v: string): string {
   const m = (re: string) => `regexp_full_match(${v}, ${lit(re)})`;
   const markers = MISSING_MARKERS.map(lit).join(', ');
-  const numberBranches = (['a', 'b', 'd', 'c', 'S', 'Sc', 'Sd', 'P', 'Pc', 'C', 'Cd'] as const)
-    .map((k) => `WHEN ${m(RE[k])} THEN '${k}'`).join('\n      ');
+  const pick = (...ks: (keyof typeof RE & NumberClass)[]) => ks.map((k) => `WHEN ${m(RE[k])} THEN '${k}'`).join(' ');
+  const dates = `CASE
+      WHEN ${m(RE.dateIso)} THEN CASE WHEN TRY_CAST(${v} AS DATE) IS NOT NULL THEN 'date' ELSE 'other' END
+      WHEN ${m(RE.dateNo)} THEN CASE WHEN try_strptime(${v}, '%d.%m.%Y') IS NOT NULL THEN 'dateno' ELSE 'other' END
+      WHEN ${m(RE.timestamp)} THEN CASE WHEN TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL THEN 'ts' ELSE 'other' END
+      ELSE 'other' END`;
+  // Number shapes are told apart by the marks they contain (a substring test), so a value costs two or three
+  // regexes, not a dozen; what is no number falls through to the date shapes.
+  const space = `(strpos(${v}, ' ') > 0 OR strpos(${v}, '\u00a0') > 0)`;
   return `CASE
     WHEN ${v} IS NULL THEN NULL
     WHEN ${v} IN (${markers}) THEN 'm:' || ${v}
@@ -189,11 +199,11 @@ export function classSql(v: string): string {
       THEN CASE WHEN lower(${v}) IN ('true', 'false') THEN 'bool' ELSE 'other' END
     WHEN ${m(RE.z)} THEN CASE WHEN ascii(${v}) = 43 THEN 'z+' ELSE 'z' END
     WHEN ${m(RE.i)} THEN CASE WHEN TRY_CAST(${v} AS BIGINT) IS NOT NULL THEN 'i' ELSE 'I' END
-      ${numberBranches}
-    WHEN ${m(RE.dateIso)} THEN CASE WHEN TRY_CAST(${v} AS DATE) IS NOT NULL THEN 'date' ELSE 'other' END
-    WHEN ${m(RE.dateNo)} THEN CASE WHEN try_strptime(${v}, '%d.%m.%Y') IS NOT NULL THEN 'dateno' ELSE 'other' END
-    WHEN ${m(RE.timestamp)} THEN CASE WHEN TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL THEN 'ts' ELSE 'other' END
-    ELSE 'other' END`;
+    WHEN NOT ${m(NUMBER_GATE)} THEN ${dates}
+    WHEN ${space} THEN CASE ${pick('S', 'Sc', 'Sd')} ELSE 'other' END
+    WHEN strpos(${v}, ',') > 0 AND strpos(${v}, '.') > 0 THEN CASE ${pick('Pc', 'Cd')} ELSE 'other' END
+    WHEN strpos(${v}, ',') > 0 THEN CASE ${pick('b', 'c', 'C')} ELSE 'other' END
+    ELSE CASE ${pick('a', 'd', 'P')} ELSE ${dates} END END`;
 }
 
 /** SQL that turns the trimmed value `v` into a number under a convention (grouping removed, ',' → '.'). */

@@ -26,7 +26,7 @@ interface Candidate extends SampleDialect {
 /** How many fields, read without quoting, start and end with `quote`. */
 function wrappedFields(sample: Buffer, delimiter: string, quote: string, partial: boolean): number {
   if (quote === '') return 0;
-  const scan = scanBuffer(sample, { delimiter, quote: '', escape: '', commentPrefix: '', skipLines: 0 }, { collect: 1000, partial });
+  const scan = scanBuffer(sample, { delimiter, quote: '', escape: '', commentPrefix: '', skipLines: 0 }, { collect: 200, partial });
   let n = 0;
   for (const rec of scan.sample) for (const f of rec) if (f.length >= 2 && f.startsWith(quote) && f.endsWith(quote)) n++;
   return n;
@@ -62,20 +62,30 @@ export function detectDialect(sample: Buffer, partial: boolean, given: Partial<S
   const delims = given.delimiter !== undefined ? [given.delimiter] : [...DELIMITERS];
   const quotes = given.quote !== undefined ? [given.quote] : [...QUOTES];
   const comments = given.commentPrefix !== undefined ? [given.commentPrefix] : ['', '#'];
+  const hasHashLine = sample[0] === 0x23 || sample.includes('\n#') || sample.includes('\r#') || (sample[0] === 0xef && sample[3] === 0x23);
   let best: Candidate | undefined;
+  const wrappedCache = new Map<string, number>();
+  const wrapped = (delimiter: string, quote: string) => {
+    const key = `${delimiter}${quote}`;
+    if (!wrappedCache.has(key)) wrappedCache.set(key, wrappedFields(sample, delimiter, quote, partial));
+    return wrappedCache.get(key) as number;
+  };
   for (const delimiter of delims) {
     for (const quote of quotes) {
-      for (const commentPrefix of comments) {
-        const escape = given.escape ?? quote;
+      // A backslash before a quote suggests backslash escaping; try it beside doubling.
+      const escapes = given.escape !== undefined ? [given.escape] : quote !== '' && sample.includes(`\\${quote}`) ? [quote, '\\'] : [quote];
+      for (const [commentPrefix, escape] of comments.flatMap((cp) => escapes.map((e) => [cp, e] as const))) {
+        if (commentPrefix === '#' && given.commentPrefix === undefined && !hasHashLine) continue;
         const dialect: ScanDialect = { delimiter, quote, escape: quote === '' ? '' : escape, commentPrefix, skipLines: given.skipLines ?? 0 };
-        const scan = scanBuffer(sample, dialect, { collect: 1000, partial });
+        const scan = scanBuffer(sample, dialect, { collect: 200, partial });
         // A sample that ends inside quotes after a whole record or more is a sign the quote is wrong.
         const { fields, share } = modal(scan);
         let consistency = share;
         if (scan.unterminatedQuoteLine !== undefined) consistency *= 0.5;
+        if (scan.junkAfterQuote.count > 0) consistency *= 0.5;
         // '#' as a comment marker only counts when it removes lines that do not fit.
         if (commentPrefix === '#' && scan.comment.count === 0) continue;
-        const cand: Candidate = { ...dialect, scan, consistency, fields, wrapped: wrappedFields(sample, delimiter, quote, partial) };
+        const cand: Candidate = { ...dialect, scan, consistency, fields, wrapped: wrapped(delimiter, quote) };
         if (!best || better(cand, best)) best = cand;
       }
     }
@@ -134,8 +144,9 @@ const IDENTIFIER_LIKE = /^[\p{L}_][\p{L}\p{N}_.\-/]*$/u;
  *     code above values of the same shape says data (a year above numbers, as in SSB's wide tables, says neither);
  *   - weak signs, per text column: a first cell whose outline ("Aa Aa", "a", "9") none of the values below share
  *     says header, one they share says data.
- * Strong signs decide when there are any (header only if they outnumber the data signs); otherwise only weak header
- * signs and no weak data sign make a header. When unsure: no header (the publisher can say `header: true`). A lone
+ * Strong signs decide when there are any (header only if they outnumber the data signs); otherwise weak header signs
+ * and no weak data sign make a header, and so do at least as many weak header as data signs when the first row's cells
+ * are distinct identifier-like names. When unsure: no header (the publisher can say `header: true`). A lone
  * record is a header only when every cell is a non-empty identifier-like name.
  */
 export function looksLikeHeader(rows: string[][]): boolean {
@@ -172,7 +183,11 @@ export function looksLikeHeader(rows: string[][]): boolean {
     else if (nonText <= 0.1) strongD++; // a number above text is data in a text column, not a column name
   });
   if (strongH + strongD > 0) return strongH > strongD;
-  return weakH > 0 && weakD === 0;
+  if (weakH === 0) return false;
+  if (weakD === 0) return true;
+  // Mixed weak signs: a header only if its cells are distinct, identifier-like names ("navn", "merknad").
+  const cells = first.map((v) => v.trim());
+  return weakH >= weakD && cells.every((v) => IDENTIFIER_LIKE.test(v)) && new Set(cells.map((v) => v.toLowerCase())).size === cells.length;
 }
 
 /**

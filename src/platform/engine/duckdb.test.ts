@@ -305,6 +305,9 @@ describe('types and JSON values', () => {
     expect(looksLikeHeader([['01.01.2024', 'x']])).toBe(false);
     expect(looksLikeHeader([['Kari Nordmann', 'Storgata 1'], ['Ola Hansen', 'Kirkeveien 12'], ['Per Olsen', 'Fjordgata 3']])).toBe(false);
     expect(looksLikeHeader([['navn', 'adresse'], ['Ola Hansen', 'Kirkeveien 12'], ['Per Olsen', 'Fjordgata 3']])).toBe(true);
+    expect(looksLikeHeader([['navn', 'sitat'], ['Kari', 'sa hei'], ['Ola', 'nei']])).toBe(true);
+    expect(looksLikeHeader([['Oslo', 'Viken'], ['Bergen', 'Vestland'], ['Bodø', 'Nordland']])).toBe(false);
+    expect(looksLikeHeader([['navn', 'navn'], ['Kari', 'x'], ['Ola', 'y']])).toBe(false);
   });
 });
 
@@ -380,7 +383,7 @@ describe('encoding detection', () => {
     expect(await detectEncoding(utf8)).toEqual({ encoding: 'utf-8', bom: 0 });
     const latin = join(work, 'enc-latin.csv');
     await writeFile(latin, Buffer.concat([Buffer.alloc(3 << 20, 0x61), Buffer.from([0xf8, 0x0a])]));
-    expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', bom: 0 });
+    expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', bom: 0, firstNonUtf8Line: 1 });
     const truncated = join(work, 'enc-trunc.csv');
     await writeFile(truncated, Buffer.from([0x61, 0xc3]));
     expect((await detectEncoding(truncated)).encoding).toBe('windows-1252');
@@ -476,6 +479,9 @@ describe('publisher options and value-free errors', () => {
     expect((err as EngineError).code).toBe('column_type_mismatch');
     expect((err as EngineError).params).toEqual({ column: 1, count: 2, type: 'BIGINT' });
     expect((err as EngineError).message).not.toMatch(/Kari|Ola/);
+    const unknown = await convert('types-unknown.csv', text, { columnTypes: { antal: 'integer' } }).then(() => undefined, (e: unknown) => e);
+    expect((unknown as EngineError).code).toBe('invalid_argument');
+    expect((unknown as EngineError).params).toEqual({ option: 'columnTypes', count: 1 });
   });
 
   it('detects dot thousands with a decimal comma, and honours separators given', async () => {
@@ -492,7 +498,7 @@ describe('publisher options and value-free errors', () => {
   it('skips the lines it is told to, and reports them', async () => {
     const { result, rows } = await convert('skip.csv', 'Rapport\nLaget 2024\nnavn;antall\nKari;3\n', { skipLines: 2 });
     expect(result.skipped).toEqual([{ reason: 'leading', count: 2, lines: [1, 2] }]);
-    expect(result.recordCount).toBe(2);
+    expect(result.recordCount).toBe(4); // rows + header + skipped lines
     expect(rows).toEqual([{ navn: 'Kari', antall: 3 }]);
   });
 

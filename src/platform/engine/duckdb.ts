@@ -43,6 +43,7 @@ import {
   type ColumnInfo,
   type ColumnTypeOverride,
   type ConvertResult,
+  type FileKind,
   type CsvReadOptions,
   type KeptAsTextReason,
   type ParquetDescription,
@@ -68,7 +69,7 @@ import {
 } from './columns';
 
 export { detectEncoding, sniffFileKind, transcodeToUtf8 } from './encoding';
-export type { FileKind } from './encoding';
+export type { FileKind } from './index';
 export { looksLikeHeader, columnNames } from './dialect';
 export { isIdentifierName, semanticTypeOfName } from './columns';
 
@@ -99,7 +100,7 @@ export const MAX_COLUMNS = 10_000;
  */
 const BYTES_PER_COLUMN = 128 * 1024;
 /** Columns per staging pass for wide files. */
-const STAGE_BATCH = 250;
+const STAGE_BATCH = 500;
 /**
  * From this many columns on, statistics come from one classification over the unpivoted cells instead of one CASE
  * per column: DuckDB binds a CASE of a dozen regexes per column in ~9 ms, 18 s for 2,000 columns, where one UNPIVOT
@@ -126,8 +127,9 @@ export const MAX_FIELD_BYTES = 8 * 1024 * 1024;
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 /** Columns per type-inference aggregate query: bounds the query's state for wide files. */
 const STATS_BATCH = 200;
-/** The sample dialect and header decisions are made on. */
+/** The sample read first (emptiness), and the part of it the dialect is decided on. */
 const SAMPLE_BYTES = 1 << 20;
+const DIALECT_SAMPLE_BYTES = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------------
 // SQL quoting. Paths come from our own code, but they are quoted as literals all the same.
@@ -144,6 +146,12 @@ export function sqlIdent(name: string): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
+
+const KIND_WORDS: Record<FileKind, string> = {
+  'delimited-text': 'text', xlsx: 'an Excel workbook (XLSX)', xls: 'an old Excel workbook (XLS)', ods: 'an OpenDocument spreadsheet',
+  json: 'JSON', parquet: 'a Parquet file', pdf: 'a PDF document', zip: 'a ZIP archive', gzip: 'a gzip-compressed file',
+  binary: 'binary data, not text', empty: 'an empty file',
+};
 
 function checkOptions(o: CsvReadOptions): void {
   const oneChar = (v: string | undefined, what: string, allowEmpty: boolean) => {
@@ -192,11 +200,12 @@ async function readSample(path: string): Promise<{ sample: Buffer; partial: bool
 }
 
 /** Streams `path` through a scanner; with `copyTo`, also writes the file without its comment lines there. */
-async function scanFile(path: string, dialect: ScanDialect, copyTo?: string): Promise<ScanResult> {
+async function scanFile(path: string, dialect: ScanDialect, copyTo?: string, normaliseLineEnds = false): Promise<ScanResult> {
   const out = copyTo ? createWriteStream(copyTo) : undefined;
   let pending = 0;
   const scanner = new RecordScanner(dialect, {
     collect: 201,
+    normaliseLineEnds,
     ...(out ? { emit: (bytes: Buffer) => { pending += bytes.length; out.write(Buffer.from(bytes)); } } : {}),
   });
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -229,6 +238,12 @@ function checkScan(scan: ScanResult, maxColumns: number): void {
     throw new EngineError('invalid_csv',
       `The file is not valid CSV: a quoted value that starts on line ${scan.unterminatedQuoteLine} is never closed. Check the quote character, or choose "no quote character".`,
       { reason: 'unterminated_quote', line: scan.unterminatedQuoteLine });
+  }
+  if (scan.junkAfterQuote.count > 0) {
+    const line = scan.junkAfterQuote.lines[0] as number;
+    throw new EngineError('invalid_csv',
+      `The file is not valid CSV: on line ${line}${scan.junkAfterQuote.count > 1 ? ` (and ${scan.junkAfterQuote.count - 1} more)` : ''} a quoted value is followed by more text before the next separator. Check the quote and escape characters.`,
+      { reason: 'text_after_quote', line, count: scan.junkAfterQuote.count });
   }
   if (scan.maxFields > maxColumns) {
     throw new EngineError('too_many_columns', `The file has ${scan.maxFields} columns; at most ${maxColumns} are supported.`, { columns: scan.maxFields, limit: maxColumns });
@@ -444,7 +459,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
   }
 
   /** The EngineError for a failed DuckDB call: ours (500) unless the text says the input is at fault. */
-  function failure(err: unknown, ctx: { columns?: number; stage: string }): EngineError {
+  function failure(err: unknown, ctx: { columns?: number; stage: string; mixedLineEndLine?: number }): EngineError {
     if (err instanceof EngineError) return err;
     if (closed) return new EngineError('engine_closed', 'The table engine was closed while the work was running.');
     const text = err instanceof Error ? err.message : String(err);
@@ -453,14 +468,22 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         `The file is too large or too wide to convert within the memory the service has (${opts.memoryLimit}). Split it into smaller files, or fewer columns.`,
         { columns: ctx.columns ?? 0, memoryLimit: opts.memoryLimit });
     }
+    if (ctx.stage === 'parse' && /invalid unicode|not utf-8 encoded|utf-8 encoded/i.test(text)) {
+      return new EngineError('encoding_unsupported', 'The file is not valid text in the chosen encoding.', { reason: 'invalid' });
+    }
     if (/maximum line size|line size/i.test(text)) {
       return new EngineError('field_too_long', `A row in the file is longer than the service reads.`, { limitMb: MAX_FIELD_BYTES / (1024 * 1024), rowLimitMb: MAX_RECORD_BYTES / (1024 * 1024) });
     }
     if (ctx.stage === 'parse' && /CSV Error|Invalid Input Error|unterminated quote|Conversion Error/i.test(text)) {
+      if (ctx.mixedLineEndLine !== undefined) {
+        return new EngineError('invalid_csv',
+          `The file mixes line-end styles (Windows CRLF, Unix LF, old Mac CR), first on line ${ctx.mixedLineEndLine}. Save it again with one style.`,
+          { reason: 'mixed_line_ends', line: ctx.mixedLineEndLine });
+      }
       const line = /CSV Error on Line: (\d+)/.exec(text)?.[1];
       return new EngineError('invalid_csv',
-        `The file is not valid CSV${line ? ` near line ${line}` : ''}: a value is quoted in a way the chosen quote character does not allow (text after a closing quote). Check the quote character.`,
-        { reason: 'quoting', ...(line ? { line: Number(line) } : {}) });
+        `The file is not valid CSV${line ? ` near line ${line}` : ''}: it cannot be read with the chosen separator, quote and escape characters.`,
+        { reason: 'parse', ...(line ? { line: Number(line) } : {}) });
     }
     return new EngineError('engine_failed', `The table engine failed while ${ctx.stage === 'parse' ? 'reading' : ctx.stage === 'write' ? 'writing' : 'analysing'} the file. Try again later.`, { stage: ctx.stage });
   }
@@ -480,9 +503,17 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       throw new EngineError('encoding_unsupported', 'The file looks like UTF-16 text without a byte-order mark. Save it again as UTF-8 (or UTF-16 with a byte-order mark).', { reason: 'utf16_no_bom' });
     }
     if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
-      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter (it looks like ${kind === 'binary' ? 'binary data' : kind.toUpperCase()}). Upload CSV or TSV text.`, { kind });
+      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter: it looks like ${KIND_WORDS[kind]}. Upload CSV or TSV (delimited text).`, { kind });
     }
-    const encoding = readOpts.encoding ?? (await detectEncoding(csvPath)).encoding;
+    let encoding = readOpts.encoding;
+    if (encoding === undefined || encoding === 'utf-8') {
+      const verdict = await detectEncoding(csvPath);
+      if (encoding === 'utf-8' && verdict.encoding !== 'utf-8') {
+        const line = verdict.firstNonUtf8Line ?? 1;
+        throw new EngineError('encoding_unsupported', `The file is not valid UTF-8 (the first byte that is not is on line ${line}). Choose its encoding, or save it again as UTF-8.`, { reason: 'not_utf8', line });
+      }
+      encoding = verdict.encoding;
+    }
     const work = join(opts.tempDir, `ingest-${randomUUID()}`);
     await mkdir(work, { recursive: true });
     try {
@@ -509,21 +540,28 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       ...(readOpts.commentPrefix !== undefined ? { commentPrefix: readOpts.commentPrefix } : {}),
       ...(readOpts.skipLines !== undefined ? { skipLines: readOpts.skipLines } : {}),
     };
-    const dialect = detectDialect(sample, partial, given);
+    // The dialect from the first 64 KB (a few thousand lines); the header from the first records of the full count.
+    const dialectSample = sample.length > DIALECT_SAMPLE_BYTES ? sample.subarray(0, DIALECT_SAMPLE_BYTES) : sample;
+    const dialect = detectDialect(dialectSample, partial || sample.length > DIALECT_SAMPLE_BYTES, given);
     if (dialect.quote === '') dialect.escape = '';
     const scanDialect: ScanDialect = dialect;
-    // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value.
+    // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value. Mixed
+    // line ends (CRLF and LF, as in concatenated exports), which DuckDB's reader refuses, become LF in the same copy.
     let scan = await scanFile(readPath, scanDialect);
     let duckPath = readPath;
-    if (scan.comment.count > 0) {
-      duckPath = join(work, 'uncommented.csv');
-      scan = await scanFile(readPath, scanDialect, duckPath);
+    if (scan.comment.count > 0 || scan.mixedLineEndLine !== undefined) {
+      duckPath = join(work, 'normalised.csv');
+      scan = await scanFile(readPath, scanDialect, duckPath, scan.mixedLineEndLine !== undefined);
     }
     const singleColumn = scan.fields === 1;
     if (scan.records === 0) throw new EngineError('file_empty', 'The file holds no rows: only blank lines, comments or skipped lines.', { lines: scan.lines });
     checkScan(scan, maxColumnsFor(opts.memoryLimit));
     const header = readOpts.header ?? looksLikeHeader(scan.sample);
     const names = columnNames(header ? scan.sample[0] : undefined, scan.fields);
+    const unknownTypes = Object.keys(readOpts.columnTypes ?? {}).filter((n) => !names.includes(n));
+    if (unknownTypes.length > 0) {
+      throw new EngineError('invalid_argument', `${unknownTypes.length} of the chosen column types ${unknownTypes.length === 1 ? 'names a column' : 'name columns'} the file does not have.`, { option: 'columnTypes', count: unknownTypes.length });
+    }
     // A blank line is a row of one empty value in a one-column file (DuckDB reads it so); otherwise it is skipped.
     const blankRows = singleColumn ? scan.blank.lines.filter((l) => l > (scan.sampleLines[0] ?? 0)).length : 0;
     if (singleColumn && scan.blank.count > 100) {
@@ -563,7 +601,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
             await conn.run(`COPY (SELECT ${select} FROM read_csv(${sqlString(duckPath)}, ${readArgs})) TO ${sqlString(stagingFiles[i] as string)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${rowGroup})`);
           }
         } catch (err) {
-          throw failure(err, { columns: names.length, stage: 'parse' });
+          throw failure(err, { columns: names.length, stage: 'parse', ...(scan.mixedLineEndLine !== undefined ? { mixedLineEndLine: scan.mixedLineEndLine } : {}) });
         }
         const stagingSrc = stagingFiles.map((f) => `read_parquet(${sqlString(f)})`).join(' POSITIONAL JOIN ');
         const srcOf = (name: string) => `read_parquet(${sqlString(stagingFiles[batchOf.get(name) as number] as string)})`;
@@ -622,7 +660,8 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
             encoding, delimiter: dialect.delimiter, quote: dialect.quote, escape: dialect.escape, header, skipLines: dialect.skipLines,
             commentPrefix: dialect.commentPrefix, decimalSeparator: convention.decimal, thousandsSeparator: convention.thousands, ...columnTypes,
           },
-          recordCount: scan.records + blankRows,
+          // Every record and every skipped line: rowCount + (header ? 1 : 0) + Σ skipped[].count.
+          recordCount: scan.records + blankRows + skipped.reduce((sum, sk) => sum + sk.count, 0),
           skipped,
         };
       } catch (err) {

@@ -13,9 +13,8 @@ import { open as openFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { isAscii, isUtf8 } from 'node:buffer';
 import chardet from 'chardet';
-import { EngineError, type TextEncodingName } from './index';
+import { EngineError, type FileKind, type TextEncodingName } from './index';
 
-export type FileKind = 'delimited-text' | 'xlsx' | 'xls' | 'ods' | 'json' | 'parquet' | 'pdf' | 'zip' | 'gzip' | 'binary' | 'empty';
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {
   const handle = await openFile(path, 'r');
@@ -84,6 +83,8 @@ export interface EncodingVerdict {
   encoding: TextEncodingName;
   /** Bytes of a byte-order mark at the start. */
   bom: number;
+  /** For single-byte encodings: the line of the first byte that is not UTF-8. */
+  firstNonUtf8Line?: number;
 }
 
 /** How many bytes at the end of `buf` start a UTF-8 sequence that continues in the next chunk. */
@@ -147,6 +148,9 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
   let nonAscii = 0;
   let western = 0;
   let nordic = 0;
+  let inRuns = 0;
+  let run = 0;
+  let lastHigh = -2;
   const sample: Buffer[] = [];
   let sampled = 0;
   let carry: Buffer = Buffer.alloc(0);
@@ -189,6 +193,11 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
           nonAscii++;
           if (isWesternByte(b)) western++;
           if (NORDIC_LETTERS.has(b)) nordic++;
+          // Runs of three or more such bytes are words of a non-Latin script (Greek, Cyrillic), not æøå in Latin text.
+          run = lastHigh === i - 1 ? run + 1 : 1;
+          lastHigh = i;
+          if (run === 3) inRuns += 3;
+          else if (run > 3) inRuns++;
           i++;
         }
         if (firstBadLine && firstMultiByteLine) {
@@ -202,6 +211,7 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
         sampled += end;
       }
       carry = Buffer.from(buf.subarray(end));
+      lastHigh = -2;
     }
   } finally {
     stream.destroy();
@@ -224,10 +234,11 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
   const matches = chardet.analyse(Buffer.concat(sample));
   const best = matches[0];
   const name = best?.name.toLowerCase() ?? '';
-  if ((name === 'iso-8859-7' || name === 'windows-1253') && (best?.confidence ?? 0) >= 30) return { encoding: 'iso-8859-7', bom: 0 };
-  // Western letters and punctuation throughout, with Nordic letters among them: Windows-1252.
-  if (western === nonAscii && (nordic > 0 || nonAscii <= 3)) return { encoding: 'windows-1252', bom: 0 };
-  if ((name === 'iso-8859-1' || name === 'windows-1252') && western * 10 >= nonAscii * 9) return { encoding: 'windows-1252', bom: 0 };
+  if ((name === 'iso-8859-7' || name === 'windows-1253') && (best?.confidence ?? 0) >= 30) return { encoding: 'iso-8859-7', bom: 0, firstNonUtf8Line: firstBadLine };
+  // Western letters and punctuation throughout, with Nordic letters among them, one or two at a time: Windows-1252.
+  const latinShaped = inRuns * 10 < nonAscii;
+  if (latinShaped && western === nonAscii && (nordic > 0 || nonAscii <= 3)) return { encoding: 'windows-1252', bom: 0, firstNonUtf8Line: firstBadLine };
+  if (latinShaped && (name === 'iso-8859-1' || name === 'windows-1252') && western * 10 >= nonAscii * 9) return { encoding: 'windows-1252', bom: 0, firstNonUtf8Line: firstBadLine };
   throw new EngineError('encoding_unsupported',
     `The file is not in a text encoding the service reads (UTF-8, UTF-16 with a byte-order mark, Windows-1252/ISO-8859-1 or ISO-8859-7); the first byte that is not UTF-8 is on line ${firstBadLine}. Save it again as UTF-8.`,
     { reason: 'unknown', line: firstBadLine });

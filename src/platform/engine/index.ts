@@ -89,6 +89,12 @@ export interface ConvertResult {
   skipped: SkippedLines[];
 }
 
+/**
+ * What an upload is by its content (`sniffFileKind` in ./encoding, re-exported by ./duckdb): only 'delimited-text' is
+ * ingested; csvToParquet refuses the others with `file_not_text` and params `{ kind }`.
+ */
+export type FileKind = 'delimited-text' | 'xlsx' | 'xls' | 'ods' | 'json' | 'parquet' | 'pdf' | 'zip' | 'gzip' | 'binary' | 'empty';
+
 export interface ParquetDescription {
   rowCount: number;
   columns: { name: string; type: string; nullable: boolean }[];

@@ -68,6 +68,17 @@ describe('record scanner', () => {
     expect(Buffer.concat(parts).toString()).toBe('a;b\r\n1;"#2"\n3;4');
   });
 
+  it('writes line ends outside quotes as LF when asked, and notes mixed line ends', () => {
+    const parts: Buffer[] = [];
+    const text = 'a;b\r\n1;"x\r\ny"\n# c\r\n2;3\r4;5';
+    const scanner = new RecordScanner({ ...D, commentPrefix: '#' }, { emit: (b) => parts.push(Buffer.from(b)), normaliseLineEnds: true });
+    for (let i = 0; i < text.length; i += 2) scanner.push(Buffer.from(text.slice(i, i + 2)));
+    const r = scanner.end();
+    expect(Buffer.concat(parts).toString()).toBe('a;b\n1;"x\r\ny"\n2;3\n4;5');
+    expect(r.mixedLineEndLine).toBe(3);
+    expect(scan('a;b\r\n1;2\r\n').mixedLineEndLine).toBeUndefined();
+  });
+
   it('measures the longest field and record', () => {
     const r = scan(`a;b\n${'x'.repeat(1000)};2\n`);
     expect(r.maxFieldBytes).toBe(1000);

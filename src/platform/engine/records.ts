@@ -30,6 +30,8 @@ export interface ScanOptions {
   partial?: boolean;
   /** Receives the input without its comment lines (each with its line break), for a filtered copy. */
   emit?: (bytes: Buffer) => void;
+  /** With emit: write every line end outside quotes as LF (line ends inside quoted values stay as they are). */
+  normaliseLineEnds?: boolean;
 }
 
 export interface RaggedRecord {
@@ -70,11 +72,16 @@ export interface ScanResult {
   sampleLines: number[];
   /** True when limitBytes cut the input short. */
   truncated: boolean;
+  /** Records with text after a closing quote other than spaces ("x"y): a sign of the wrong quote or escape. */
+  junkAfterQuote: LineList;
+  /** The first line whose line end (LF, CRLF, CR) differs from the first line's, if any. */
+  mixedLineEndLine?: number;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 const COLLECT_FIELD_BYTES = 1000;
+const LF_BYTE = Buffer.from([LF]);
 
 const enum S {
   FieldStart,
@@ -137,6 +144,7 @@ export class RecordScanner {
       records: 0, fields: 0, ragged: [], raggedCount: 0, maxFields: 0,
       blank: { count: 0, lines: [] }, comment: { count: 0, lines: [] }, leading: { count: 0, lines: [] },
       maxRecordBytes: 0, maxFieldBytes: 0, lines: 0, sample: [], sampleLines: [], truncated: false,
+      junkAfterQuote: { count: 0, lines: [] },
     };
     if (this.collect > 0) this.collecting = [];
   }
@@ -172,6 +180,7 @@ export class RecordScanner {
       }
     }
     this.delims = 0;
+    this.junkNoted = false;
     this.recordBytes = 0;
     this.fieldBytes = 0;
     this.recordEmpty = true;
@@ -206,6 +215,7 @@ export class RecordScanner {
       const b = chunk[i] as number;
       if (this.pendingCR) {
         this.pendingCR = false;
+        this.noteLineEnd(b === LF ? 2 : 3, this.line - 1);
         if (b === LF) {
           if (this.dropLF) { this.dropLF = false; emitFrom = i + 1; }
           if (this.state === S.Quoted) {
@@ -221,6 +231,7 @@ export class RecordScanner {
       const isBreak = b === LF || b === CR;
       if (isBreak) {
         if (b === CR) this.pendingCR = true;
+        else this.noteLineEnd(1, this.line);
         this.line++;
         switch (this.state) {
           case S.Quoted:
@@ -246,6 +257,7 @@ export class RecordScanner {
             this.recordEmpty = true;
             continue;
           case S.Leading:
+            if (this.opts.normaliseLineEnds) emitFrom = this.emitLF(chunk, emitFrom, i, b);
             pushLine(this.result.leading, this.line - 1);
             if (this.line > this.skipLines) this.state = S.FieldStart;
             this.recordStartLine = this.line;
@@ -253,6 +265,7 @@ export class RecordScanner {
           default:
             break;
         }
+        if (this.opts.normaliseLineEnds) emitFrom = this.emitLF(chunk, emitFrom, i, b);
         this.endRecord();
         this.state = S.FieldStart;
         this.recordStartLine = this.line;
@@ -318,12 +331,14 @@ export class RecordScanner {
           }
           if (b === delim) { this.delims++; this.endField(); this.state = S.FieldStart; continue; }
           this.fieldBytes++;
+          if (b !== 0x20 && b !== 0x09) this.noteJunk();
           this.state = S.AfterQuote;
           continue;
         case S.AfterQuote:
           this.recordBytes++;
           if (b === delim) { this.delims++; this.endField(); this.state = S.FieldStart; continue; }
           this.fieldBytes++;
+          if (b !== 0x20 && b !== 0x09) this.noteJunk();
           continue;
       }
     }
@@ -332,6 +347,29 @@ export class RecordScanner {
   }
 
   private consumed = 0;
+  private lineEndStyle = 0; // 1 LF, 2 CRLF, 3 CR
+  private junkNoted = false;
+
+  /** Emits what came before the line break at `i`, then LF in place of the break; returns the new emit start. */
+  private emitLF(chunk: Buffer, emitFrom: number, i: number, b: number): number {
+    const emit = this.opts.emit;
+    if (!emit) return emitFrom;
+    if (emitFrom >= 0 && i > emitFrom) emit(chunk.subarray(emitFrom, i));
+    emit(LF_BYTE);
+    this.dropLF = b === CR;
+    return i + 1;
+  }
+
+  private noteLineEnd(style: number, line: number): void {
+    if (this.lineEndStyle === 0) this.lineEndStyle = style;
+    else if (style !== this.lineEndStyle && this.result.mixedLineEndLine === undefined) this.result.mixedLineEndLine = line;
+  }
+
+  private noteJunk(): void {
+    if (this.junkNoted) return; // once per record
+    this.junkNoted = true;
+    pushLine(this.result.junkAfterQuote, this.recordStartLine);
+  }
   private inComment = false;
   private dropLF = false;
 

@@ -551,7 +551,8 @@ function importPage(
   const latest = table.latestVersion;
   // The columns to choose types for: the newest version's, else the current one's (a failed read has none).
   const columns = latest?.columns.length ? latest.columns : table.columns;
-  const values = form ?? formFromOptions(latest?.detail?.sourceOptions ?? {}, columns);
+  // What the file was read with, the publisher's own choices first (they are what a re-read must keep).
+  const values = form ?? formFromOptions({ ...latest?.detail?.sourceOptions, ...latest?.detail?.givenOptions }, columns);
   const errorOf = (id: string) => {
     const p = problems.find((x) => optionFieldId(x.field, columns) === id);
     return p ? optionProblemMessage(t, p) : undefined;

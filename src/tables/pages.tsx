@@ -545,6 +545,7 @@ function importPage(
   table: TableDetail,
   form: OptionsForm | null,
   problems: FieldProblem[],
+  preview: Record<string, unknown>[],
   status = 200,
 ): FastifyReply {
   const t = request.t;
@@ -604,6 +605,9 @@ function importPage(
           </h2>
           <ReadReport request={request} version={latest} />
           {columns.length > 0 ? <ColumnsTable request={request} title={table.title} columns={columns} /> : null}
+          {latest.state === 'ready' && latest.id === table.currentVersion?.id && preview.length > 0 ? (
+            <RowsPreview request={request} table={table} rows={preview} />
+          ) : null}
         </>
       ) : null}
       {latest && !pending ? (
@@ -723,6 +727,12 @@ function importPage(
   );
 }
 
+/** The first rows of the current version for the import page (the viewer is a publisher, who may read them). */
+async function previewRows(request: FastifyRequest, services: Services, datasetId: string, table: TableDetail): Promise<Record<string, unknown>[]> {
+  if (!table.currentVersion || !(await services.tables.canReadData(request.actor, datasetId))) return [];
+  return (await services.tables.rows(request.actor, datasetId, table.name, { offset: 0, size: PREVIEW_ROWS })).rows;
+}
+
 export const tablesPages: DomainPlugin = async (app, { services }) => {
   const uploadLimit = services.platform.config.uploadLimitBytes;
 
@@ -753,7 +763,8 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
     const { id, table } = request.params;
     if (!request.actor.user) return reply.redirect(urls.signIn(request.url), 303);
     await services.tables.assertCanUpload(request.actor, id);
-    return importPage(request, reply, id, await services.tables.getTable(request.actor, id, table), null, []);
+    const detail = await services.tables.getTable(request.actor, id, table);
+    return importPage(request, reply, id, detail, null, [], await previewRows(request, services, id, detail));
   });
 
   app.post<{ Params: { id: string; table: string }; Body: Record<string, unknown> }>(
@@ -771,11 +782,11 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
       const columns = latest?.columns.length ? latest.columns : table.columns;
       const { options, problems } = optionsFromForm(form, columns);
       const fromVersion = /^\d{1,9}$/.test(form.fromVersion ?? '') ? Number(form.fromVersion) : undefined;
-      if (problems.length > 0) return importPage(request, reply, id, table, form, problems, 422);
+      if (problems.length > 0) return importPage(request, reply, id, table, form, problems, await previewRows(request, services, id, table), 422);
       try {
         await services.tables.reingest(request.actor, id, name, { sourceOptions: options, fromVersion });
       } catch (err) {
-        if (err instanceof ValidationError) return importPage(request, reply, id, table, form, err.problems, 422);
+        if (err instanceof ValidationError) return importPage(request, reply, id, table, form, err.problems, await previewRows(request, services, id, table), 422);
         throw err;
       }
       return reply.redirect(urls.tableImport(id, name), 303);

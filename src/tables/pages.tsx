@@ -21,7 +21,7 @@ import { urls } from '../web/urls';
 import type { Services } from '../services';
 import { readTableUpload } from './api';
 import type { ColumnSchema, TableDetail, TableSummary, TableVersion } from './model';
-import { ACCEPTED_EXTENSIONS, MAX_SKIP_LINES } from './service';
+import { MAX_SKIP_LINES } from './service';
 
 void Fragment;
 
@@ -322,13 +322,13 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
           <div class="ds-paragraph" data-field="description" data-size="sm" id="file-desc">
             {t('tables.upload.file.desc')}
           </div>
+          {/* No `accept` filter: files without an extension are welcome (the content decides, see the service). */}
           <input
             id="file"
             name="file"
             type="file"
             class="ds-input"
             required
-            accept={[...ACCEPTED_EXTENSIONS.map((e) => `.${e}`), 'text/plain', 'text/csv'].join(',')}
             aria-describedby={fileError ? 'file-desc file-error' : 'file-desc'}
             aria-invalid={fileError ? 'true' : undefined}
           />

@@ -114,6 +114,35 @@ async function jobNotice(request: FastifyRequest, services: Services, datasetId:
   return null;
 }
 
+/** Says plainly that lines of the file were left out (to those who see the import report: readers and publishers). */
+function skippedNotice(request: FastifyRequest, datasetId: string, table: TableSummary, canUpload: boolean): RawHtml | null {
+  const skipped = table.currentVersion?.detail?.skipped ?? [];
+  const count = skipped.reduce((n, s) => n + s.count, 0);
+  if (count === 0) return null;
+  const t = request.t;
+  return (
+    <div class="ds-alert" data-color="warning">
+      <p class="ds-paragraph">
+        {t('tables.import.skipped', { count: numberFormat(request).format(count) })}{' '}
+        {skipped
+          .map((s) =>
+            t('tables.import.skippedReason', {
+              reason: hasKey(`tables.skip.${s.reason}`) ? t(`tables.skip.${s.reason}` as MessageKey) : s.reason,
+              count: numberFormat(request).format(s.count),
+              lines: s.lines.slice(0, 10).join(', ') + (s.count > Math.min(10, s.lines.length) ? ' …' : ''),
+            }),
+          )
+          .join('; ')}
+      </p>
+      {canUpload ? (
+        <p class="ds-paragraph" data-size="sm">
+          <a class="ds-link" href={urls.tableImport(datasetId, table.name)}>{t('tables.import.link')}</a>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 function columnNote(t: Translate, c: ColumnSchema): string {
   const notes: string[] = [];
   if (c.keptAsText) {
@@ -216,6 +245,7 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
         </p>
       ) : null}
       {await jobNotice(request, services, datasetId, table, canUpload)}
+      {skippedNotice(request, datasetId, table, canUpload)}
       {ready ? <ColumnsTable request={request} title={table.title} columns={table.columns} /> : null}
       {ready && canRead ? <RowsPreview request={request} table={table} rows={rows} /> : null}
       {ready && !canRead ? (

@@ -21,7 +21,7 @@ import { urls } from '../web/urls';
 import type { Services } from '../services';
 import { readTableUpload } from './api';
 import type { ColumnSchema, TableDetail, TableSummary, TableVersion } from './model';
-import { ACCEPTED_EXTENSIONS, MAX_SKIP_LINES } from './service';
+import { MAX_SKIP_LINES } from './service';
 
 void Fragment;
 
@@ -112,6 +112,35 @@ async function jobNotice(request: FastifyRequest, services: Services, datasetId:
     );
   }
   return null;
+}
+
+/** Says plainly that lines of the file were left out (to those who see the import report: readers and publishers). */
+function skippedNotice(request: FastifyRequest, datasetId: string, table: TableSummary, canUpload: boolean): RawHtml | null {
+  const skipped = table.currentVersion?.detail?.skipped ?? [];
+  const count = skipped.reduce((n, s) => n + s.count, 0);
+  if (count === 0) return null;
+  const t = request.t;
+  return (
+    <div class="ds-alert" data-color="warning">
+      <p class="ds-paragraph">
+        {t('tables.import.skipped', { count: numberFormat(request).format(count) })}{' '}
+        {skipped
+          .map((s) =>
+            t('tables.import.skippedReason', {
+              reason: hasKey(`tables.skip.${s.reason}`) ? t(`tables.skip.${s.reason}` as MessageKey) : s.reason,
+              count: numberFormat(request).format(s.count),
+              lines: s.lines.slice(0, 10).join(', ') + (s.count > Math.min(10, s.lines.length) ? ' …' : ''),
+            }),
+          )
+          .join('; ')}
+      </p>
+      {canUpload ? (
+        <p class="ds-paragraph" data-size="sm">
+          <a class="ds-link" href={urls.tableImport(datasetId, table.name)}>{t('tables.import.link')}</a>
+        </p>
+      ) : null}
+    </div>
+  );
 }
 
 function columnNote(t: Translate, c: ColumnSchema): string {
@@ -216,6 +245,7 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
         </p>
       ) : null}
       {await jobNotice(request, services, datasetId, table, canUpload)}
+      {skippedNotice(request, datasetId, table, canUpload)}
       {ready ? <ColumnsTable request={request} title={table.title} columns={table.columns} /> : null}
       {ready && canRead ? <RowsPreview request={request} table={table} rows={rows} /> : null}
       {ready && !canRead ? (
@@ -322,13 +352,13 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
           <div class="ds-paragraph" data-field="description" data-size="sm" id="file-desc">
             {t('tables.upload.file.desc')}
           </div>
+          {/* No `accept` filter: files without an extension are welcome (the content decides, see the service). */}
           <input
             id="file"
             name="file"
             type="file"
             class="ds-input"
             required
-            accept={[...ACCEPTED_EXTENSIONS.map((e) => `.${e}`), 'text/plain', 'text/csv'].join(',')}
             aria-describedby={fileError ? 'file-desc file-error' : 'file-desc'}
             aria-invalid={fileError ? 'true' : undefined}
           />
@@ -545,13 +575,15 @@ function importPage(
   table: TableDetail,
   form: OptionsForm | null,
   problems: FieldProblem[],
+  preview: Record<string, unknown>[],
   status = 200,
 ): FastifyReply {
   const t = request.t;
   const latest = table.latestVersion;
   // The columns to choose types for: the newest version's, else the current one's (a failed read has none).
   const columns = latest?.columns.length ? latest.columns : table.columns;
-  const values = form ?? formFromOptions(latest?.detail?.sourceOptions ?? {}, columns);
+  // What the file was read with, the publisher's own choices first (they are what a re-read must keep).
+  const values = form ?? formFromOptions({ ...latest?.detail?.sourceOptions, ...latest?.detail?.givenOptions }, columns);
   const errorOf = (id: string) => {
     const p = problems.find((x) => optionFieldId(x.field, columns) === id);
     return p ? optionProblemMessage(t, p) : undefined;
@@ -603,6 +635,9 @@ function importPage(
           </h2>
           <ReadReport request={request} version={latest} />
           {columns.length > 0 ? <ColumnsTable request={request} title={table.title} columns={columns} /> : null}
+          {latest.state === 'ready' && latest.id === table.currentVersion?.id && preview.length > 0 ? (
+            <RowsPreview request={request} table={table} rows={preview} />
+          ) : null}
         </>
       ) : null}
       {latest && !pending ? (
@@ -722,6 +757,12 @@ function importPage(
   );
 }
 
+/** The first rows of the current version for the import page (the viewer is a publisher, who may read them). */
+async function previewRows(request: FastifyRequest, services: Services, datasetId: string, table: TableDetail): Promise<Record<string, unknown>[]> {
+  if (!table.currentVersion || !(await services.tables.canReadData(request.actor, datasetId))) return [];
+  return (await services.tables.rows(request.actor, datasetId, table.name, { offset: 0, size: PREVIEW_ROWS })).rows;
+}
+
 export const tablesPages: DomainPlugin = async (app, { services }) => {
   const uploadLimit = services.platform.config.uploadLimitBytes;
 
@@ -752,7 +793,8 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
     const { id, table } = request.params;
     if (!request.actor.user) return reply.redirect(urls.signIn(request.url), 303);
     await services.tables.assertCanUpload(request.actor, id);
-    return importPage(request, reply, id, await services.tables.getTable(request.actor, id, table), null, []);
+    const detail = await services.tables.getTable(request.actor, id, table);
+    return importPage(request, reply, id, detail, null, [], await previewRows(request, services, id, detail));
   });
 
   app.post<{ Params: { id: string; table: string }; Body: Record<string, unknown> }>(
@@ -770,11 +812,11 @@ export const tablesPages: DomainPlugin = async (app, { services }) => {
       const columns = latest?.columns.length ? latest.columns : table.columns;
       const { options, problems } = optionsFromForm(form, columns);
       const fromVersion = /^\d{1,9}$/.test(form.fromVersion ?? '') ? Number(form.fromVersion) : undefined;
-      if (problems.length > 0) return importPage(request, reply, id, table, form, problems, 422);
+      if (problems.length > 0) return importPage(request, reply, id, table, form, problems, await previewRows(request, services, id, table), 422);
       try {
         await services.tables.reingest(request.actor, id, name, { sourceOptions: options, fromVersion });
       } catch (err) {
-        if (err instanceof ValidationError) return importPage(request, reply, id, table, form, err.problems, 422);
+        if (err instanceof ValidationError) return importPage(request, reply, id, table, form, err.problems, await previewRows(request, services, id, table), 422);
         throw err;
       }
       return reply.redirect(urls.tableImport(id, name), 303);

@@ -290,3 +290,47 @@ describe('tables service', () => {
     expect(safeFilename('...')).toBe('upload');
   });
 });
+
+describe('import rules', () => {
+  it('checkReadOptions names the field of every invalid value', async () => {
+    const { checkReadOptions } = await import('./service');
+    expect(checkReadOptions({ delimiter: ';', quote: '"', header: true, skipLines: 2, decimalSeparator: ',', thousandsSeparator: ' ', columnTypes: { a: 'text' } })).toEqual([]);
+    const fields = (o: Parameters<typeof checkReadOptions>[0], cols?: string[]) => checkReadOptions(o, cols).map((p) => p.field);
+    expect(fields({ delimiter: ';;' })).toEqual(['/sourceOptions/delimiter']);
+    expect(fields({ delimiter: '\n' })).toEqual(['/sourceOptions/delimiter']);
+    expect(fields({ encoding: 'ebcdic' as never })).toEqual(['/sourceOptions/encoding']);
+    expect(fields({ skipLines: 1001 })).toEqual(['/sourceOptions/skipLines']);
+    expect(fields({ skipLines: 1.5 })).toEqual(['/sourceOptions/skipLines']);
+    expect(fields({ commentPrefix: '####' })).toEqual(['/sourceOptions/commentPrefix']);
+    expect(fields({ decimalSeparator: ',', thousandsSeparator: ',' })).toEqual(['/sourceOptions/thousandsSeparator']);
+    expect(fields({ columnTypes: { a: 'money' as never } })).toEqual(['/sourceOptions/columnTypes/a']);
+    expect(checkReadOptions({ columnTypes: { b: 'text' } }, ['a'])[0]?.code).toBe('unknown_column');
+  });
+
+  it('refusedFormat recognises what the ingest cannot read yet by its first bytes', async () => {
+    const { refusedFormat } = await import('./service');
+    expect(refusedFormat(Buffer.from([0x50, 0x4b, 0x03, 0x04]))).toBe('xlsx');
+    expect(refusedFormat(Buffer.from('PAR1xxxx'))).toBe('parquet');
+    expect(refusedFormat(Buffer.from('%PDF-1.4'))).toBe('pdf');
+    expect(refusedFormat(Buffer.from('\uFEFF  {"a":1}'))).toBe('json');
+    expect(refusedFormat(Buffer.from('[{"a":1}]'))).toBe('json');
+    expect(refusedFormat(Buffer.from('[kode];navn\n'))).toBeNull();
+    expect(refusedFormat(Buffer.from('kode;navn\n0301;Oslo\n'))).toBeNull();
+  });
+
+  it('formats numbers for the page language without rounding them', async () => {
+    const { formatNumberCell } = await import('./pages');
+    expect(formatNumberCell(1316303.34, 'nb')).toBe('1\u00a0316\u00a0303,34');
+    expect(formatNumberCell(1316303.34, 'en')).toBe('1,316,303.34');
+    expect(formatNumberCell(-1234, 'nn')).toBe('-1\u00a0234');
+    expect(formatNumberCell(10.775729206388, 'nb')).toBe('10,775729206388');
+    expect(formatNumberCell('9007199254740993', 'en')).toBe('9,007,199,254,740,993');
+    expect(formatNumberCell(1e21, 'nb')).toBe('1e+21');
+  });
+
+  it('ingestErrorMessage is built from the code and numbers only', async () => {
+    const { ingestErrorMessage } = await import('./service');
+    expect(ingestErrorMessage('ragged_rows', { line: 5001 })).toBe('Ingest failed [ragged_rows]: A record has a different number of fields than the header (line 5001).');
+    expect(ingestErrorMessage('something_new', {})).toBe('Ingest failed [something_new]: The file could not be processed because of an internal error.');
+  });
+});

@@ -7,7 +7,7 @@ import { tableDetailLevel, visibleTable } from './table-visibility';
 const ORG = '981544315';
 const user = (memberships: Actor['memberships'] = {}, scopes: Actor['scopes'] = null): Actor => ({
   kind: 'user',
-  user: { id: 'u', email: 'u@example.no', name: 'U', isOperator: false },
+  user: { id: 'u', email: 'u@example.no', name: 'U', isOperator: false, emailVerified: true },
   memberships,
   scopes,
   via: scopes ? 'token' : 'session',

@@ -5,9 +5,7 @@
 // axe-core must report zero WCAG 2.1 AA violations, and every page one h1 and one main landmark, in every state.
 // The second journey uploads a messy file (';'-separated, a title line above the header), sees how it was read on the
 // import page, sets the lines to skip, reads it again and sees the corrected table — at desktop and at 390 px.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CLI_ACTOR } from '../../src/access/model';
@@ -49,33 +47,7 @@ beforeAll(async () => {
   await organisations.addMember(CLI_ACTOR, ORGNR, { email: EMAIL, role: 'editor' });
   browser = await launchBrowser();
   page = browser.page;
-  // Until the hardening branch's preHandler (which leaves multipart web requests to the handler) is merged, this
-  // tree's global CSRF check wants the token in a header or the URL for multipart posts; the upload form carries it
-  // as its first field, which readTableUpload checks on its own. Bridge: copy the cookie into x-csrf-token for upload
-  // posts only. Remove after the merge.
-  await page.route('**/tabeller/ny', async (route) => {
-    if (route.request().method() !== 'POST') return route.continue();
-    const token = (await browser.context.cookies()).find((c) => c.name === 'df_csrf')?.value ?? '';
-    return route.continue({ headers: { ...route.request().headers(), 'x-csrf-token': decodeURIComponent(token) } });
-  });
-  engineHonoursSkipLines = await probeSkipLines();
 });
-
-let engineHonoursSkipLines = false;
-
-/** Whether the engine in this tree reads `skipLines` (the new engine does; the old one reported 0 whatever was given). */
-async function probeSkipLines(): Promise<boolean> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'df-probe-'));
-  try {
-    await writeFile(path.join(dir, 'p.csv'), 'Tittel\na;b\n1;2\n');
-    const r = await server.platform.engine.csvToParquet(path.join(dir, 'p.csv'), path.join(dir, 'p.parquet'), { skipLines: 1, delimiter: ';', header: true });
-    return r.detected.skipLines === 1 && r.columns.map((c) => c.name).join() === 'a,b';
-  } catch {
-    return false;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 afterAll(async () => {
   await browser?.close();
@@ -228,12 +200,10 @@ describe('table upload journey', () => {
       expect(second).toContain('Versjon 2');
       await check(`import page after the re-read (${width} px)`);
       expect(await page.inputValue('#opt-skipLines')).toBe('1');
-      if (engineHonoursSkipLines) {
-        // [needs the new engine] The corrected table: the real header, every municipality a row.
-        expect(second).toContain('Versjon 2 er lest inn: 12 rader.');
-        const columns = await page.locator('main table').first().locator('tbody th code').allTextContents();
-        expect(columns).toEqual(['kommunenummer', 'kommunenavn', 'fylkesnummer', 'lengdegrad', 'breddegrad']);
-      }
+      // The corrected table: the real header, every municipality a row.
+      expect(second).toContain('Versjon 2 er lest inn: 12 rader.');
+      const columns = await page.locator('main table').first().locator('tbody th code').allTextContents();
+      expect(columns).toEqual(['kommunenummer', 'kommunenavn', 'fylkesnummer', 'lengdegrad', 'breddegrad']);
 
       await page.goto(`${base}/datasett/${ds.id}#table-${name}-section`);
       await check(`dataset page with the table (${width} px)`);
@@ -244,11 +214,9 @@ describe('table upload journey', () => {
           `[...document.querySelectorAll('[aria-labelledby="tables-heading"] *')].filter((e) => !e.closest('[role=region]') || e.matches('[role=region]')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((e) => e.tagName + '.' + e.className)`,
         );
         expect(wide).toEqual([]);
-        if (engineHonoursSkipLines) {
-          // [needs the new engine] The five-column preview is wider than the screen and scrolls inside its region.
-          const scroller = await page.evaluate(`(() => { const r = [...document.querySelectorAll('#table-${name}-section [role=region]')].pop(); return r ? [r.scrollWidth > r.clientWidth, getComputedStyle(r).overflowX] : null; })()`);
-          expect(scroller).toEqual([true, 'auto']);
-        }
+        // The five-column preview is wider than the screen and scrolls inside its region.
+        const scroller = await page.evaluate(`(() => { const r = [...document.querySelectorAll('#table-${name}-section [role=region]')].pop(); return r ? [r.scrollWidth > r.clientWidth, getComputedStyle(r).overflowX] : null; })()`);
+        expect(scroller).toEqual([true, 'auto']);
         const region = page.locator(`#table-${name}-section [role=region][tabindex="0"]`).first();
         expect(await region.count()).toBe(1);
         expect(await region.getAttribute('aria-label')).toBeTruthy();

@@ -639,28 +639,9 @@ describe('with the S3 blob store', () => {
   });
 });
 
-// --- [needs the new engine] ---------------------------------------------------------------------------------------------
-// These depend on the exact detection of the engine being rewritten to the contract in src/platform/engine/index.ts
-// (ragged rows failing with `ragged_rows` and a line number, comment lines skipped and reported). Until that engine is
-// merged they skip themselves (a probe of the engine in this tree); after the merge they must run — check that
-// vitest reports no skipped tests in this file.
-describe('[needs the new engine] import report details', () => {
-  let newEngine = false;
-  beforeAll(async () => {
-    const dir = fs.mkdtempSync(path.join(t.services.platform.config.dataDir, 'probe-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'p.csv'), '# kommentar\na;b\n1;2\n');
-      const r = await t.platform.engine.csvToParquet(path.join(dir, 'p.csv'), path.join(dir, 'p.parquet'), { commentPrefix: '#' });
-      newEngine = r.skipped.some((s) => s.reason === 'comment' && s.lines.includes(1));
-    } catch {
-      newEngine = false;
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('a ragged row fails with ragged_rows: the publisher sees the line, outsiders the code only', async (ctx) => {
-    if (!newEngine) ctx.skip();
+// --- import report details (the engine's exact detection: ragged rows, comment lines) -------------------------------
+describe('import report details', () => {
+  it('a ragged row fails with ragged_rows: the publisher sees the line, outsiders the code only', async () => {
     const res = await upload(restrictedId, editor, { name: 'ragget' }, { name: 'r.csv', content: Buffer.from('a;b\n1;2\n3;4;5\n6;7\n') });
     expect(res.statusCode).toBe(202);
     await t.services.jobs.drain(60_000);
@@ -679,8 +660,7 @@ describe('[needs the new engine] import report details', () => {
     expect(anonPage.body).not.toContain('(Linje 3.)');
   });
 
-  it('skipped lines are reported by reason with line numbers to the publisher, never to outsiders', async (ctx) => {
-    if (!newEngine) ctx.skip();
+  it('skipped lines are reported by reason with line numbers to the publisher, never to outsiders', async () => {
     const csv = '# Kilde: SSB\na;b\n1;2\n# midt i\n3;4\n';
     const res = await upload(restrictedId, editor, { name: 'kommentert', sourceOptions: '{"commentPrefix":"#"}' }, { name: 'k.csv', content: Buffer.from(csv) });
     expect(res.statusCode).toBe(202);

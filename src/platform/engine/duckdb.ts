@@ -548,6 +548,13 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value. Mixed
     // line ends (CRLF and LF, as in concatenated exports), which DuckDB's reader refuses, become LF in the same copy.
     let scan = await scanFile(readPath, scanDialect);
+    // Blank lines above the first record are leading lines: DuckDB would take the first of them for the header.
+    const firstLine = scan.sampleLines[0];
+    if (readOpts.skipLines === undefined && firstLine !== undefined && scan.blank.lines.some((l) => l < firstLine)
+      && !scan.comment.lines.some((l) => l < firstLine)) {
+      dialect.skipLines = firstLine - 1;
+      scan = await scanFile(readPath, scanDialect);
+    }
     let duckPath = readPath;
     if (scan.comment.count > 0 || scan.mixedLineEndLine !== undefined) {
       duckPath = join(work, 'normalised.csv');
@@ -616,8 +623,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         // Column statistics, in batches of columns.
         const stats: ColumnStats[] = names.length > LONG_STATS_FROM ? await longStats(conn, stagingFiles, batches) : [];
         const statsBatches: string[][] = [];
-        if (names.length <= LONG_STATS_FROM) 
-        for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
+        if (names.length <= LONG_STATS_FROM) {
+          for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
+        }
         for (const batch of statsBatches) {
           const exprs = batch.flatMap((name, i) => statsSql(sqlIdent(name)).map((e, j) => `${e} AS s${i}_${j}`));
           let agg: Record<string, DuckDBValue> | undefined;

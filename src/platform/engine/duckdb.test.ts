@@ -343,7 +343,7 @@ describe('bad input', () => {
   it('rejects binary garbage', async () => {
     const p = join(work, 'garbage.bin');
     await writeFile(p, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), randomBytes(200_000)]));
-    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not a text file/);
+    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not valid CSV: it contains binary data/);
     expect(existsSync(join(work, 'garbage.parquet'))).toBe(false);
   });
 

@@ -148,9 +148,9 @@ export function sqlIdent(name: string): string {
 // Options
 
 const KIND_WORDS: Record<FileKind, string> = {
-  'delimited-text': 'text', xlsx: 'an Excel workbook (XLSX)', xls: 'an old Excel workbook (XLS)', ods: 'an OpenDocument spreadsheet',
-  json: 'JSON', parquet: 'a Parquet file', pdf: 'a PDF document', zip: 'a ZIP archive', gzip: 'a gzip-compressed file',
-  binary: 'binary data, not text', empty: 'an empty file',
+  'delimited-text': 'text', xlsx: 'binary data (an Excel workbook, XLSX)', xls: 'binary data (an old Excel workbook, XLS)',
+  ods: 'binary data (an OpenDocument spreadsheet)', json: 'JSON', parquet: 'binary data (a Parquet file)', pdf: 'a PDF document',
+  zip: 'binary data (a ZIP archive)', gzip: 'binary data (a gzip-compressed file)', binary: 'binary data', empty: 'nothing',
 };
 
 function checkOptions(o: CsvReadOptions): void {
@@ -503,7 +503,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       throw new EngineError('encoding_unsupported', 'The file looks like UTF-16 text without a byte-order mark. Save it again as UTF-8 (or UTF-16 with a byte-order mark).', { reason: 'utf16_no_bom' });
     }
     if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
-      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter: it looks like ${KIND_WORDS[kind]}. Upload CSV or TSV (delimited text).`, { kind });
+      throw new EngineError('file_not_text', `The file is not valid CSV: it contains ${KIND_WORDS[kind]}, not text. Upload CSV or TSV (values separated by a delimiter).`, { kind });
     }
     let encoding = readOpts.encoding;
     if (encoding === undefined || encoding === 'utf-8') {

@@ -384,6 +384,12 @@ describe('encoding detection', () => {
     const latin = join(work, 'enc-latin.csv');
     await writeFile(latin, Buffer.concat([Buffer.alloc(3 << 20, 0x61), Buffer.from([0xf8, 0x0a])]));
     expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', bom: 0, firstNonUtf8Line: 1 });
+    // A cp1252 byte after 2 MB of UTF-8: refused, naming its line, also past the first chunks.
+    const mixed = join(work, 'enc-mixed.csv');
+    await writeFile(mixed, Buffer.concat([Buffer.from('Tromsø\n'.repeat(300_000), 'utf8'), Buffer.from('Bø\n', 'latin1')]));
+    const err = await detectEncoding(mixed).then(() => undefined, (e: unknown) => e);
+    expect((err as EngineError).code).toBe('encoding_unsupported');
+    expect((err as EngineError).params).toEqual({ reason: 'mixed', line: 300_001 });
     const truncated = join(work, 'enc-trunc.csv');
     await writeFile(truncated, Buffer.from([0x61, 0xc3]));
     expect((await detectEncoding(truncated)).encoding).toBe('windows-1252');

@@ -540,3 +540,15 @@ describe('publisher options and value-free errors', () => {
     }
   });
 });
+
+describe('detected options read the real files the same way again', () => {
+  for (const name of ['ldir_pristilskudd_jordbruksforetak_2022.csv', 'ssb_klass131_kommuner_2024_latin1.csv', 'bring_postnummerregister_2025_ansi.txt', 'kmd_partistotte_2014.original.csv']) {
+    it(name, async () => {
+      const first = await engine.csvToParquet(fixture(name), join(work, `rt1-${name}.parquet`));
+      const second = await engine.csvToParquet(fixture(name), join(work, `rt2-${name}.parquet`), first.detected);
+      expect(second).toEqual(first);
+      expect(await engine.readRows(join(work, `rt2-${name}.parquet`), { offset: 0, limit: 10_000 }))
+        .toEqual(await engine.readRows(join(work, `rt1-${name}.parquet`), { offset: 0, limit: 10_000 }));
+    });
+  }
+});

@@ -87,7 +87,8 @@ export const MISSING_MARKERS = ['*', ':', '..', '...', '.', '-', '–', 'x', 'X'
 /**
  * Number shapes, each valid under some decimal/thousands conventions:
  *   i  plain integer                 "1234"               every convention
- *   I  plain integer beyond BIGINT   "99999999999999999999"
+ *   I  plain integer beyond BIGINT   "99999999999999999999", or a number with marks and more than 15 digits, which a
+ *      DOUBLE would round ("0,12345678901234567"): both stay text (too_large)
  *   d  dot decimal, unambiguous      "12.5", "0.123", "1e5"   decimal '.'
  *   a  ambiguous "1.234"             (dot decimal, or 1234 with '.' thousands)
  *   c  comma decimal, unambiguous    "12,5", "0,123"      decimal ','
@@ -200,6 +201,7 @@ export function classSql(v: string): string {
     WHEN ${m(RE.z)} THEN CASE WHEN ascii(${v}) = 43 THEN 'z+' ELSE 'z' END
     WHEN ${m(RE.i)} THEN CASE WHEN TRY_CAST(${v} AS BIGINT) IS NOT NULL THEN 'i' ELSE 'I' END
     WHEN NOT ${m(NUMBER_GATE)} THEN ${dates}
+    WHEN length(regexp_replace(${v}, '[^0-9]', '', 'g')) > 15 THEN 'I'
     WHEN ${space} THEN CASE ${pick('S', 'Sc', 'Sd')} ELSE 'other' END
     WHEN strpos(${v}, ',') > 0 AND strpos(${v}, '.') > 0 THEN CASE ${pick('Pc', 'Cd')} ELSE 'other' END
     WHEN strpos(${v}, ',') > 0 THEN CASE ${pick('b', 'c', 'C')} ELSE 'other' END

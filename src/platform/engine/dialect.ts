@@ -58,7 +58,13 @@ function titleLines(scan: ScanResult, fields: number): number {
  * Candidates (delimiter × quote × comment '#' or none) are scored by how many records share the most common field
  * count; more than one field wins over one, then consistency, then more fields, then the order of preference.
  */
-export function detectDialect(sample: Buffer, partial: boolean, given: Partial<SampleDialect>): SampleDialect {
+export function detectDialect(sample: Buffer, partial: boolean, givenOpts: Partial<SampleDialect>): SampleDialect {
+  // Excel's "sep=;" first line names the delimiter; it is a leading line, not the header.
+  const start = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 3 : 0;
+  const sep = /^sep=([^\r\n])\r?\n/.exec(sample.subarray(start, start + 8).toString('latin1'));
+  const given: Partial<SampleDialect> = sep
+    ? { ...givenOpts, delimiter: givenOpts.delimiter ?? (sep[1] as string), skipLines: givenOpts.skipLines ?? 1 }
+    : givenOpts;
   const delims = given.delimiter !== undefined ? [given.delimiter] : [...DELIMITERS];
   const quotes = given.quote !== undefined ? [given.quote] : [...QUOTES];
   const comments = given.commentPrefix !== undefined ? [given.commentPrefix] : ['', '#'];

@@ -343,7 +343,7 @@ describe('bad input', () => {
   it('rejects binary garbage', async () => {
     const p = join(work, 'garbage.bin');
     await writeFile(p, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), randomBytes(200_000)]));
-    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not a text file/);
+    await expectEngineError(engine.csvToParquet(p, join(work, 'garbage.parquet')), 'file_not_text', /not valid CSV: it contains binary data/);
     expect(existsSync(join(work, 'garbage.parquet'))).toBe(false);
   });
 
@@ -384,6 +384,12 @@ describe('encoding detection', () => {
     const latin = join(work, 'enc-latin.csv');
     await writeFile(latin, Buffer.concat([Buffer.alloc(3 << 20, 0x61), Buffer.from([0xf8, 0x0a])]));
     expect(await detectEncoding(latin)).toEqual({ encoding: 'windows-1252', bom: 0, firstNonUtf8Line: 1 });
+    // A cp1252 byte after 2 MB of UTF-8: refused, naming its line, also past the first chunks.
+    const mixed = join(work, 'enc-mixed.csv');
+    await writeFile(mixed, Buffer.concat([Buffer.from('Tromsø\n'.repeat(300_000), 'utf8'), Buffer.from('Bø\n', 'latin1')]));
+    const err = await detectEncoding(mixed).then(() => undefined, (e: unknown) => e);
+    expect((err as EngineError).code).toBe('encoding_unsupported');
+    expect((err as EngineError).params).toEqual({ reason: 'mixed', line: 300_001 });
     const truncated = join(work, 'enc-trunc.csv');
     await writeFile(truncated, Buffer.from([0x61, 0xc3]));
     expect((await detectEncoding(truncated)).encoding).toBe('windows-1252');
@@ -533,4 +539,16 @@ describe('publisher options and value-free errors', () => {
       expect((err as EngineError).status).toBe(422);
     }
   });
+});
+
+describe('detected options read the real files the same way again', () => {
+  for (const name of ['ldir_pristilskudd_jordbruksforetak_2022.csv', 'ssb_klass131_kommuner_2024_latin1.csv', 'bring_postnummerregister_2025_ansi.txt', 'kmd_partistotte_2014.original.csv']) {
+    it(name, async () => {
+      const first = await engine.csvToParquet(fixture(name), join(work, `rt1-${name}.parquet`));
+      const second = await engine.csvToParquet(fixture(name), join(work, `rt2-${name}.parquet`), first.detected);
+      expect(second).toEqual(first);
+      expect(await engine.readRows(join(work, `rt2-${name}.parquet`), { offset: 0, limit: 10_000 }))
+        .toEqual(await engine.readRows(join(work, `rt1-${name}.parquet`), { offset: 0, limit: 10_000 }));
+    });
+  }
 });

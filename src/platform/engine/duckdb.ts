@@ -148,9 +148,9 @@ export function sqlIdent(name: string): string {
 // Options
 
 const KIND_WORDS: Record<FileKind, string> = {
-  'delimited-text': 'text', xlsx: 'an Excel workbook (XLSX)', xls: 'an old Excel workbook (XLS)', ods: 'an OpenDocument spreadsheet',
-  json: 'JSON', parquet: 'a Parquet file', pdf: 'a PDF document', zip: 'a ZIP archive', gzip: 'a gzip-compressed file',
-  binary: 'binary data, not text', empty: 'an empty file',
+  'delimited-text': 'text', xlsx: 'binary data (an Excel workbook, XLSX)', xls: 'binary data (an old Excel workbook, XLS)',
+  ods: 'binary data (an OpenDocument spreadsheet)', json: 'JSON', parquet: 'binary data (a Parquet file)', pdf: 'a PDF document',
+  zip: 'binary data (a ZIP archive)', gzip: 'binary data (a gzip-compressed file)', binary: 'binary data', empty: 'nothing',
 };
 
 function checkOptions(o: CsvReadOptions): void {
@@ -503,7 +503,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
       throw new EngineError('encoding_unsupported', 'The file looks like UTF-16 text without a byte-order mark. Save it again as UTF-8 (or UTF-16 with a byte-order mark).', { reason: 'utf16_no_bom' });
     }
     if (kind !== 'delimited-text' && !(kind === 'binary' && utf16)) {
-      throw new EngineError('file_not_text', `The file is not a text file of values separated by a delimiter: it looks like ${KIND_WORDS[kind]}. Upload CSV or TSV (delimited text).`, { kind });
+      throw new EngineError('file_not_text', `The file is not valid CSV: it contains ${KIND_WORDS[kind]}, not text. Upload CSV or TSV (values separated by a delimiter).`, { kind });
     }
     let encoding = readOpts.encoding;
     if (encoding === undefined || encoding === 'utf-8') {
@@ -548,6 +548,13 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     // Comment lines are removed in a copy: DuckDB's own `comment` option also cuts lines at a '#' after a value. Mixed
     // line ends (CRLF and LF, as in concatenated exports), which DuckDB's reader refuses, become LF in the same copy.
     let scan = await scanFile(readPath, scanDialect);
+    // Blank lines above the first record are leading lines: DuckDB would take the first of them for the header.
+    const firstLine = scan.sampleLines[0];
+    if (readOpts.skipLines === undefined && firstLine !== undefined && scan.blank.lines.some((l) => l < firstLine)
+      && !scan.comment.lines.some((l) => l < firstLine)) {
+      dialect.skipLines = firstLine - 1;
+      scan = await scanFile(readPath, scanDialect);
+    }
     let duckPath = readPath;
     if (scan.comment.count > 0 || scan.mixedLineEndLine !== undefined) {
       duckPath = join(work, 'normalised.csv');
@@ -616,8 +623,9 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         // Column statistics, in batches of columns.
         const stats: ColumnStats[] = names.length > LONG_STATS_FROM ? await longStats(conn, stagingFiles, batches) : [];
         const statsBatches: string[][] = [];
-        if (names.length <= LONG_STATS_FROM) 
-        for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
+        if (names.length <= LONG_STATS_FROM) {
+          for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
+        }
         for (const batch of statsBatches) {
           const exprs = batch.flatMap((name, i) => statsSql(sqlIdent(name)).map((e, j) => `${e} AS s${i}_${j}`));
           let agg: Record<string, DuckDBValue> | undefined;

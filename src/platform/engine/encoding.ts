@@ -154,10 +154,13 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
   const sample: Buffer[] = [];
   let sampled = 0;
   let carry: Buffer = Buffer.alloc(0);
+  let offset = 0; // of `buf` in the file
+  let linesCounted = true;
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      offset -= carry.length;
       const tail = incompleteUtf8Tail(buf);
       const end = buf.length - tail;
       let sawNonAscii = false;
@@ -168,13 +171,19 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
           if (!firstMultiByteLine) firstMultiByteLine = line;
           sawNonAscii = true;
         }
-        for (let at = whole.indexOf(0x0a); at !== -1; at = whole.indexOf(0x0a, at + 1)) line++;
+        // Lines are counted only once a line number is needed (see below).
+        linesCounted = false;
         if (sawNonAscii && sampled < 256 * 1024) {
           sample.push(Buffer.from(whole));
           sampled += end;
         }
         carry = Buffer.from(buf.subarray(end));
+        offset += buf.length;
         continue;
+      }
+      if (!linesCounted) {
+        line = 1 + (await countLineBreaks(path, offset));
+        linesCounted = true;
       }
       for (let i = 0; i < end; ) {
         const b = buf[i] as number;
@@ -211,12 +220,14 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
         sampled += end;
       }
       carry = Buffer.from(buf.subarray(end));
+      offset += buf.length;
       lastHigh = -2;
     }
   } finally {
     stream.destroy();
   }
   if (carry.length > 0) {
+    if (!linesCounted) line = 1 + (await countLineBreaks(path, Number.MAX_SAFE_INTEGER));
     // A multi-byte sequence cut off by the end of the file.
     if (firstMultiByteLine) {
       throw new EngineError('encoding_unsupported', `The file ends in the middle of a UTF-8 character (line ${line}).`, { reason: 'truncated', line });
@@ -242,6 +253,24 @@ export async function detectEncoding(path: string): Promise<EncodingVerdict> {
   throw new EngineError('encoding_unsupported',
     `The file is not in a text encoding the service reads (UTF-8, UTF-16 with a byte-order mark, Windows-1252/ISO-8859-1 or ISO-8859-7); the first byte that is not UTF-8 is on line ${firstBadLine}. Save it again as UTF-8.`,
     { reason: 'unknown', line: firstBadLine });
+}
+
+/** LF bytes in the first `upTo` bytes of a file (native search, streamed). */
+async function countLineBreaks(path: string, upTo: number): Promise<number> {
+  let n = 0;
+  let seen = 0;
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const part = seen + chunk.length > upTo ? chunk.subarray(0, Math.max(0, upTo - seen)) : chunk;
+      for (let at = part.indexOf(0x0a); at !== -1; at = part.indexOf(0x0a, at + 1)) n++;
+      seen += chunk.length;
+      if (seen >= upTo) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return n;
 }
 
 /** Bytes an encoding's decoder would refuse, so that a wrong encoding given by a publisher fails instead of garbling. */

@@ -113,6 +113,16 @@ export interface TableEngine {
   close(): Promise<void>;
 }
 
+/**
+ * Codes and the params each carries (all numbers unless said; never values from the file):
+ *   file_not_found {} · file_empty {} or { lines } · file_not_text { kind: FileKind }
+ *   encoding_unsupported { reason: 'mixed' | 'unknown' | 'truncated' | 'utf16_no_bom' | 'not_utf8' | 'invalid', line?, encoding? }
+ *   invalid_csv { reason: 'unterminated_quote' | 'text_after_quote' | 'mixed_line_ends' | 'parse' | 'blank_lines', line?, count? }
+ *   ragged_rows { count, line, fields, expected, lines: string (the first five line numbers, "3, 4, 9 …") }
+ *   record_count_mismatch { expected, read } · too_many_columns { columns, limit } · field_too_long { limitMb, rowLimitMb }
+ *   file_too_complex { columns, memoryLimit: string } · column_type_mismatch { column (1-based), count, type: string }
+ *   invalid_argument { option: string, count? } · invalid_parquet {} · engine_closed {} · engine_failed { stage: string }
+ */
 export type EngineErrorCode =
   | 'file_not_found'
   | 'file_empty'

@@ -92,9 +92,11 @@ describe('on a 390 px phone', () => {
     // The wide preview scrolls inside its own region, which a keyboard can reach and shows focus on.
     const region = page.getByRole('region', { name: /^De første \d+ radene i «Kommuner 2023 med avgrensningsboks»/ });
     expect(await region.count()).toBe(1);
-    const box = await page.evaluate<{ scroll: number; client: number; overflowX: string }>(
-      "(() => { const el = document.querySelector('.df-table-wrap[role=region]'); return { scroll: el.scrollWidth, client: el.clientWidth, overflowX: getComputedStyle(el).overflowX }; })()",
-    );
+    // Measure the preview region itself (the columns table has a scroll region of its own).
+    const box = await region.evaluate((el) => {
+      const style = (globalThis as unknown as { getComputedStyle(e: unknown): { overflowX: string } }).getComputedStyle(el);
+      return { scroll: el.scrollWidth, client: el.clientWidth, overflowX: style.overflowX };
+    });
     expect(box.overflowX).toBe('auto');
     expect(box.scroll).toBeGreaterThan(box.client);
     await region.focus();

@@ -9,7 +9,7 @@
 // into place, so a blob appears whole or not at all; a failed or interrupted write leaves only a temp file, which
 // is removed on failure and swept at start-up when it is more than a day old.
 import { randomUUID } from 'node:crypto';
-import { constants as fsConstants, createWriteStream, mkdirSync } from 'node:fs';
+import { constants as fsConstants, mkdirSync } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -162,7 +162,13 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
 /** Writes `body` to a new file at `path`, fsyncs it and makes it read-only; returns the byte count. */
 async function writeDurably(path: string, body: Readable | Buffer): Promise<number> {
   if (Buffer.isBuffer(body)) await writeFile(path, body, { flag: 'wx' });
-  else await pipeline(body, createWriteStream(path, { flags: 'wx' }));
+  else {
+    // Open the file before the stream runs: createWriteStream(path) opens lazily, so a body that fails at once could
+    // reject the pipeline before the file exists — the caller's unlink then finds nothing and the late open leaves an
+    // empty temp file behind (seen with an interrupted upload).
+    const out = await open(path, 'wx');
+    await pipeline(body, out.createWriteStream());
+  }
   // fsync applies to the file, not the descriptor: a fresh one flushes what the stream wrote.
   const fh = await open(path, 'r');
   try {

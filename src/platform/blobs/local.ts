@@ -9,7 +9,8 @@
 // into place, so a blob appears whole or not at all; a failed or interrupted write leaves only a temp file, which
 // is removed on failure and swept at start-up when it is more than a day old.
 import { randomUUID } from 'node:crypto';
-import { constants as fsConstants, mkdirSync } from 'node:fs';
+import { constants as fsConstants, createWriteStream, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -163,11 +164,16 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
 async function writeDurably(path: string, body: Readable | Buffer): Promise<number> {
   if (Buffer.isBuffer(body)) await writeFile(path, body, { flag: 'wx' });
   else {
-    // Open the file before the stream runs: createWriteStream(path) opens lazily, so a body that fails at once could
-    // reject the pipeline before the file exists — the caller's unlink then finds nothing and the late open leaves an
-    // empty temp file behind (seen with an interrupted upload).
-    const out = await open(path, 'wx');
-    await pipeline(body, out.createWriteStream());
+    const out = createWriteStream(path, { flags: 'wx' });
+    try {
+      await pipeline(body, out);
+    } catch (err) {
+      // The stream opens its file lazily: a body that fails at once rejects the pipeline before the open completes,
+      // and the caller's unlink would find nothing while the late open leaves an empty temp file behind (seen with an
+      // interrupted upload). Wait until the stream has closed, so the file, if any, exists when the caller removes it.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
+      throw err;
+    }
   }
   // fsync applies to the file, not the descriptor: a fresh one flushes what the stream wrote.
   const fh = await open(path, 'r');

@@ -408,7 +408,10 @@ function charName(t: Translate, c: string | undefined): string {
     "'": 'tables.char.singleQuote',
   };
   const key = known[c];
-  return key ? `${t(key)} (${c === '\t' ? '\\t' : c === ' ' ? '␠' : c})` : `«${c}»`;
+  if (!key) return `«${c}»`;
+  // Name the character, and show it too where it is visible and the name does not already (a space or TAB is not).
+  const label = t(key);
+  return c === ' ' || c === '\t' || label.includes(c) ? label : `${label} (${c})`;
 }
 
 function formFromOptions(o: CsvReadOptions, columns: ColumnSchema[]): OptionsForm {

@@ -671,10 +671,10 @@ describe('import report details', () => {
     expect(mine.currentVersion.import.recordCount).toBeGreaterThanOrEqual(3);
     const ed = await signIn(t.app, { email: 'editor@example.no', password: 'correct horse battery' });
     const page = await t.app.inject({ url: `/datasett/${restrictedId}/tabeller/kommentert/innlesing`, headers: { cookie: ed.cookie } });
-    expect(page.body).toContain('2 linjer ble hoppet over:');
+    expect(page.body).toContain('Linjer som ble hoppet over: 2.');
     expect(page.body).toContain('Kommentarlinjer: 2 (linje 1, 4)');
     // The dataset page says so too, to those who see the import report; outsiders see the table without it.
-    expect((await t.app.inject({ url: `/datasett/${restrictedId}`, headers: auth(editor) })).body).toContain('2 linjer ble hoppet over:');
+    expect((await t.app.inject({ url: `/datasett/${restrictedId}`, headers: auth(editor) })).body).toContain('Linjer som ble hoppet over: 2.');
     expect((await t.app.inject({ url: `/datasett/${restrictedId}` })).body).not.toContain('hoppet over');
     const theirs = await t.app.inject({ url: `/api/v1/datasets/${restrictedId}/tables/kommentert`, headers: auth(outsider) });
     expect(theirs.json().currentVersion.import).toBeUndefined();

@@ -466,7 +466,7 @@ export const en: Catalogue = {
   'tables.import.no': 'No',
   'tables.import.rows': 'Rows in the table',
   'tables.import.records': 'Records in the file (counted independently)',
-  'tables.import.skipped': '{count} lines were skipped:',
+  'tables.import.skipped': 'Lines skipped: {count}.',
   'tables.import.skippedReason': '{reason}: {count} (line {lines})',
   'tables.import.noneSkipped': 'No lines were skipped.',
   'tables.import.ready': 'Version {version} has been read in: {rows} rows.',

@@ -467,7 +467,7 @@ export const nb = {
   'tables.import.no': 'Nei',
   'tables.import.rows': 'Rader i tabellen',
   'tables.import.records': 'Poster i filen (talt uavhengig)',
-  'tables.import.skipped': '{count} linjer ble hoppet over:',
+  'tables.import.skipped': 'Linjer som ble hoppet over: {count}.',
   'tables.import.skippedReason': '{reason}: {count} (linje {lines})',
   'tables.import.noneSkipped': 'Ingen linjer ble hoppet over.',
   'tables.import.ready': 'Versjon {version} er lest inn: {rows} rader.',

@@ -462,7 +462,7 @@ export const nn: Catalogue = {
   'tables.import.no': 'Nei',
   'tables.import.rows': 'Rader i tabellen',
   'tables.import.records': 'Postar i fila (talde uavhengig)',
-  'tables.import.skipped': '{count} linjer vart hoppa over:',
+  'tables.import.skipped': 'Linjer som vart hoppa over: {count}.',
   'tables.import.skippedReason': '{reason}: {count} (linje {lines})',
   'tables.import.noneSkipped': 'Ingen linjer vart hoppa over.',
   'tables.import.ready': 'Versjon {version} er lesen inn: {rows} rader.',

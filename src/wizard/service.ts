@@ -36,6 +36,8 @@ export interface WizardQuestion {
   showIf?: Condition;
 }
 export interface WizardStop {
+  /** The outcome's id in the tree (stable within a version). */
+  id?: string;
   area: AreaId;
   questionId: string;
   message: string;
@@ -290,6 +292,7 @@ export function evaluate(answers: Record<string, string>, opts: { lang: Lang; ve
   const { visible, effective } = effectiveAnswers(tree, answers);
   const reached = tree.outcomes.filter((o) => effective.has(o.questionId) && holds(o.when, effective));
   const present = (o: TreeFile['outcomes'][number]): WizardStop => ({
+    id: o.id,
     area: o.area,
     questionId: o.questionId,
     message: text(o.message, lang),

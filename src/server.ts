@@ -30,6 +30,7 @@ import { CSRF_FIELD, CSRF_HEADER, csrfMatches, ensureCsrfToken, resolveLocale, s
 import { homePages } from './web/home';
 import { apiDocsPages } from './web/api-docs';
 import { sendErrorPage } from './web/error-page';
+import { wizardApi } from './wizard/api';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -234,6 +235,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(catalogApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
+  await app.register(wizardApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });

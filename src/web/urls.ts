@@ -27,6 +27,10 @@ export const urls = {
   forgotPassword: () => '/glemt-passord',
   /** The page a reset mail links to (GET shows the new-password form; only its POST uses the token). */
   resetPassword: (token?: string) => withQuery('/nytt-passord', { token }),
+  /** The standalone sharing wizard; `q` carries the answers (question id → value) so a link resumes it. */
+  sharingWizard: (q?: Query) => withQuery('/kan-du-dele', q),
+  sharingWizardStep: (areaSlug: string, q?: Query) => withQuery(`/kan-du-dele/${enc(areaSlug)}`, q),
+  sharingWizardResult: (q?: Query) => withQuery('/kan-du-dele/resultat', q),
   organizations: (q?: Query) => withQuery('/virksomheter', q),
   organizationNew: () => '/virksomheter/ny',
   organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,
@@ -83,6 +87,8 @@ export const urls = {
     tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
+    sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
+    sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',
   },
   static: (file: string) => `/static/${file}`,
 };

@@ -31,6 +31,8 @@ import { homePages } from './web/home';
 import { apiDocsPages } from './web/api-docs';
 import { sendErrorPage } from './web/error-page';
 import { wizardApi } from './wizard/api';
+import { datasetAssessmentApi } from './wizard/dataset-api';
+import { datasetAssessmentPages } from './wizard/dataset-pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -236,12 +238,14 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(tablesApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
   await app.register(wizardApi, { prefix: API_PREFIX, services });
+  await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
   await app.register(catalogPages, { services });
   await app.register(tablesPages, { services });
   await app.register(apiDocsPages, { services });
+  await app.register(datasetAssessmentPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -171,7 +171,6 @@ export function createDatasetAssessmentService({ db, catalog }: { db: Db; catalo
       .select(['sharing_assessments.id', 'dataset_id', 'tree_version', 'answers', 'complete', 'stops', 'saved_by', 'saved_at', 'users.name as saved_by_name'])
       .where('dataset_id', '=', datasetId)
       .orderBy('saved_at', 'desc')
-      .orderBy('sharing_assessments.id', 'desc')
       .execute();
     const r = rows[0];
     if (!r) return { saved: null, saves: 0 };
@@ -239,6 +238,10 @@ export function createDatasetAssessmentService({ db, catalog }: { db: Db; catalo
         savedAt: nowIso(),
       };
       await db.transaction().execute(async (tx) => {
+        // The newest row is the current assessment: keep saved_at strictly increasing per dataset, so two saves in
+        // the same millisecond still have an order.
+        const last = await tx.selectFrom('sharing_assessments').select('saved_at').where('dataset_id', '=', dataset.id).orderBy('saved_at', 'desc').limit(1).executeTakeFirst();
+        if (last && last.saved_at >= saved.savedAt) saved.savedAt = new Date(Date.parse(last.saved_at) + 1).toISOString();
         await tx
           .insertInto('sharing_assessments')
           .values({

@@ -31,6 +31,7 @@ import { homePages } from './web/home';
 import { apiDocsPages } from './web/api-docs';
 import { sendErrorPage } from './web/error-page';
 import { wizardApi } from './wizard/api';
+import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 
@@ -245,6 +246,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(catalogPages, { services });
   await app.register(tablesPages, { services });
   await app.register(apiDocsPages, { services });
+  await app.register(wizardPages, { services });
   await app.register(datasetAssessmentPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());

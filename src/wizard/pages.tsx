@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, NotFoundError } from '../errors';
 import type { DomainPlugin } from '../platform/http/plugin';
+import { isLocale } from '../web/i18n/index';
 import { Fragment, h, type RawHtml } from '../web/jsx';
 import { ErrorSummary, sendPage } from '../web/layout';
 import { urls } from '../web/urls';
@@ -42,7 +43,10 @@ interface WizardState {
  */
 function readState(request: FastifyRequest): WizardState & { query: Record<string, unknown> } {
   const query = (request.query ?? {}) as Record<string, unknown>;
-  const version = typeof query.v === 'string' && /^[0-9]{1,6}$/.test(query.v) ? query.v : latestTreeVersion();
+  if (query.v !== undefined && (typeof query.v !== 'string' || !/^[0-9]{1,6}$/.test(query.v))) {
+    throw new NotFoundError('Wizard version', String(query.v).slice(0, 20), 'wizard_version_not_found');
+  }
+  const version = typeof query.v === 'string' ? query.v : latestTreeVersion();
   const answers: Record<string, string> = {};
   const repeated: string[] = [];
   for (const [k, v] of Object.entries(query)) {
@@ -56,7 +60,7 @@ function readState(request: FastifyRequest): WizardState & { query: Record<strin
   const visible = new Set(visibleQuestions(answers, version));
   const kept = Object.fromEntries(Object.entries(answers).filter(([k]) => visible.has(k)));
   const carry: Record<string, string> = { ...kept, v: version };
-  if (typeof query.lang === 'string') carry.lang = query.lang;
+  if (isLocale(query.lang)) carry.lang = query.lang;
   return { version, answers: kept, carry, query };
 }
 

@@ -161,6 +161,12 @@ describe('standalone pages /kan-du-dele', () => {
     const long = await t.app.inject({ url: `/kan-du-dele/avtaler?pd_present=${'y'.repeat(300)}` });
     expect(long.statusCode).toBe(400);
     expect((await t.app.inject({ url: '/kan-du-dele/resultat?v=999' })).statusCode).toBe(404);
+    const badVersion = await t.app.inject({ url: '/kan-du-dele/avtaler?v=%3Cb%3E' });
+    expect(badVersion.statusCode).toBe(404);
+    expect(badVersion.body).toContain('Vi fant ikke den versjonen av veiviseren.');
+    const tooMany = await t.app.inject({ url: `/kan-du-dele/resultat?${Array.from({ length: 250 }, (_, i) => `q${i}=yes`).join('&')}` });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.body).toContain('for mange svar');
   });
 
   it('a step renders radio groups in fieldsets with legends, keeping earlier answers in hidden fields', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, NotFoundError } from '../errors';
 import { AREA_IDS, type AreaId, type TreeFile } from './model';
-import { evaluate, getTree, latestTreeVersion, loadTrees, TREE_DIR, treeVersions, validateTree, visibleQuestions } from './service';
+import { createWizard, evaluate, getTree, latestTreeVersion, loadTrees, TREE_DIR, treeVersions, validateTree, visibleQuestions } from './service';
 
 const LANGS = ['nb', 'en'] as const;
 
@@ -235,7 +235,16 @@ describe('broken trees are refused', () => {
       fs.writeFileSync(path.join(dir, 'v2.json'), JSON.stringify(v2));
       const trees = loadTrees(dir);
       expect([...trees.keys()].sort()).toEqual(['1', '2']);
-      expect(trees.get('1')!.questions.some((q) => q.id === 'ip_secret_measures')).toBe(true);
+      // An answer set given to v1 is still read with v1's questions once v2 is the latest; v2 refuses it.
+      const wizard = createWizard(trees);
+      expect(wizard.latestTreeVersion()).toBe('2');
+      const old = { ip_licence: 'nlod', ip_own_rights: 'yes', ip_secret: 'yes', ip_secret_value: 'yes', ip_secret_measures: 'yes' };
+      const e = wizard.evaluate(old, { lang: 'en', version: '1' });
+      expect(e.version).toBe('1');
+      expect(e.stops.map((s) => s.id)).toEqual(['ip_trade_secret_stop']);
+      expect(e.summary[3]!.answers.map((a) => a.questionId)).toContain('ip_secret_measures');
+      expect(wizard.getTree('nb', '1').questions.some((q) => q.id === 'ip_secret_measures')).toBe(true);
+      expect(() => wizard.evaluate(old, { lang: 'en' })).toThrow(/unknown question "ip_secret_measures"/);
 
       const v3 = { ...shipped(), version: '3' };
       v3.outcomes[0]!.questionId = 'missing_question';

@@ -176,52 +176,7 @@ export function loadTrees(dir: string = TREE_DIR): Map<string, TreeFile> {
   return trees;
 }
 
-const TREES = loadTrees();
-
-export function latestTreeVersion(): string {
-  return [...TREES.keys()].sort((a, b) => Number(b) - Number(a))[0]!;
-}
-
-/** Every kept version, newest first. */
-export function treeVersions(): string[] {
-  return [...TREES.keys()].sort((a, b) => Number(b) - Number(a));
-}
-
-function treeFile(version?: string): TreeFile {
-  const v = version ?? latestTreeVersion();
-  const tree = TREES.get(v);
-  if (!tree) throw new NotFoundError('Wizard version', v, 'wizard_version_not_found');
-  return tree;
-}
-
 const text = (t: Text, lang: Lang): string => t[lang];
-
-/** The tree in one language. `nn` callers pass 'nb'. */
-export function getTree(lang: Lang, version?: string): WizardTree {
-  const tree = treeFile(version);
-  return {
-    version: tree.version,
-    published: tree.published,
-    areas: tree.areas.map((a) => ({ id: a.id, title: text(a.title, lang), intro: text(a.intro, lang) })),
-    questions: tree.questions.map((q) => ({
-      id: q.id,
-      area: q.area,
-      text: text(q.text, lang),
-      ...(q.help ? { help: text(q.help, lang) } : {}),
-      options: q.options.map((o) => ({ value: o.value, label: text(o.label, lang) })),
-      ...(q.showIf ? { showIf: q.showIf } : {}),
-    })),
-    outcomes: tree.outcomes.map((o) => ({
-      id: o.id,
-      kind: o.kind,
-      area: o.area,
-      questionId: o.questionId,
-      when: o.when,
-      message: text(o.message, lang),
-      ...(o.advice ? { advice: text(o.advice, lang) } : {}),
-    })),
-  };
-}
 
 function holds(c: Condition, effective: Map<string, string>): boolean {
   if ('and' in c) return c.and.every((x) => holds(x, effective));
@@ -248,73 +203,155 @@ function effectiveAnswers(tree: TreeFile, answers: Record<string, string>): { vi
   return { visible, effective };
 }
 
+/**
+ * The wizard over a set of loaded trees (version → tree). The module's own functions below use the trees shipped in
+ * resources/sharing-wizard/; tests build one over a directory of their own (say, two versions).
+ */
+export function createWizard(trees: Map<string, TreeFile>) {
+  function latestTreeVersion(): string {
+    return [...trees.keys()].sort((a, b) => Number(b) - Number(a))[0]!;
+  }
+
+  /** Every kept version, newest first. */
+  function treeVersions(): string[] {
+    return [...trees.keys()].sort((a, b) => Number(b) - Number(a));
+  }
+
+  function treeFile(version?: string): TreeFile {
+    const v = version ?? latestTreeVersion();
+    const tree = trees.get(v);
+    if (!tree) throw new NotFoundError('Wizard version', v, 'wizard_version_not_found');
+    return tree;
+  }
+
+
+  /** The tree in one language. `nn` callers pass 'nb'. */
+  function getTree(lang: Lang, version?: string): WizardTree {
+    const tree = treeFile(version);
+    return {
+      version: tree.version,
+      published: tree.published,
+      areas: tree.areas.map((a) => ({ id: a.id, title: text(a.title, lang), intro: text(a.intro, lang) })),
+      questions: tree.questions.map((q) => ({
+        id: q.id,
+        area: q.area,
+        text: text(q.text, lang),
+        ...(q.help ? { help: text(q.help, lang) } : {}),
+        options: q.options.map((o) => ({ value: o.value, label: text(o.label, lang) })),
+        ...(q.showIf ? { showIf: q.showIf } : {}),
+      })),
+      outcomes: tree.outcomes.map((o) => ({
+        id: o.id,
+        kind: o.kind,
+        area: o.area,
+        questionId: o.questionId,
+        when: o.when,
+        message: text(o.message, lang),
+        ...(o.advice ? { advice: text(o.advice, lang) } : {}),
+      })),
+    };
+  }
+
+
+
+  /** Checks an answer set against a tree: known ids, known values, limits. Throws BadRequestError naming the problems. */
+  function checkAnswers(answers: Record<string, string>, version?: string): void {
+    const tree = treeFile(version);
+    const entries = Object.entries(answers);
+    if (entries.length > MAX_ANSWERS) {
+      throw new BadRequestError(`An answer set may hold at most ${MAX_ANSWERS} answers; this one has ${entries.length}.`, { maxAnswers: MAX_ANSWERS }, 'too_many_answers');
+    }
+    const unknownQuestions: string[] = [];
+    const unknownValues: { questionId: string; value: string }[] = [];
+    const tooLong: string[] = [];
+    for (const [id, value] of entries) {
+      if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) {
+        tooLong.push(id.slice(0, MAX_VALUE_LENGTH));
+        continue;
+      }
+      const q = tree.questions.find((x) => x.id === id);
+      if (!q) unknownQuestions.push(id.slice(0, MAX_VALUE_LENGTH));
+      else if (value !== '' && !q.options.some((o) => o.value === value)) unknownValues.push({ questionId: id, value });
+    }
+    if (tooLong.length > 0) {
+      throw new BadRequestError(`Answers may be at most ${MAX_VALUE_LENGTH} characters: ${tooLong.join(', ')}.`, { tooLong, maxLength: MAX_VALUE_LENGTH }, 'answer_too_long');
+    }
+    if (unknownQuestions.length > 0 || unknownValues.length > 0) {
+      const parts = [
+        ...(unknownQuestions.length > 0 ? [`unknown question ${unknownQuestions.map((q) => `"${q}"`).join(', ')}`] : []),
+        ...unknownValues.map((u) => `"${u.value}" is not an option of "${u.questionId}"`),
+      ];
+      throw new BadRequestError(`The answers do not fit version ${tree.version} of the wizard: ${parts.join('; ')}.`, { unknownQuestions, unknownValues, version: tree.version }, 'unknown_answer');
+    }
+  }
+
+  /** The ids of the questions an answer set makes visible, in tree order. Does not validate the answers. */
+  function visibleQuestions(answers: Record<string, string>, version?: string): string[] {
+    return effectiveAnswers(treeFile(version), answers).visible;
+  }
+
+  /** Evaluates an answer set: the stops and notes it reaches, whether it is complete, and a summary per area. */
+  function evaluate(answers: Record<string, string>, opts: { lang: Lang; version?: string }): Evaluation {
+    checkAnswers(answers, opts.version);
+    const tree = treeFile(opts.version);
+    const { lang } = opts;
+    const { visible, effective } = effectiveAnswers(tree, answers);
+    const reached = tree.outcomes.filter((o) => effective.has(o.questionId) && holds(o.when, effective));
+    const present = (o: TreeFile['outcomes'][number]): WizardStop => ({
+      id: o.id,
+      area: o.area,
+      questionId: o.questionId,
+      message: text(o.message, lang),
+      ...(o.advice ? { advice: text(o.advice, lang) } : {}),
+    });
+    const stops = reached.filter((o) => o.kind === 'stop').map(present);
+    const notes = reached.filter((o) => o.kind === 'note').map(present);
+    const next = visible.find((id) => !effective.has(id));
+    const summary = tree.areas.map((area) => {
+      const qs = tree.questions.filter((q) => q.area === area.id && visible.includes(q.id));
+      const answered = qs.flatMap((q) => {
+        const value = effective.get(q.id);
+        if (value === undefined) return [];
+        const option = q.options.find((o) => o.value === value)!;
+        return [{ questionId: q.id, question: text(q.text, lang), value, label: text(option.label, lang) }];
+      });
+      const status: 'ok' | 'stop' | 'unanswered' = stops.some((s) => s.area === area.id)
+        ? 'stop'
+        : answered.length < qs.length
+          ? 'unanswered'
+          : 'ok';
+      return { area: area.id, title: text(area.title, lang), status, answers: answered };
+    });
+    return { complete: next === undefined, stops, notes, summary, ...(next ? { next } : {}), version: tree.version };
+  }
+
+  return { latestTreeVersion, treeVersions, getTree, checkAnswers, visibleQuestions, evaluate };
+}
+
+export type Wizard = ReturnType<typeof createWizard>;
+
+const shipped = createWizard(loadTrees());
+
+export function latestTreeVersion(): string {
+  return shipped.latestTreeVersion();
+}
+/** Every kept version, newest first. */
+export function treeVersions(): string[] {
+  return shipped.treeVersions();
+}
+/** The tree in one language (latest when version is omitted; NotFoundError for an unknown version). `nn` callers pass 'nb'. */
+export function getTree(lang: Lang, version?: string): WizardTree {
+  return shipped.getTree(lang, version);
+}
 /** Checks an answer set against a tree: known ids, known values, limits. Throws BadRequestError naming the problems. */
 export function checkAnswers(answers: Record<string, string>, version?: string): void {
-  const tree = treeFile(version);
-  const entries = Object.entries(answers);
-  if (entries.length > MAX_ANSWERS) {
-    throw new BadRequestError(`An answer set may hold at most ${MAX_ANSWERS} answers; this one has ${entries.length}.`, { maxAnswers: MAX_ANSWERS }, 'too_many_answers');
-  }
-  const unknownQuestions: string[] = [];
-  const unknownValues: { questionId: string; value: string }[] = [];
-  const tooLong: string[] = [];
-  for (const [id, value] of entries) {
-    if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) {
-      tooLong.push(id.slice(0, MAX_VALUE_LENGTH));
-      continue;
-    }
-    const q = tree.questions.find((x) => x.id === id);
-    if (!q) unknownQuestions.push(id.slice(0, MAX_VALUE_LENGTH));
-    else if (value !== '' && !q.options.some((o) => o.value === value)) unknownValues.push({ questionId: id, value });
-  }
-  if (tooLong.length > 0) {
-    throw new BadRequestError(`Answers may be at most ${MAX_VALUE_LENGTH} characters: ${tooLong.join(', ')}.`, { tooLong, maxLength: MAX_VALUE_LENGTH }, 'answer_too_long');
-  }
-  if (unknownQuestions.length > 0 || unknownValues.length > 0) {
-    const parts = [
-      ...(unknownQuestions.length > 0 ? [`unknown question ${unknownQuestions.map((q) => `"${q}"`).join(', ')}`] : []),
-      ...unknownValues.map((u) => `"${u.value}" is not an option of "${u.questionId}"`),
-    ];
-    throw new BadRequestError(`The answers do not fit version ${tree.version} of the wizard: ${parts.join('; ')}.`, { unknownQuestions, unknownValues, version: tree.version }, 'unknown_answer');
-  }
+  shipped.checkAnswers(answers, version);
 }
-
 /** The ids of the questions an answer set makes visible, in tree order. Does not validate the answers. */
 export function visibleQuestions(answers: Record<string, string>, version?: string): string[] {
-  return effectiveAnswers(treeFile(version), answers).visible;
+  return shipped.visibleQuestions(answers, version);
 }
-
-/** Evaluates an answer set: the stops and notes it reaches, whether it is complete, and a summary per area. */
+/** Evaluates an answer set (BadRequestError for unknown ids/values or an oversized set, NotFoundError for an unknown version). */
 export function evaluate(answers: Record<string, string>, opts: { lang: Lang; version?: string }): Evaluation {
-  checkAnswers(answers, opts.version);
-  const tree = treeFile(opts.version);
-  const { lang } = opts;
-  const { visible, effective } = effectiveAnswers(tree, answers);
-  const reached = tree.outcomes.filter((o) => effective.has(o.questionId) && holds(o.when, effective));
-  const present = (o: TreeFile['outcomes'][number]): WizardStop => ({
-    id: o.id,
-    area: o.area,
-    questionId: o.questionId,
-    message: text(o.message, lang),
-    ...(o.advice ? { advice: text(o.advice, lang) } : {}),
-  });
-  const stops = reached.filter((o) => o.kind === 'stop').map(present);
-  const notes = reached.filter((o) => o.kind === 'note').map(present);
-  const next = visible.find((id) => !effective.has(id));
-  const summary = tree.areas.map((area) => {
-    const qs = tree.questions.filter((q) => q.area === area.id && visible.includes(q.id));
-    const answered = qs.flatMap((q) => {
-      const value = effective.get(q.id);
-      if (value === undefined) return [];
-      const option = q.options.find((o) => o.value === value)!;
-      return [{ questionId: q.id, question: text(q.text, lang), value, label: text(option.label, lang) }];
-    });
-    const status: 'ok' | 'stop' | 'unanswered' = stops.some((s) => s.area === area.id)
-      ? 'stop'
-      : answered.length < qs.length
-        ? 'unanswered'
-        : 'ok';
-    return { area: area.id, title: text(area.title, lang), status, answers: answered };
-  });
-  return { complete: next === undefined, stops, notes, summary, ...(next ? { next } : {}), version: tree.version };
+  return shipped.evaluate(answers, opts);
 }

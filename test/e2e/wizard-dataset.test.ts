@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CLI_ACTOR } from '../../src/access/model';
-import { launchBrowser, pageChecker, startServer, type RunningServer } from './harness';
+import { axeViolationsWithoutJs, launchBrowser, pageChecker, startServer, type RunningServer } from './harness';
 
 let server: RunningServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -196,4 +196,41 @@ describe('the sharing wizard from a dataset', () => {
 
     expect(checker.problems).toEqual([]);
   }, 180_000);
+
+  it('works without JavaScript: a step is answered, saved and its stop shown by plain form posts', async () => {
+    const base = server.baseUrl;
+    const noJs = await browser.browser.newContext({ locale: 'nb-NO', javaScriptEnabled: false });
+    const p = await noJs.newPage();
+    // The scratch page that axe checks no-JS pages on must be on the server's origin to read its stylesheets.
+    const scratch = await browser.context.newPage();
+    await scratch.goto(`${base}/`);
+    const problems: string[] = [];
+    try {
+      await p.goto(`${base}/logg-inn`);
+      await p.fill('#email', EMAIL);
+      await p.fill('#password', PASSWORD);
+      await p.locator('main form button[type=submit]').click();
+      await p.waitForURL('**/konto');
+      await p.goto(`${base}/datasett/${datasetId}/vurdering/steg/intellectual_property`);
+      await p.locator('#ip_own_rights-unsure').check();
+      await p.locator('#ip_secret-no').check();
+      await p.getByRole('button', { name: 'Lagre og fortsett' }).click();
+      await p.waitForURL(/\/vurdering\/steg\/intellectual_property#stops$/);
+      expect(await p.locator('#stops').textContent()).toMatch(/Råd:/);
+      problems.push(...(await axeViolationsWithoutJs(p, scratch)));
+      await p.getByRole('link', { name: /Neste steg/ }).click();
+      await p.waitForURL('**/vurdering/steg/national_security');
+      await p.locator('#ns_harm-no').check();
+      await p.locator('#ns_classified-no').check();
+      await p.getByRole('button', { name: 'Lagre og fortsett' }).click();
+      await p.waitForURL('**/vurdering/steg/state_aid');
+      problems.push(...(await axeViolationsWithoutJs(p, scratch)));
+      const saved = (await server.services.sharingAssessments.get(CLI_ACTOR, datasetId, 'nb')).saved;
+      expect(saved?.answers).toMatchObject({ ip_own_rights: 'unsure', ip_secret: 'no', ns_harm: 'no', ns_classified: 'no' });
+    } finally {
+      await noJs.close();
+      await scratch.close();
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { MAX_ANSWERS } from '../../src/wizard/model';
-import { bearerFor, createTestApp, FORM_HEADERS, form, signUpAndSignIn, type SignedIn, type TestApp } from '../helpers/app';
+import { bearerFor, cookieHeader, createTestApp, csrfFor, FORM_HEADERS, form, signUpAndSignIn, type SignedIn, type TestApp } from '../helpers/app';
 import { Readable } from 'node:stream';
 
 let t: TestApp;
@@ -208,6 +208,9 @@ describe('the assessment pages', () => {
     const id = (await t.services.catalog.createDataset(CLI_ACTOR, { orgnr: ORG, title: { nb: 'Skjema' }, accessRights: 'NON_PUBLIC' })).id;
     const anon = await t.app.inject({ method: 'POST', url: `/datasett/${id}/vurdering/steg/personal_data`, headers: FORM_HEADERS, payload: form({ pd_present: 'yes' }) });
     expect(anon.statusCode).toBe(403); // the CSRF check comes first for a form post without a token
+    const { csrf, cookies } = await csrfFor(t.app, '/logg-inn');
+    const anonWithToken = await t.app.inject({ method: 'POST', url: `/datasett/${id}/vurdering/steg/personal_data`, headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ _csrf: csrf, pd_present: 'yes' }) });
+    expect(anonWithToken.statusCode).toBe(401);
     const noCsrf = await t.app.inject({ method: 'POST', url: `/datasett/${id}/vurdering/steg/personal_data`, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ pd_present: 'yes' }) });
     expect(noCsrf.statusCode).toBe(403);
     const missing = await postStep(editor, id, 'personal_data', { _shown: 'pd_present' });

@@ -6,6 +6,7 @@ import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
+import type { SharingAssessmentsTable } from './wizard/dataset';
 
 export interface Database {
   organizations: OrganizationsTable;
@@ -22,6 +23,7 @@ export interface Database {
   table_versions: TableVersionsTable;
   jobs: JobsTable;
   audit_log: AuditLogTable;
+  sharing_assessments: SharingAssessmentsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -30,6 +30,10 @@ import { CSRF_FIELD, CSRF_HEADER, csrfMatches, ensureCsrfToken, resolveLocale, s
 import { homePages } from './web/home';
 import { apiDocsPages } from './web/api-docs';
 import { sendErrorPage } from './web/error-page';
+import { wizardApi } from './wizard/api';
+import { wizardPages } from './wizard/pages';
+import { datasetAssessmentApi } from './wizard/dataset-api';
+import { datasetAssessmentPages } from './wizard/dataset-pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -234,12 +238,16 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(catalogApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
+  await app.register(wizardApi, { prefix: API_PREFIX, services });
+  await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
   await app.register(catalogPages, { services });
   await app.register(tablesPages, { services });
   await app.register(apiDocsPages, { services });
+  await app.register(wizardPages, { services });
+  await app.register(datasetAssessmentPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

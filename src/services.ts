@@ -5,6 +5,7 @@ import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
 import { createTablesService } from './tables/service';
+import { createDatasetAssessmentService } from './wizard/dataset';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -12,7 +13,8 @@ export function createServices(platform: Platform) {
   const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
-  return { accounts, organisations, catalog, tables, jobs: platform.jobs, platform };
+  const sharingAssessments = createDatasetAssessmentService({ db, catalog });
+  return { accounts, organisations, catalog, tables, sharingAssessments, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

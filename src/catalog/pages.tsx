@@ -12,6 +12,7 @@ import { Fragment, h, type RawHtml } from '../web/jsx';
 import { setFlash, takeFlash } from '../web/flash';
 import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
+import { assessmentWarning } from '../wizard/dataset-pages';
 import { commaList, errorFor, formBody, list, localiseProblems, pageNumber, queryParams, str, type Form } from './forms';
 import { ACCESS_RIGHTS, type AccessRights, type Dataset, type DatasetInput, type DatasetPatch, type LangText } from './model';
 import { missingForPublish, titleIn } from './service';
@@ -363,6 +364,9 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
   const missing = canEdit && ds.state !== 'published' ? localiseDatasetProblems(t, missingForPublish(ds), {}) : [];
   const shownProblems = labelled(t, publishProblems.length > 0 ? publishProblems : missing);
   const tables = await tablesSection(request, services, id);
+  // The sharing assessment (editors only): stops are a warning here, and publishing then goes through a confirmation.
+  const assessment = canEdit ? await assessmentWarning(request, services, id) : null;
+  const confirmPublish = ds.state !== 'published' && assessment?.hasStops === true;
   const title = textIn(ds.title, locale);
   const none = t('catalog.field.none');
   return sendPage(
@@ -385,7 +389,9 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
       {canEdit ? (
         <div class="df-actions">
           <a class="ds-button" data-variant="secondary" href={urls.datasetEdit(id)}>{t('catalog.edit.link')}</a>
-          {ds.state !== 'published' ? (
+          {ds.state !== 'published' && confirmPublish ? (
+            <a class="ds-button" data-variant="primary" href={urls.datasetPublish(id)}>{t('catalog.publish.button')}</a>
+          ) : ds.state !== 'published' ? (
             <form method="post" action={urls.datasetPublish(id)} class="df-inline-form">
               <CsrfField token={request.csrfToken} />
               <button type="submit" class="ds-button" data-variant="primary">{t('catalog.publish.button')}</button>
@@ -407,6 +413,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
           </ul>
         </div>
       ) : null}
+      {assessment?.html}
       <h2 class="ds-heading" data-size="md">{t('catalog.section.about')}</h2>
       <dl class="df-meta">
         <Fact label={t('catalog.field.publisher')}>
@@ -591,8 +598,10 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
     );
   }
 
-  function editPage(request: FastifyRequest, reply: FastifyReply, id: string, form: Form, problems: FieldProblem[], status = 200) {
+  async function editPage(request: FastifyRequest, reply: FastifyReply, id: string, form: Form, problems: FieldProblem[], status = 200) {
     const t = request.t;
+    // Shown where the access level is chosen: the sharing assessment's stops, with links back to their steps.
+    const assessment = await assessmentWarning(request, services, id);
     return sendPage(
       request,
       reply,
@@ -600,6 +609,7 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
       <section class="df-stack">
         <h1 class="ds-heading" data-size="lg">{t('catalog.edit.title')}</h1>
         <ErrorSummary title={t('error.validation_failed')} problems={labelled(t, problems)} />
+        {assessment?.html}
         <DatasetForm request={request} action={urls.datasetEdit(id)} form={form} problems={problems} submit={t('catalog.edit.submit')} cancel={urls.dataset(id)} />
       </section>,
     );
@@ -673,6 +683,34 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
       if (!(err instanceof ValidationError)) throw err;
       return editPage(request, reply, id, form, localiseDatasetProblems(request.t, err.problems, form), 422);
     }
+  });
+
+  // The publish confirmation (linked from the dataset page when the sharing assessment has stops): the warning, and
+  // the real POST form — the owner decides.
+  app.get<{ Params: { id: string } }>('/datasett/:id/publiser', { schema: { hide: true } }, async (request, reply) => {
+    const { id } = request.params;
+    if (!request.actor.user) return reply.redirect(urls.signIn(urls.datasetPublish(id)), 303);
+    await catalog.assertCanUpdate(request.actor, id);
+    const ds = await catalog.getDataset(request.actor, id);
+    if (ds.state === 'published') return reply.redirect(urls.dataset(id), 303);
+    const t = request.t;
+    const title = textIn(ds.title, request.locale);
+    const assessment = await assessmentWarning(request, services, id);
+    return sendPage(
+      request,
+      reply,
+      { title: t('wizardDataset.publish.title', { title }) },
+      <section class="df-stack">
+        <h1 class="ds-heading" data-size="lg">{t('wizardDataset.publish.title', { title })}</h1>
+        <p class="ds-paragraph">{t('wizardDataset.publish.lead')}</p>
+        {assessment?.html}
+        <form method="post" action={urls.datasetPublish(id)} class="df-actions">
+          <CsrfField token={request.csrfToken} />
+          <button type="submit" class="ds-button" data-variant="primary">{t(assessment?.hasStops ? 'wizardDataset.publish.submit' : 'catalog.publish.button')}</button>
+          <a class="ds-link" href={urls.dataset(id)}>{t('wizardDataset.publish.cancel')}</a>
+        </form>
+      </section>,
+    );
   });
 
   app.post<{ Params: { id: string } }>('/datasett/:id/publiser', { schema: { hide: true } }, async (request, reply) => {

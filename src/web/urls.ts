@@ -27,6 +27,10 @@ export const urls = {
   forgotPassword: () => '/glemt-passord',
   /** The page a reset mail links to (GET shows the new-password form; only its POST uses the token). */
   resetPassword: (token?: string) => withQuery('/nytt-passord', { token }),
+  /** The standalone sharing wizard; `q` carries the answers (question id → value) so a link resumes it. */
+  sharingWizard: (q?: Query) => withQuery('/kan-du-dele', q),
+  sharingWizardStep: (areaSlug: string, q?: Query) => withQuery(`/kan-du-dele/${enc(areaSlug)}`, q),
+  sharingWizardResult: (q?: Query) => withQuery('/kan-du-dele/resultat', q),
   organizations: (q?: Query) => withQuery('/virksomheter', q),
   organizationNew: () => '/virksomheter/ny',
   organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,
@@ -43,6 +47,10 @@ export const urls = {
   datasetEdit: (id: string) => `/datasett/${enc(id)}/rediger`,
   datasetPublish: (id: string) => `/datasett/${enc(id)}/publiser`,
   datasetArchive: (id: string) => `/datasett/${enc(id)}/arkiver`,
+  datasetAssessment: (id: string) => `/datasett/${enc(id)}/vurdering`,
+  datasetAssessmentStep: (id: string, area: string, anchor?: string) => `/datasett/${enc(id)}/vurdering/steg/${enc(area)}${anchor ? `#${anchor}` : ''}`,
+  datasetAssessmentSummary: (id: string) => `/datasett/${enc(id)}/vurdering/oppsummering`,
+  datasetAssessmentPdf: (id: string) => `/datasett/${enc(id)}/vurdering.pdf`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
   tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
   /** The language switch: a POST form with `lang`, `next` and `_csrf`. */
@@ -77,12 +85,15 @@ export const urls = {
     datasets: (q?: Query) => withQuery('/api/v1/datasets', q),
     dataset: (id: string) => `/api/v1/datasets/${enc(id)}`,
     distributions: (id: string) => `/api/v1/datasets/${enc(id)}/distributions`,
+    sharingAssessment: (id: string) => `/api/v1/datasets/${enc(id)}/sharing-assessment`,
     distribution: (id: string, distId: string) => `/api/v1/datasets/${enc(id)}/distributions/${enc(distId)}`,
     tables: (id: string) => `/api/v1/datasets/${enc(id)}/tables`,
     table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
     tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
+    sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
+    sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',
   },
   static: (file: string) => `/static/${file}`,
 };

@@ -16,6 +16,8 @@ import { accountsApi } from './accounts/api';
 import { accountsPages, refreshSessionCookie } from './accounts/pages';
 import { catalogApi } from './catalog/api';
 import { catalogPages } from './catalog/pages';
+import { competenceApi } from './competence/api';
+import { competencePages } from './competence/pages';
 import { TOKEN_PREFIX } from './accounts/service';
 import { DomainError, ValidationError } from './errors';
 import { organisationsApi } from './organisations/api';
@@ -234,11 +236,13 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(catalogApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
+  await app.register(competenceApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
   await app.register(catalogPages, { services });
   await app.register(tablesPages, { services });
+  await app.register(competencePages, { services });
   await app.register(apiDocsPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());

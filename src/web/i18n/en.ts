@@ -361,6 +361,10 @@ export const en: Catalogue = {
   'competence.op.done.saved': 'The content was saved.',
   'competence.op.done.reverted': 'The override was removed; the repository version applies again.',
   'competence.op.done.deleted': 'The content was deleted.',
+  'competence.link.describe': 'How to describe a dataset (guide)',
+  'competence.link.access': 'Which access level should you choose? (guide)',
+  'competence.link.wizard': 'Can you share the dataset? Go through the wizard',
+  'competence.link.api': 'Use it from code: the API and SQL from Python and R (guide)',
   // --- catalog ---
   "catalog.list.title": "Datasets",
   "catalog.list.lead": "Find data that organisations share – open data and data with restricted access.",

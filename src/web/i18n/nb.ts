@@ -362,6 +362,10 @@ export const nb = {
   'competence.op.done.saved': 'Innholdet er lagret.',
   'competence.op.done.reverted': 'Overstyringen er fjernet; kodelagerets versjon gjelder igjen.',
   'competence.op.done.deleted': 'Innholdet er slettet.',
+  'competence.link.describe': 'Slik beskriver du et datasett (veiledning)',
+  'competence.link.access': 'Hvilket tilgangsnivå skal du velge? (veiledning)',
+  'competence.link.wizard': 'Kan du dele datasettet? Gå gjennom veiviseren',
+  'competence.link.api': 'Bruk det fra kode: API og SQL fra Python og R (veiledning)',
   // --- catalog ---
   "catalog.list.title": "Datasett",
   "catalog.list.lead": "Finn data som virksomheter deler – åpne data og data med betinget tilgang.",

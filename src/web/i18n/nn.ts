@@ -357,6 +357,10 @@ export const nn: Catalogue = {
   'competence.op.done.saved': 'Innhaldet er lagra.',
   'competence.op.done.reverted': 'Overstyringa er fjerna; versjonen frå kodelageret gjeld igjen.',
   'competence.op.done.deleted': 'Innhaldet er sletta.',
+  'competence.link.describe': 'Slik beskriv du eit datasett (rettleiing)',
+  'competence.link.access': 'Kva tilgangsnivå skal du velje? (rettleiing)',
+  'competence.link.wizard': 'Kan du dele datasettet? Gå gjennom vegvisaren',
+  'competence.link.api': 'Bruk det frå kode: API og SQL frå Python og R (rettleiing)',
   // --- catalog ---
   "catalog.list.title": "Datasett",
   "catalog.list.lead": "Finn data som verksemder deler – opne data og data med vilkårsbunden tilgang.",

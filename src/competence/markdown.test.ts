@@ -18,7 +18,7 @@ describe('renderMarkdown', () => {
   it('gives Norwegian headings readable ids and never a page id such as "main"', () => {
     expect(slugify('Åpne data – særlig kommunenummer')).toBe('apne-data-saerlig-kommunenummer');
     expect(slugify('!!!')).toBe('seksjon');
-    expect(renderMarkdown('# Main')).toContain('id="main-1"');
+    expect(renderMarkdown('# Main')).toBe('<h2 id="main-1">Main</h2>\n');
     expect(renderMarkdown('<h2 id="main">x</h2>')).toBe('<h2>x</h2>');
   });
 

@@ -68,7 +68,7 @@ const SANITIZE: sanitizeHtml.IOptions = {
   },
 };
 
-/** Renders markdown to sanitised HTML; every heading gets a unique id from its text. */
+/** Renders markdown to sanitised HTML; every heading gets a unique id from its text; h1 becomes h2. */
 export function renderMarkdown(markdown: string): string {
   const seen = new Map<string, number>();
   const marked = new Marked({ gfm: true, async: false });
@@ -80,7 +80,9 @@ export function renderMarkdown(markdown: string): string {
         const n = seen.get(id) ?? 0;
         seen.set(id, n + 1);
         if (n > 0) id = `${id}-${n}`;
-        return `<h${depth} id="${id}">${this.parser.parseInline(tokens)}</h${depth}>\n`;
+        // The page's title is its only h1, so a "# Heading" in the body becomes an h2.
+        const level = Math.max(depth, 2);
+        return `<h${level} id="${id}">${this.parser.parseInline(tokens)}</h${level}>\n`;
       },
     },
   });

@@ -101,6 +101,12 @@ function ListPage(props: { request: FastifyRequest; filter: ContentFilter; list:
         <a class="ds-link" href={urls.competenceNews()}>{t('competence.news.link')}</a>
         {' · '}
         <a class="ds-link" href={urls.sharingWizard()}>{t('competence.wizard.link')}</a>
+        {request.actor.user?.isOperator ? (
+          <>
+            {' · '}
+            <a class="ds-link" href={urls.operatorContent()}>{t('competence.op.link')}</a>
+          </>
+        ) : null}
       </p>
       {props.error ? (
         <div class="ds-alert" data-color="danger" role="alert">

@@ -173,7 +173,8 @@ export function createCompetenceService(deps: { db: Db; contentDir?: string }) {
       for (const [k, file] of files) {
         const row = existing.get(k);
         if (!row) {
-          await tx.insertInto('content_items').values(rowFrom(repoRow(file), now)).execute();
+          // Another process starting at the same time may have inserted it first: theirs is the same file.
+          await tx.insertInto('content_items').values(rowFrom(repoRow(file), now)).onConflict((oc) => oc.columns(['id', 'lang']).doNothing()).execute();
           inserted++;
         } else if (row.source === 'operator') {
           kept++;

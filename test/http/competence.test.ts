@@ -227,3 +227,24 @@ describe('the operator content editor', () => {
     expect((await get('/kompetanse?kind=video')).body).toContain('<li lang="en">');
   });
 });
+
+describe('guides linked where people need them', () => {
+  it('the dataset form links the describe and access guides and the wizard; the tables section links the API guide', async () => {
+    const { CLI_ACTOR } = await import('../../src/access/model');
+    await t.services.organisations.create(CLI_ACTOR, { orgnr: '991825827', name: 'Digitaliseringsdirektoratet' });
+    const newForm = await get('/datasett/ny?org=991825827', operator.cookie);
+    expect(newForm.statusCode).toBe(200);
+    expect(newForm.body).toContain('<a class="ds-link" href="/kompetanse/beskrive-datasett">Slik beskriver du et datasett (veiledning)</a>');
+    expect(newForm.body).toContain('href="/kompetanse/tilgangsnivaa"');
+    expect(newForm.body).toContain('href="/kan-du-dele"');
+    const ds = await t.services.catalog.createDataset(CLI_ACTOR, { orgnr: '991825827', title: { nb: 'Befolkning' }, accessRights: 'PUBLIC' });
+    const page = await get(`/datasett/${ds.id}`, operator.cookie);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<a class="ds-link" href="/kompetanse/bruke-api-et">Bruk det fra kode: API og SQL fra Python og R (veiledning)</a>');
+  });
+
+  it('shows operators a link to the content editor', async () => {
+    expect((await get('/kompetanse', operator.cookie)).body).toContain('href="/operator/innhold"');
+    expect((await get('/kompetanse', user.cookie)).body).not.toContain('href="/operator/innhold"');
+  });
+});

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/db';
 import { ContentLoadError, loadContentDir } from './loader';
+import { renderMarkdown } from './markdown';
 import { DEFAULT_CONTENT_DIR } from './service';
 
 const FIXTURES = path.resolve(__dirname, '../../test/fixtures/content');
@@ -72,6 +73,28 @@ describe('the repository content', () => {
     for (const m of accepted.matchAll(/'([a-z0-9-]+)'/g)) linked.add(m[1]!);
     expect(linked.size).toBeGreaterThanOrEqual(6);
     expect([...linked].filter((id) => !ids.has(id))).toEqual([]);
+  });
+});
+
+describe('links inside the repository content', () => {
+  it('point only to items (and headings) that exist', () => {
+    const items = loadContentDir(DEFAULT_CONTENT_DIR);
+    const headingIds = new Map<string, Set<string>>();
+    for (const i of items) {
+      const ids = [...renderMarkdown(i.body).matchAll(/<h[1-6] id="([^"]+)"/g)].map((m) => m[1]!);
+      headingIds.set(`${i.id}/${i.lang}`, new Set(ids));
+    }
+    const broken: string[] = [];
+    for (const i of items) {
+      for (const m of renderMarkdown(i.body).matchAll(/href="\/kompetanse\/([^"#?]+)(?:#([^"]+))?"/g)) {
+        const [, target, anchor] = m as unknown as [string, string, string | undefined];
+        if (target === 'nyheter' || target === 'nyheter.atom') continue;
+        const ids = headingIds.get(`${target}/${i.lang}`);
+        if (!ids) broken.push(`${i.file}: /kompetanse/${target}`);
+        else if (anchor && !ids.has(anchor)) broken.push(`${i.file}: /kompetanse/${target}#${anchor}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });
 

@@ -61,6 +61,12 @@ describe('renderMarkdown', () => {
     expect(html).not.toMatch(/<script|javascript:/i);
   });
 
+  it('puts tables in a named, focusable scrolling region', () => {
+    const html = renderMarkdown('| a | b |\n|---|---|\n| 1 | 2 |\n', { tableLabel: 'Tabell "x"' });
+    expect(html).toMatch(/^<div class="df-table-wrap" role="region" tabindex="0" aria-label="Tabell x"><table class="ds-table">[^]*<\/table><\/div>\n$/);
+    expect(renderMarkdown('<table onclick="x()" class="evil"><tr><td>1</td></tr></table>')).toMatch(/^<div class="df-table-wrap"[^>]*><table class="ds-table"><tr><td>1<\/td><\/tr><\/table><\/div>$/);
+  });
+
   it('gives plain text for summaries', () => {
     expect(plainText('**Fet** og <script>x</script>[lenke](https://example.org)')).toBe('Fet og lenke');
   });

@@ -68,8 +68,11 @@ const SANITIZE: sanitizeHtml.IOptions = {
   },
 };
 
-/** Renders markdown to sanitised HTML; every heading gets a unique id from its text; h1 becomes h2. */
-export function renderMarkdown(markdown: string): string {
+/**
+ * Renders markdown to sanitised HTML; every heading gets a unique id from its text; h1 becomes h2. Tables are put in
+ * a scrolling region (focusable, named `tableLabel`) so a wide one scrolls by itself instead of the whole phone page.
+ */
+export function renderMarkdown(markdown: string, opts: { tableLabel?: string } = {}): string {
   const seen = new Map<string, number>();
   const marked = new Marked({ gfm: true, async: false });
   marked.use({
@@ -87,7 +90,12 @@ export function renderMarkdown(markdown: string): string {
     },
   });
   const html = marked.parse(markdown, { async: false });
-  return sanitizeHtml(html, SANITIZE);
+  // Wrapped after sanitising: the allow-list gives <table> no attributes, so the bare tag is all there is to find, and
+  // no markdown author can add a region of their own.
+  const label = (opts.tableLabel ?? 'Tabell').replace(/[&<>"']/g, '');
+  return sanitizeHtml(html, SANITIZE)
+    .replace(/<table>/g, `<div class="df-table-wrap" role="region" tabindex="0" aria-label="${label}"><table class="ds-table">`)
+    .replace(/<\/table>/g, '</table></div>');
 }
 
 /** Plain text of a markdown snippet (for summaries in feeds): rendered, then every tag removed. */

@@ -426,7 +426,7 @@ async function handleEdit(request: FastifyRequest, reply: FastifyReply, services
   const title = row ? t('competence.op.editTitle', { id: row.id, lang: row.lang }) : t('competence.op.newTitle');
   try {
     if (str(form.action) === 'preview') {
-      const preview = services.competence.preview(request.actor, body);
+      const preview = services.competence.preview(request.actor, body, t('competence.table'));
       return sendPage(request, reply, { title }, <EditPage request={request} form={form} row={row} problems={[]} preview={preview} />);
     }
     const saved = await services.competence.operatorSave(
@@ -484,7 +484,7 @@ export const competencePages: DomainPlugin = async (app, { services }) => {
   });
 
   app.get<{ Params: { id: string } }>('/kompetanse/:id', { schema: { hide: true } }, async (request, reply) => {
-    const item = await services.competence.get(request.params.id, contentLang(request.locale));
+    const item = await services.competence.get(request.params.id, contentLang(request.locale), request.t('competence.table'));
     return sendPage(request, reply, { title: item.title, alternates: [{ href: urls.api.contentItem(item.id), type: 'application/json' }] }, <ItemPage request={request} item={item} />);
   });
 

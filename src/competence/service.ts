@@ -266,13 +266,13 @@ export function createCompetenceService(deps: { db: Db; contentDir?: string }) {
     },
 
     /** One item in the reading language, with its body rendered; odd ids are simply not found. */
-    async get(id: string, lang: ContentLang): Promise<StoredItem & { html: string }> {
+    async get(id: string, lang: ContentLang, tableLabel?: string): Promise<StoredItem & { html: string }> {
       if (!isId(id)) throw new NotFoundError('Content', id.slice(0, 100), 'content_not_found');
       await ready();
       const rows = (await db.selectFrom('content_items').selectAll().where('id', '=', id).execute()).map(toItem);
       const item = inLanguage(rows, lang)[0];
       if (!item) throw new NotFoundError('Content', id, 'content_not_found');
-      return { ...item, html: renderMarkdown(item.body) };
+      return { ...item, html: renderMarkdown(item.body, { tableLabel }) };
     },
 
     /** Whether a guide id exists (in the repository or from an operator). */
@@ -308,10 +308,10 @@ export function createCompetenceService(deps: { db: Db; contentDir?: string }) {
     },
 
     /** Renders an operator's draft body exactly as the public page would, without saving it. */
-    preview(actor: Actor, body: string): string {
+    preview(actor: Actor, body: string, tableLabel?: string): string {
       requireOperator(actor);
       if (body.length > MAX_BODY_CHARS) throw new ValidationError([{ field: '/body', code: 'too_long', message: `The text is longer than ${MAX_BODY_CHARS} characters.` }]);
-      return renderMarkdown(body);
+      return renderMarkdown(body, { tableLabel });
     },
 
     /**

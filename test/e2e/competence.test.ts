@@ -110,4 +110,18 @@ describe('competence pages', () => {
 
     expect(problems).toEqual([]);
   });
+
+  it('every page of the repository content passes axe and fits a phone', async () => {
+    const real = createCompetenceService({ db: server.platform.dbh.db });
+    Object.assign(server.services, { competence: real });
+    const ids = [...new Set([...real.repoItems().values()].map((i) => i.id))];
+    expect(ids.length).toBeGreaterThan(5);
+    await check('real list', `${server.baseUrl}/kompetanse`);
+    await check('real news', `${server.baseUrl}/kompetanse/nyheter`);
+    for (const id of ids) {
+      await check(`real ${id}`, `${server.baseUrl}/kompetanse/${id}`);
+      await check(`real ${id} en`, `${server.baseUrl}/kompetanse/${id}?lang=en`);
+    }
+    expect(problems).toEqual([]);
+  });
 });

@@ -361,6 +361,7 @@ export const en: Catalogue = {
   'competence.op.done.saved': 'The content was saved.',
   'competence.op.done.reverted': 'The override was removed; the repository version applies again.',
   'competence.op.done.deleted': 'The content was deleted.',
+  'competence.table': 'Table (scrolls sideways)',
   'competence.op.link': 'Edit the content (operator)',
   'competence.link.describe': 'How to describe a dataset (guide)',
   'competence.link.access': 'Which access level should you choose? (guide)',

@@ -362,6 +362,7 @@ export const nb = {
   'competence.op.done.saved': 'Innholdet er lagret.',
   'competence.op.done.reverted': 'Overstyringen er fjernet; kodelagerets versjon gjelder igjen.',
   'competence.op.done.deleted': 'Innholdet er slettet.',
+  'competence.table': 'Tabell (kan rulles sidelengs)',
   'competence.op.link': 'Rediger innholdet (operatør)',
   'competence.link.describe': 'Slik beskriver du et datasett (veiledning)',
   'competence.link.access': 'Hvilket tilgangsnivå skal du velge? (veiledning)',

@@ -357,6 +357,7 @@ export const nn: Catalogue = {
   'competence.op.done.saved': 'Innhaldet er lagra.',
   'competence.op.done.reverted': 'Overstyringa er fjerna; versjonen frå kodelageret gjeld igjen.',
   'competence.op.done.deleted': 'Innhaldet er sletta.',
+  'competence.table': 'Tabell (kan rullast sidelengs)',
   'competence.op.link': 'Rediger innhaldet (operatør)',
   'competence.link.describe': 'Slik beskriv du eit datasett (rettleiing)',
   'competence.link.access': 'Kva tilgangsnivå skal du velje? (rettleiing)',

@@ -70,7 +70,7 @@ export const competenceApi: DomainPlugin = async (app, { services }) => {
       schema: {
         tags,
         summary: 'Guides, courses, videos and news',
-        description: 'The competence list, filtered by target group, kind and level, with counts per filter value (each count keeps the other filters). Unknown filter values or parameters are 400.',
+        description: 'The competence list, filtered by target group, kind and level, with counts per filter value (each count keeps the other filters; the kind counts include news). Unknown filter values or parameters are 400.',
         querystring: ListQuery,
         response: { 200: ListSchema },
       },
@@ -78,7 +78,7 @@ export const competenceApi: DomainPlugin = async (app, { services }) => {
     async (request) => {
       const { lang, ...q } = request.query;
       const filter = parseFilter(q);
-      const result = await services.competence.list(filter, contentLang(lang ?? 'nb'), filter.kind ? [filter.kind] : undefined);
+      const result = await services.competence.list(filter, contentLang(lang ?? 'nb'));
       return { items: result.items.map(presentItem), total: result.total, counts: result.counts };
     },
   );

@@ -248,10 +248,14 @@ export function createCompetenceService(deps: { db: Db; contentDir?: string }) {
     /** Problems that stopped the last import (shown to operators), if any. */
     importProblems: () => importError?.problems ?? [],
 
-    /** Guides, courses and videos (or any kind asked for), filtered, with counts per filter value. */
-    async list(filter: ContentFilter, lang: ContentLang, kinds: readonly Kind[] = LISTED_KINDS): Promise<ContentList> {
-      const all = inLanguage(await allRows(), lang).filter((i) => kinds.includes(i.kind));
-      const matches = (i: StoredItem, f: ContentFilter) => audienceMatches(i.audience, f.audience) && (!f.kind || i.kind === f.kind) && (!f.level || i.level === f.level);
+    /**
+     * Guides, courses and videos (or the kind asked for), filtered, with counts: each count keeps the other filters,
+     * and the kind counts cover every kind (news too), so a reader sees what each choice would give.
+     */
+    async list(filter: ContentFilter, lang: ContentLang): Promise<ContentList> {
+      const all = inLanguage(await allRows(), lang);
+      const matches = (i: StoredItem, f: ContentFilter) =>
+        audienceMatches(i.audience, f.audience) && (f.kind ? i.kind === f.kind : (LISTED_KINDS as readonly Kind[]).includes(i.kind)) && (!f.level || i.level === f.level);
       const items = all.filter((i) => matches(i, filter)).sort((a, b) => a.title.localeCompare(b.title, 'nb'));
       const count = <T extends string>(values: readonly T[], field: keyof ContentFilter) =>
         Object.fromEntries(values.map((v) => [v, all.filter((i) => matches(i, { ...filter, [field]: v })).length])) as Record<T, number>;

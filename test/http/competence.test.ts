@@ -248,3 +248,36 @@ describe('guides linked where people need them', () => {
     expect((await get('/kompetanse', user.cookie)).body).not.toContain('href="/operator/innhold"');
   });
 });
+
+describe('an upgrade that changes an overridden file', () => {
+  it('keeps the operator version and tells the operator the repository version changed', async () => {
+    const fs = await import('node:fs');
+    const { tempDir } = await import('../helpers/db');
+    const dir = tempDir('df-content-');
+    try {
+      fs.cpSync(FIXTURES, dir, { recursive: true });
+      Object.assign(t.services, { competence: createCompetenceService({ db: t.db, contentDir: dir }) });
+      const save = await t.app.inject({
+        method: 'POST',
+        url: '/operator/innhold/bruk-api/en',
+        headers: { ...FORM_HEADERS, cookie: operator.cookie },
+        payload: form({ _csrf: operator.csrf, title: 'Operator title', summary: 'S.', audience: 'consumer', kind: 'guide', level: 'advanced', provider: 'Datafabrikken', free: 'true', body: 'Operator text.', action: 'save' }),
+      });
+      expect(save.statusCode).toBe(303);
+      const file = `${dir}/guides/bruk-api.en.md`;
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('Use the API from Python', 'Use the API from Python and R'));
+      // The next start-up imports the changed repository.
+      Object.assign(t.services, { competence: createCompetenceService({ db: t.db, contentDir: dir }) });
+      expect((await get('/kompetanse/bruk-api?lang=en')).body).toContain('Operator title');
+      const list = await get('/operator/innhold', operator.cookie);
+      expect(list.body).toMatch(/href="\/operator\/innhold\/bruk-api\/en">Operator title<\/a>[^]*?Kodelageret er endret/);
+      const edit = await get('/operator/innhold/bruk-api/en', operator.cookie);
+      expect(edit.body).toContain('Versjonen i kodelageret er endret siden du overstyrte den.');
+      await t.app.inject({ method: 'POST', url: '/operator/innhold/bruk-api/en/fjern', headers: { ...FORM_HEADERS, cookie: operator.cookie }, payload: form({ _csrf: operator.csrf }) });
+      expect((await get('/kompetanse/bruk-api?lang=en')).body).toContain('Use the API from Python and R');
+    } finally {
+      Object.assign(t.services, { competence: createCompetenceService({ db: t.db, contentDir: FIXTURES }) });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

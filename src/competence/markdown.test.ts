@@ -20,6 +20,8 @@ describe('renderMarkdown', () => {
     expect(slugify('!!!')).toBe('seksjon');
     expect(renderMarkdown('# Main')).toBe('<h2 id="main-1">Main</h2>\n');
     expect(renderMarkdown('<h2 id="main">x</h2>')).toBe('<h2>x</h2>');
+    // Not the ids of the operator's form fields shown beside the preview either.
+    expect(renderMarkdown('## Title\n\n## Body')).toBe('<h2 id="title-1">Title</h2>\n<h2 id="body-1">Body</h2>\n');
   });
 
   const hostile: [string, string][] = [

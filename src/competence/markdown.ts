@@ -4,8 +4,11 @@
 import { Marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
 
-/** Heading ids the page itself uses; a heading with one of these texts gets a suffix. */
-const RESERVED_HTML_IDS = new Set(['main', 'content', 'filters']);
+/**
+ * Ids the pages themselves use (the layout, the list's filters, the operator's form beside its preview); a heading
+ * with one of these texts gets a suffix, and a raw-HTML heading may not claim one.
+ */
+const RESERVED_HTML_IDS = new Set(['main', 'content', 'filters', 'preview', 'preview-heading', 'content-caption', 'id', 'lang', 'title', 'summary', 'audience', 'kind', 'level', 'duration', 'provider', 'free', 'link', 'published', 'updated', 'body', 'body-desc', 'body-error']);
 const SAFE_ID = /^[a-z0-9][a-z0-9-]{0,99}$/;
 
 /** "Velge lisens – NLOD?" → "velge-lisens-nlod" (æøå kept as ae/o/a so Norwegian headings give readable ids). */

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AccountTokensTable, ApiTokensTable, RateLimitsTable, SessionsTable, UsersTable } from './accounts/model';
 import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
+import type { ContentItemsTable } from './competence/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
@@ -24,6 +25,7 @@ export interface Database {
   jobs: JobsTable;
   audit_log: AuditLogTable;
   sharing_assessments: SharingAssessmentsTable;
+  content_items: ContentItemsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,6 +1,7 @@
 // Builds every domain service from the open platform, one visible line per domain (STYLE §3).
 import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
+import { createCompetenceService } from './competence/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
@@ -14,7 +15,8 @@ export function createServices(platform: Platform) {
   const catalog = createCatalogService({ db });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
-  return { accounts, organisations, catalog, tables, sharingAssessments, jobs: platform.jobs, platform };
+  const competence = createCompetenceService({ db });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -242,6 +242,9 @@ function DatasetForm(props: {
   return (
     <form method="post" action={props.action} class="df-form" novalidate>
       <CsrfField token={props.request.csrfToken} />
+      <p class="ds-paragraph" data-size="sm">
+        <a class="ds-link" href={urls.guide('beskrive-datasett')}>{t('competence.link.describe')}</a>
+      </p>
       {props.organisations ? (
         <Select id="orgnr" label={t('catalog.field.publisher')} value={str(f.orgnr)} options={props.organisations.map((o) => ({ value: o.orgnr, label: `${o.name} (${o.orgnr})` }))} error={errorFor(p, 'orgnr')} />
       ) : null}
@@ -292,6 +295,11 @@ function DatasetForm(props: {
             <label class="ds-label" data-weight="regular" for={`accessRights-${a}`}>{accessRightsLabel(a, locale)}</label>
           </div>
         ))}
+        <p class="ds-paragraph" data-size="sm">
+          <a class="ds-link" href={urls.guide('tilgangsnivaa')}>{t('competence.link.access')}</a>
+          {' · '}
+          <a class="ds-link" href={urls.sharingWizard()}>{t('competence.link.wizard')}</a>
+        </p>
       </Fieldset>
       <Select
         id="licence"

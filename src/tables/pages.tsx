@@ -298,6 +298,9 @@ export async function tablesSection(request: FastifyRequest, services: Services,
           {t('tables.links.list')}
         </a>
       </p>
+      <p class="ds-paragraph">
+        <a class="ds-link" href={urls.guide('bruke-api-et')}>{t('competence.link.api')}</a>
+      </p>
       {canUpload ? (
         <p>
           <a class="ds-button" data-variant="secondary" href={urls.tableUpload(datasetId)}>

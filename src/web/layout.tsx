@@ -36,6 +36,9 @@ function Header(props: { request: FastifyRequest }): RawHtml {
               <a class="ds-link" href={urls.organizations()}>{t('layout.nav.organizations')}</a>
             </li>
             <li>
+              <a class="ds-link" href={urls.competence()}>{t('layout.nav.competence')}</a>
+            </li>
+            <li>
               <a class="ds-link" href={urls.apiDocs()}>{t('layout.nav.api')}</a>
             </li>
             {actor.user ? (

@@ -53,6 +53,16 @@ export const urls = {
   datasetAssessmentPdf: (id: string) => `/datasett/${enc(id)}/vurdering.pdf`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
   tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
+  competence: (q?: Query) => withQuery('/kompetanse', q),
+  competenceItem: (id: string) => `/kompetanse/${enc(id)}`,
+  competenceNews: () => '/kompetanse/nyheter',
+  competenceFeed: () => '/kompetanse/nyheter.atom',
+  operatorContent: () => '/operator/innhold',
+  operatorContentNew: () => '/operator/innhold/ny',
+  operatorContentItem: (id: string, lang: string) => `/operator/innhold/${enc(id)}/${enc(lang)}`,
+  operatorContentRemove: (id: string, lang: string) => `/operator/innhold/${enc(id)}/${enc(lang)}/fjern`,
+  /** A guide (its id in content/guides/) — a test checks every id linked from code exists. */
+  guide: (id: 'beskrive-datasett' | 'velge-lisens' | 'tilgangsnivaa' | 'dele-personopplysninger' | 'bruke-api-et' | 'koble-data') => `/kompetanse/${id}`,
   /** The language switch: a POST form with `lang`, `next` and `_csrf`. */
   language: () => '/sprak',
   /** A local path shown in another language without remembering it (`?lang=`, replacing one already there). */
@@ -94,6 +104,8 @@ export const urls = {
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
     sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
     sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',
+    content: (q?: Query) => withQuery('/api/v1/content', q),
+    contentItem: (id: string) => `/api/v1/content/${enc(id)}`,
   },
   static: (file: string) => `/static/${file}`,
 };

@@ -7,7 +7,7 @@
 // dataset page, where the access door decides who reads the data.
 import { Readable } from 'node:stream';
 import crypto from 'node:crypto';
-import { DataFactory, type Quad, type Quad_Object, type Quad_Subject } from 'n3';
+import { DataFactory, type Quad, type Quad_Subject } from 'n3';
 import { ANONYMOUS } from '../../access/model';
 import type { Dataset, Distribution, LangText } from '../../catalog/model';
 import type { CatalogService } from '../../catalog/service';

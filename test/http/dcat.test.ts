@@ -109,10 +109,20 @@ describe('GET /catalog content negotiation', () => {
     for (const accept of ['text/html', 'application/json', 'image/png, text/turtle;q=0']) {
       const res = await get('/catalog', `${accept}`);
       expect(res.statusCode).toBe(406);
-      expect(res.body).toContain('text/turtle');
+      expect(res.body).toMatch(/Turtle|text\/turtle/);
     }
     const json = await t.app.inject({ url: '/catalog', headers: { accept: 'application/json' } });
     expect(json.json().error.code).toBe('not_acceptable');
+  });
+
+  it('tells a browser in its language (an HTML page) what it can have', async () => {
+    const res = await get('/catalog', 'text/html');
+    expect(res.statusCode).toBe(406);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('Katalogen finnes som Turtle, JSON-LD, RDF/XML og N-Triples');
+    const en = await t.app.inject({ url: '/catalog?lang=en', headers: { accept: 'text/html' } });
+    expect(en.statusCode).toBe(406);
+    expect(en.body).toContain('The catalogue is available as Turtle, JSON-LD, RDF/XML and N-Triples');
   });
 
   it('answers by suffix whatever Accept says', async () => {
@@ -203,6 +213,16 @@ describe('paging and the per-publisher catalogue', () => {
     expect(bad.json().error.code).toBe('invalid_publisher');
     expect((await get('/catalog.ttl?unknown=1', 'application/json')).statusCode).toBe(400);
     expect((await get(`/catalog.ttl?publisher=${BIG}&page=3`, 'application/json')).statusCode).toBe(404);
+  });
+});
+
+describe('the dataset page links its RDF twins', () => {
+  it('has a <link rel="alternate"> for each serialisation', async () => {
+    const page = await get(`/datasett/${open}`);
+    expect(page.statusCode).toBe(200);
+    for (const [type, suffix] of [['text/turtle', 'ttl'], ['application/ld+json', 'jsonld'], ['application/rdf+xml', 'rdf'], ['application/n-triples', 'nt']]) {
+      expect(page.body).toMatch(new RegExp(`<link rel="alternate" type="${type.replace('+', '\\+')}" href="/datasets/${open}\\.${suffix}"`));
+    }
   });
 });
 

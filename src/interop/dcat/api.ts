@@ -66,7 +66,7 @@ function formatOf(request: FastifyRequest, suffix: string | undefined): RdfForma
 
 export const dcatRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const dcat = services.dcat;
-  const query = { type: 'object', properties: { publisher: { type: 'string' }, page: { type: 'string' } }, additionalProperties: false } as const;
+  const query = { type: 'object', properties: { publisher: { type: 'string' }, page: { type: 'string' }, lang: { type: 'string' } }, additionalProperties: false } as const;
 
   const catalog = (suffix: string | undefined) => async (request: FastifyRequest, reply: FastifyReply) => {
     const format = formatOf(request, suffix);

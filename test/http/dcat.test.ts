@@ -220,7 +220,7 @@ describe('the dataset page links its RDF twins', () => {
   it('has a <link rel="alternate"> for each serialisation', async () => {
     const page = await get(`/datasett/${open}`);
     expect(page.statusCode).toBe(200);
-    for (const [type, suffix] of [['text/turtle', 'ttl'], ['application/ld+json', 'jsonld'], ['application/rdf+xml', 'rdf'], ['application/n-triples', 'nt']]) {
+    for (const [type, suffix] of [['text/turtle', 'ttl'], ['application/ld+json', 'jsonld'], ['application/rdf+xml', 'rdf'], ['application/n-triples', 'nt']] as const) {
       expect(page.body).toMatch(new RegExp(`<link rel="alternate" type="${type.replace('+', '\\+')}" href="/datasets/${open}\\.${suffix}"`));
     }
   });
@@ -242,6 +242,16 @@ describe('GET /datasets/{id}.{suffix}', () => {
     expect((await get(`/datasets/${draft}`)).statusCode).toBe(404);
     expect((await get(`/datasets/${open}.xlsx`)).statusCode).toBe(404);
     expect((await get(`/datasets/${open}`, 'image/png')).statusCode).toBe(406);
+    expect((await get(`/datasets/${encodeURIComponent('<x>&"\'')}.ttl`)).statusCode).toBe(404);
+    // Past Fastify's parameter length: 414, a clear refusal before any lookup.
+    expect((await get(`/datasets/${'a'.repeat(500)}.ttl`)).statusCode).toBe(414);
+  });
+
+  it('sends a browser dereferencing the dataset URI to the dataset page (303), never for a draft', async () => {
+    const res = await get(`/datasets/${open}`, 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(`/datasett/${open}`);
+    expect((await get(`/datasets/${draft}`, 'text/html')).statusCode).toBe(404);
   });
 });
 

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Quad } from 'n3';
 import { DomainError, NotFoundError } from '../../errors';
 import type { Services } from '../../services';
+import { urls } from '../../web/urls';
 import { formatFromSuffix, RDF_FORMATS, type RdfFormat } from './model';
 import { serialise } from './serialise';
 import { parsePage, parsePublisher } from './service';
@@ -38,6 +39,12 @@ export function negotiate(accept: string | undefined): RdfFormat {
   }
   if (!best) throw new NotAcceptableError(accept);
   return best.format;
+}
+
+/** True when the Accept header names text/html and none of our RDF types (a browser following a link). */
+function prefersHtml(accept: string | undefined): boolean {
+  const a = (accept ?? '').toLowerCase();
+  return a.includes('text/html') && !ORDER.some((f) => a.includes(RDF_FORMATS[f].mediaType));
 }
 
 /** Reads the first chunk before anything is sent, so a 400/404 from the catalogue is a proper error response. */
@@ -90,7 +97,11 @@ export const dcatRoutes: FastifyPluginAsync<{ services: Services }> = async (app
     const { file } = request.params as { file: string };
     const m = /^(.+?)(?:\.([a-z]+))?$/.exec(file);
     const id = m?.[1] ?? file;
-    const format = formatOf(request, m?.[2]);
-    return sendRdf(reply, format, await dcat.datasetChunks(id));
+    const suffix = m?.[2];
+    // A browser dereferencing the dataset's URI (HTML asked for, no RDF type named) is sent to the dataset page;
+    // the visibility check comes first, so a draft is 404 here as everywhere.
+    const chunks = await dcat.datasetChunks(id);
+    if (suffix === undefined && prefersHtml(request.headers.accept)) return reply.redirect(urls.dataset(id), 303);
+    return sendRdf(reply, formatOf(request, suffix), chunks);
   });
 };

@@ -311,7 +311,11 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
         lastModified,
         open: async () => {
           if (!(await blobs.head(key))) {
-            await blobs.put(key, Readable.from(serialise('turtle', catalogChunks({}, { all: true }))), { contentType: 'text/turtle' });
+            // Bytes, not strings: the S3 adapter's multipart upload wants Buffers.
+            const bytes = async function* () {
+              for await (const text of serialise('turtle', catalogChunks({}, { all: true }))) yield Buffer.from(text, 'utf8');
+            };
+            await blobs.put(key, Readable.from(bytes()), { contentType: 'text/turtle' });
             const previous = lastDumpKey;
             lastDumpKey = key;
             if (previous && previous !== key) await blobs.delete(previous).catch(() => undefined);

@@ -43,7 +43,10 @@ async function validate(shapeFiles: string[]) {
     .filter((r) => r.severity?.value === 'http://www.w3.org/ns/shacl#Violation')
     .map((r) => `${r.focusNode?.value} ${r.path?.value ?? ''} = ${r.value?.value ?? ''}: ${r.message.map((m) => m.value).join(' / ')} [${r.sourceConstraintComponent?.value.replace('http://www.w3.org/ns/shacl#', 'sh:')}]`);
   const nodeShapes = [...shapes.match(null, rdf.ns.rdf.type, rdf.namedNode('http://www.w3.org/ns/shacl#NodeShape'))].length;
-  return { violations, nodeShapes, results: report.results.length };
+  // The focus nodes the shapes' sh:targetClass select in the data: what was actually checked.
+  let targets = 0;
+  for (const t of shapes.match(null, rdf.namedNode('http://www.w3.org/ns/shacl#targetClass'), null)) targets += [...data.match(null, rdf.ns.rdf.type, t.object)].length;
+  return { violations, nodeShapes, targets, results: report.results.length };
 }
 
 describe('the seeded catalogue is valid DCAT', () => {
@@ -60,6 +63,8 @@ describe('the seeded catalogue is valid DCAT', () => {
   it('DCAT-AP-NO 2.0 shapes: 0 violations', async () => {
     const r = await validate(['DCAT-AP-NO-shacl_shapes_2.00.ttl']);
     if (r.violations.length) console.error(r.violations.join('\n'));
+    console.info(`DCAT-AP-NO 2.0: ${r.nodeShapes} node shapes, ${r.targets} shape targets, ${r.results} results, ${r.violations.length} violations`);
+    expect(r.targets).toBeGreaterThan(50);
     expect(r.nodeShapes).toBeGreaterThan(20);
     expect(r.violations).toEqual([]);
   });
@@ -67,6 +72,8 @@ describe('the seeded catalogue is valid DCAT', () => {
   it('SEMIC DCAT-AP 3.0.1 shapes and range shapes: 0 violations', async () => {
     const r = await validate(['3.0.1_shacl_shapes.ttl', '3.0.1_shacl_range.ttl']);
     if (r.violations.length) console.error(r.violations.join('\n'));
+    console.info(`SEMIC DCAT-AP 3.0.1: ${r.nodeShapes} node shapes, ${r.targets} shape targets, ${r.results} results, ${r.violations.length} violations`);
+    expect(r.targets).toBeGreaterThan(50);
     expect(r.nodeShapes).toBeGreaterThan(20);
     expect(r.violations).toEqual([]);
   });

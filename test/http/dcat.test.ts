@@ -1,13 +1,18 @@
 // The DCAT-AP-NO routes through app.inject: content negotiation (each type, default Turtle, 406), suffixes, Hydra
 // paging, the per-publisher catalogue, the dump (ETag/304), one dataset, errors (400 bad page/publisher, 404 unknown,
 // draft, beyond the last page), what non-open datasets expose, and special characters through every serialisation.
+import fs from 'node:fs';
+import path from 'node:path';
+import rdf from '@zazuko/env-node';
 import jsonld from 'jsonld';
 import { Parser, Writer, type Quad } from 'n3';
+import SHACLValidator from 'rdf-validate-shacl';
 import { RdfXmlParser } from 'rdfxml-streaming-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import type { AccessRights, DatasetInput } from '../../src/catalog/model';
-import { bundledDocumentLoader, RemoteContextRefusedError } from '../../src/interop/dcat/serialise';
+import { bundledDocumentLoader, DCAT_RESOURCES, RemoteContextRefusedError } from '../../src/interop/dcat/serialise';
+import { vocabularyQuads } from '../../src/interop/dcat/vocabulary';
 import { createTestApp, type TestApp } from '../helpers/app';
 
 let t: TestApp;
@@ -23,6 +28,8 @@ async function dataset(orgnr: string, title: string, accessRights: AccessRights 
     description: { nb: `Beskrivelse av ${title}.` },
     licence: 'http://data.norge.no/nlod/no/2.0',
     accessRights,
+    // DCAT-AP-NO makes dcat:theme mandatory (the catalogue's publish rules do not, yet: see the report).
+    themes: ['http://publications.europa.eu/resource/authority/data-theme/GOVE'],
     ...extra,
   });
   if (publish) await t.services.catalog.publishDataset(CLI_ACTOR, ds.id);
@@ -67,7 +74,7 @@ beforeAll(async () => {
   await t.services.organisations.create(CLI_ACTOR, { orgnr: BIG, name: 'Brønnøysundregistrene' });
   open = await dataset(ORG, 'Åpne data', 'PUBLIC', { keywords: { nb: ['åpen'] }, themes: ['http://publications.europa.eu/resource/authority/data-theme/GOVE'], frequency: 'ANNUAL', temporal: { start: '2024-01-01', end: '2024-12-31' }, contactPoint: { name: 'Digdir', email: 'post@digdir.no', phone: '+47 22 45 10 00', url: 'https://www.digdir.no' } });
   await t.services.catalog.addDistribution(CLI_ACTOR, open, { title: { nb: 'Fil' }, downloadUrl: 'https://files.example.no/open.csv', format: 'CSV', mediaType: 'text/csv', byteSize: 1234 });
-  restricted = await dataset(ORG, 'Betinget', 'RESTRICTED');
+  restricted = await dataset(ORG, 'Betinget', 'RESTRICTED', { legalBasis: { restriction: 'https://lovdata.no/lov/1967-02-10/§13', access: 'Offentleglova § 13 første ledd' } });
   await t.services.catalog.addDistribution(CLI_ACTOR, restricted, { title: { nb: 'Fil' }, downloadUrl: 'https://files.example.no/restricted-secret.csv', accessUrl: 'https://files.example.no/restricted-door', format: 'CSV' });
   nonPublic = await dataset(ORG, 'Ikke-allmenn', 'NON_PUBLIC');
   await t.services.catalog.addDistribution(CLI_ACTOR, nonPublic, { title: { nb: 'Fil' }, downloadUrl: 'https://files.example.no/nonpublic-secret.csv' });
@@ -172,8 +179,31 @@ describe('what the catalogue shows', () => {
     expect(body).toContain('<https://www.iana.org/assignments/media-types/text/csv>');
     expect(body).toContain('<mailto:post@digdir.no>');
     expect(body).toContain('<tel:+4722451000>');
-    expect(body).toContain('"1234"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>');
+    // The two profiles disagree on byteSize's datatype (decimal vs nonNegativeInteger): it is left out (service.ts).
+    expect(body).not.toContain('byteSize');
     expect(body).toContain('"2024-12-31"^^<http://www.w3.org/2001/XMLSchema#date>');
+  });
+});
+
+describe('the hand-made catalogue (non-open datasets, files, legal bases, hostile text) is valid too', () => {
+  it('has 0 violations of DCAT-AP-NO 2.0 and SEMIC DCAT-AP 3.0.1', async () => {
+    const data = rdf.dataset();
+    for (const q of turtle((await get(`/catalog.ttl?publisher=${ORG}`)).body)) data.add(q);
+    for (const q of vocabularyQuads()) data.add(q);
+    for (const files of [['DCAT-AP-NO-shacl_shapes_2.00.ttl'], ['3.0.1_shacl_shapes.ttl', '3.0.1_shacl_range.ttl']]) {
+      const shapes = rdf.dataset();
+      for (const f of files) for (const q of turtle(fs.readFileSync(path.join(DCAT_RESOURCES, f), 'utf8'))) shapes.add(q);
+      const report = await new SHACLValidator(shapes, { factory: rdf }).validate(data);
+      const violations = report.results.filter((r) => r.severity?.value === 'http://www.w3.org/ns/shacl#Violation').map((r) => `${r.focusNode?.value} ${r.path?.value}: ${r.message.map((m) => m.value).join(' ')}`);
+      expect(violations, files.join(', ')).toEqual([]);
+    }
+  });
+
+  it('writes legal bases as dcatno statements, a link as their source', async () => {
+    const body = (await get(`/datasets/${restricted}.nt`)).body;
+    expect(body).toContain('<https://data.norge.no/vocabulary/dcatno#legalBasisForRestriction>');
+    expect(body).toContain('<https://data.norge.no/vocabulary/dcatno#legalBasisForAccess>');
+    expect(body).toContain('<http://purl.org/dc/terms/source> "https://lovdata.no/lov/1967-02-10/§13"');
   });
 });
 

@@ -10,7 +10,6 @@ export const NS = {
   vcard: 'http://www.w3.org/2006/vcard/ns#',
   hydra: 'http://www.w3.org/ns/hydra/core#',
   dcatno: 'https://data.norge.no/vocabulary/dcatno#',
-  cpsvno: 'https://data.norge.no/vocabulary/cpsvno#',
   skos: 'http://www.w3.org/2004/02/skos/core#',
 } as const;
 

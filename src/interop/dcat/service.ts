@@ -141,7 +141,9 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
       if (d.mediaType) typed(out, s, dcat('mediaType'), namedNode(IANA_MEDIA_TYPES + d.mediaType), dct('MediaType'));
     }
     licenceQuads(out, s, d.licence ?? ds.licence);
-    if (d.byteSize !== null) out.push(quad(s, dcat('byteSize'), literal(String(d.byteSize), xsd('nonNegativeInteger'))));
+    // dcat:byteSize is left out on purpose: DCAT-AP-NO 2.0 requires it typed xsd:decimal and SEMIC DCAT-AP 3.0.1
+    // xsd:nonNegativeInteger (sh:datatype is an exact match, at most one value in both), so any byte size we write
+    // violates one of the two profiles we promise. The size stays in the JSON API (`byteSize`).
     out.push(quad(s, dct('modified'), dateLiteral(d.updatedAt)));
   }
 
@@ -197,7 +199,8 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
     if (issued) out.push(quad(s, dct('issued'), dateLiteral(issued)));
     out.push(quad(s, dct('modified'), dateLiteral(ds.modified ?? ds.updatedAt)));
     typed(out, s, dcat('landingPage'), namedNode(ds.landingPage ?? abs(urls.dataset(ds.id))), foaf('Document'));
-    // Legal bases (DCAT-AP-NO's dcatno:legalBasisFor…) as cpsv:RuleS-like text: stored as free text, so rdfs:label.
+    // Legal bases as data.norge.no reads them (dcatno:legalBasisFor…, each a dct:RightsStatement): the text as its
+    // label, and the reference itself as dct:source when the publisher gave a link (e.g. to Lovdata).
     const legal = [
       ['legalBasisForRestriction', ds.legalBasis.restriction],
       ['legalBasisForProcessing', ds.legalBasis.processing],
@@ -207,8 +210,9 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
       if (!text) continue;
       const b = blankNode();
       out.push(quad(s, namedNode(NS.dcatno + prop), b));
-      out.push(quad(b, rdf('type'), namedNode(`${NS.cpsvno}RuleForDataElement`)));
-      out.push(quad(b, dct('description'), literal(text, 'nb')));
+      out.push(quad(b, rdf('type'), dct('RightsStatement')));
+      out.push(quad(b, namedNode(`${NS.skos}prefLabel`), literal(text, 'nb')));
+      if (/^https?:\/\/\S+$/.test(text.trim())) out.push(quad(b, dct('source'), literal(text.trim())));
     }
     for (const d of ds.distributions) distributionQuads(out, ds, d);
     return out;

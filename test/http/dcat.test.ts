@@ -79,7 +79,7 @@ beforeAll(async () => {
   nonPublic = await dataset(ORG, 'Ikke-allmenn', 'NON_PUBLIC');
   await t.services.catalog.addDistribution(CLI_ACTOR, nonPublic, { title: { nb: 'Fil' }, downloadUrl: 'https://files.example.no/nonpublic-secret.csv' });
   draft = await dataset(ORG, 'Kladd som aldri vises', 'PUBLIC', {}, false);
-  hostile = await dataset(ORG, HOSTILE, 'PUBLIC', { description: { nb: HOSTILE, nn: 'Нет & <да>', en: '"quoted"\r\nCRLF' }, keywords: { nb: ['a"b', '<c>&d'] }, provenance: HOSTILE });
+  hostile = await dataset(ORG, HOSTILE, 'PUBLIC', { description: { nb: HOSTILE, nn: 'Нет & <да>', en: '"quoted"\r\nCRLF' }, keywords: { nb: ['a"b', '<c>&d'] }, provenance: HOSTILE, landingPage: 'https://example.no/a"b<c>|d{e}^f`g' });
   for (let i = 0; i < 101; i++) await dataset(BIG, `Registerdatasett ${String(i).padStart(3, '0')}`);
 }, 120_000);
 afterAll(async () => t?.close());
@@ -297,6 +297,9 @@ describe('special characters survive every serialisation', () => {
     expect(reference).toContain('Ωμέγα 日本語');
     expect(await canonical((await get(`/datasets/${hostile}.nt`)).body)).toBe(reference);
     expect(await canonical(await fromJsonld((await get(`/datasets/${hostile}.jsonld`)).body))).toBe(reference);
+    // A stored URL with characters no IRI may hold is percent-encoded, the same address.
+    const landing = ttlQuads.find((q) => q.predicate.value === 'http://www.w3.org/ns/dcat#landingPage')?.object.value;
+    expect(landing).toBe('https://example.no/a%22b%3Cc%3E%7Cd%7Be%7D%5Ef%60g');
     const rdfxml = (await get(`/datasets/${hostile}.rdf`)).body;
     expect(rdfxml.startsWith('<?xml version="1.0" encoding="utf-8"?>')).toBe(true);
     expect(await canonical(ntriples(await fromRdfXml(rdfxml)))).toBe(reference);

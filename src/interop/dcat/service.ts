@@ -46,6 +46,21 @@ export interface CatalogOperator {
   homepage: string;
 }
 
+/**
+ * A stored http(s) URL as an IRI: the catalogue accepts what the URL parser accepts, which may still hold characters
+ * no IRI may (`"`, `<`, `>`, `{`, `}`, `|`, `^`, a backtick). Written through the WHATWG URL serialiser (which
+ * percent-encodes most of them, as a browser would) and the rest percent-encoded, so the IRI means the same address.
+ */
+export function httpIri(url: string) {
+  let href: string;
+  try {
+    href = new URL(url).href;
+  } catch {
+    href = url;
+  }
+  return namedNode(href.replace(/["<>{}|^`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`));
+}
+
 /** A date as xsd:date, a timestamp as xsd:dateTime. */
 function dateLiteral(value: string) {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) ? literal(value, xsd('date')) : literal(new Date(value).toISOString(), xsd('dateTime'));
@@ -111,7 +126,7 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
       const r = blankNode();
       out.push(quad(s, dct('rights'), r));
       out.push(quad(r, rdf('type'), dct('RightsStatement')));
-      out.push(quad(r, namedNode(`${NS.rdfs}seeAlso`), namedNode(uri)));
+      out.push(quad(r, namedNode(`${NS.rdfs}seeAlso`), httpIri(uri)));
     }
   }
 
@@ -134,8 +149,8 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
     } else {
       // A non-open dataset's own access and download links are replaced by the dataset page: they may lead past the
       // access door (a file link handed out by the publisher), and the page is where access is asked for.
-      out.push(quad(s, dcat('accessURL'), namedNode(open && d.accessUrl ? d.accessUrl : page)));
-      if (open && d.downloadUrl) out.push(quad(s, dcat('downloadURL'), namedNode(d.downloadUrl)));
+      out.push(quad(s, dcat('accessURL'), open && d.accessUrl ? httpIri(d.accessUrl) : namedNode(page)));
+      if (open && d.downloadUrl) out.push(quad(s, dcat('downloadURL'), httpIri(d.downloadUrl)));
       const code = d.format?.toUpperCase();
       if (code && FILE_TYPES.has(code)) typed(out, s, dct('format'), namedNode(EU.fileType + code), dct('MediaTypeOrExtent'));
       if (d.mediaType) typed(out, s, dcat('mediaType'), namedNode(IANA_MEDIA_TYPES + d.mediaType), dct('MediaType'));
@@ -171,7 +186,7 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
       if (c.name) out.push(quad(cp, vcard('fn'), literal(c.name)));
       if (c.email) out.push(quad(cp, vcard('hasEmail'), namedNode(`mailto:${encodeURI(c.email)}`)));
       if (c.phone) out.push(quad(cp, vcard('hasTelephone'), namedNode(`tel:${c.phone.replace(/[^\d+]/g, '')}`)));
-      if (c.url) out.push(quad(cp, vcard('hasURL'), namedNode(c.url)));
+      if (c.url) out.push(quad(cp, vcard('hasURL'), httpIri(c.url)));
       // vcard:hasEmail, hasTelephone and hasURL as IRIs (mailto:, tel:, http(s)), as DCAT-AP-NO recommends.
     }
     for (const code of ds.spatial) {
@@ -198,7 +213,7 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
     const issued = ds.issued ?? ds.publishedAt;
     if (issued) out.push(quad(s, dct('issued'), dateLiteral(issued)));
     out.push(quad(s, dct('modified'), dateLiteral(ds.modified ?? ds.updatedAt)));
-    typed(out, s, dcat('landingPage'), namedNode(ds.landingPage ?? abs(urls.dataset(ds.id))), foaf('Document'));
+    typed(out, s, dcat('landingPage'), ds.landingPage ? httpIri(ds.landingPage) : namedNode(abs(urls.dataset(ds.id))), foaf('Document'));
     // Legal bases as data.norge.no reads them (dcatno:legalBasisFor…, each a dct:RightsStatement): the text as its
     // label, and the reference itself as dct:source when the publisher gave a link (e.g. to Lovdata).
     const legal = [

@@ -20,6 +20,7 @@ import { competenceApi } from './competence/api';
 import { competencePages } from './competence/pages';
 import { TOKEN_PREFIX } from './accounts/service';
 import { DomainError, ValidationError } from './errors';
+import { dcatRoutes } from './interop/dcat/api';
 import { organisationsApi } from './organisations/api';
 import { organisationsPages } from './organisations/pages';
 import { registerInputGuard } from './platform/http/input-guard';
@@ -252,6 +253,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(apiDocsPages, { services });
   await app.register(wizardPages, { services });
   await app.register(datasetAssessmentPages, { services });
+  await app.register(dcatRoutes, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -2,6 +2,7 @@
 import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
+import { createDcatService } from './interop/dcat/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
@@ -16,7 +17,8 @@ export function createServices(platform: Platform) {
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, jobs: platform.jobs, platform };
+  const dcat = createDcatService({ catalog, blobs: platform.blobs, baseUrl: platform.config.baseUrl });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

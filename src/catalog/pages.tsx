@@ -380,7 +380,22 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
   return sendPage(
     request,
     reply,
-    { title, status, alternates: [{ href: urls.api.dataset(id), type: 'application/json', title: t('catalog.detail.json') }] },
+    {
+      title,
+      status,
+      alternates: [
+        { href: urls.api.dataset(id), type: 'application/json', title: t('catalog.detail.json') },
+        // The DCAT-AP-NO twins exist for published datasets only (src/interop/dcat exports what anyone may see).
+        ...(ds.state === 'published'
+          ? [
+              { href: urls.rdf.dataset(id, 'ttl'), type: 'text/turtle', title: t('dcat.alternate.turtle') },
+              { href: urls.rdf.dataset(id, 'jsonld'), type: 'application/ld+json', title: t('dcat.alternate.jsonld') },
+              { href: urls.rdf.dataset(id, 'rdf'), type: 'application/rdf+xml', title: t('dcat.alternate.rdfxml') },
+              { href: urls.rdf.dataset(id, 'nt'), type: 'application/n-triples', title: t('dcat.alternate.ntriples') },
+            ]
+          : []),
+      ],
+    },
     <article class="df-stack df-dataset">
       {flash ? (
         <div class="ds-alert" data-color="success" role="status">

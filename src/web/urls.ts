@@ -107,5 +107,13 @@ export const urls = {
     content: (q?: Query) => withQuery('/api/v1/content', q),
     contentItem: (id: string) => `/api/v1/content/${enc(id)}`,
   },
+  /** The DCAT-AP-NO catalogue and its RDF twins (src/interop/dcat). `format` is a suffix: ttl, jsonld, rdf, nt. */
+  rdf: {
+    catalog: (q?: { publisher?: string; page?: number; format?: string }) => withQuery(q?.format ? `/catalog.${q.format}` : '/catalog', { publisher: q?.publisher, page: q?.page }),
+    dump: () => '/catalog/dump.ttl',
+    /** The dataset's URI in the catalogue; dereferenced it negotiates an RDF serialisation. */
+    datasetResource: (id: string) => `/datasets/${enc(id)}`,
+    dataset: (id: string, format: string) => `/datasets/${enc(id)}.${format}`,
+  },
   static: (file: string) => `/static/${file}`,
 };

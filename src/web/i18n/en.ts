@@ -473,6 +473,15 @@ export const en: Catalogue = {
   "catalog.problem.orgnr_check_digit": "Invalid organisation number.",
   "catalog.problem.orgnr_format": "Choose an organisation.",
   "catalog.problem.unknown_organization": "The organisation is not registered.",
+  // --- dcat ---
+  'dcat.alternate.turtle': 'This dataset as DCAT-AP-NO (Turtle)',
+  'dcat.alternate.jsonld': 'This dataset as DCAT-AP-NO (JSON-LD)',
+  'dcat.alternate.rdfxml': 'This dataset as DCAT-AP-NO (RDF/XML)',
+  'dcat.alternate.ntriples': 'This dataset as DCAT-AP-NO (N-Triples)',
+  'error.not_acceptable': 'The catalogue is available as Turtle, JSON-LD, RDF/XML and N-Triples. Ask for one of them, or use the suffix .ttl, .jsonld, .rdf or .nt.',
+  'error.invalid_page': 'The page number must be a whole number from 1.',
+  'error.invalid_publisher': 'The publisher must be a valid organisation number.',
+  'error.page_not_found': 'The catalogue does not have that many pages.',
   // --- wizard ---
   "wizard.title": "Can you share the dataset?",
   "wizard.lead": "The wizard walks through seven areas of law that can stand in the way of sharing data. In each you answer a few questions and learn whether anything stops the sharing, and what you can do.",

@@ -474,6 +474,15 @@ export const nb = {
   "catalog.problem.orgnr_check_digit": "Ugyldig organisasjonsnummer.",
   "catalog.problem.orgnr_format": "Velg en virksomhet.",
   "catalog.problem.unknown_organization": "Virksomheten er ikke registrert.",
+  // --- dcat ---
+  'dcat.alternate.turtle': 'Datasettet som DCAT-AP-NO (Turtle)',
+  'dcat.alternate.jsonld': 'Datasettet som DCAT-AP-NO (JSON-LD)',
+  'dcat.alternate.rdfxml': 'Datasettet som DCAT-AP-NO (RDF/XML)',
+  'dcat.alternate.ntriples': 'Datasettet som DCAT-AP-NO (N-Triples)',
+  'error.not_acceptable': 'Katalogen finnes som Turtle, JSON-LD, RDF/XML og N-Triples. Be om en av dem, eller bruk endelsen .ttl, .jsonld, .rdf eller .nt.',
+  'error.invalid_page': 'Sidenummeret må være et helt tall fra 1.',
+  'error.invalid_publisher': 'Utgiveren må være et gyldig organisasjonsnummer.',
+  'error.page_not_found': 'Katalogen har ikke så mange sider.',
   // --- wizard ---
   "wizard.title": "Kan du dele datasettet?",
   "wizard.lead": "Veiviseren går gjennom sju rettsområder som kan hindre deling av data. For hvert område svarer du på noen spørsmål, og får vite om noe stopper delingen og hva du kan gjøre.",

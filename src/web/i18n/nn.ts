@@ -469,6 +469,15 @@ export const nn: Catalogue = {
   "catalog.problem.orgnr_check_digit": "Ugyldig organisasjonsnummer.",
   "catalog.problem.orgnr_format": "Vel ei verksemd.",
   "catalog.problem.unknown_organization": "Verksemda er ikkje registrert.",
+  // --- dcat ---
+  'dcat.alternate.turtle': 'Datasettet som DCAT-AP-NO (Turtle)',
+  'dcat.alternate.jsonld': 'Datasettet som DCAT-AP-NO (JSON-LD)',
+  'dcat.alternate.rdfxml': 'Datasettet som DCAT-AP-NO (RDF/XML)',
+  'dcat.alternate.ntriples': 'Datasettet som DCAT-AP-NO (N-Triples)',
+  'error.not_acceptable': 'Katalogen finst som Turtle, JSON-LD, RDF/XML og N-Triples. Be om ein av dei, eller bruk endinga .ttl, .jsonld, .rdf eller .nt.',
+  'error.invalid_page': 'Sidenummeret må vere eit heilt tal frå 1.',
+  'error.invalid_publisher': 'Utgjevaren må vere eit gyldig organisasjonsnummer.',
+  'error.page_not_found': 'Katalogen har ikkje så mange sider.',
   // --- wizard ---
   "wizard.title": "Kan du dele datasettet?",
   "wizard.lead": "Vegvisaren går gjennom sju rettsområde som kan hindre deling av data. For kvart område svarar du på nokre spørsmål, og får vite om noko stoppar delinga og kva du kan gjere.",

@@ -7,6 +7,7 @@ import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
 import { createTablesService } from './tables/service';
 import { createDatasetAssessmentService } from './wizard/dataset';
+import { createCkanService } from './interop/ckan/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -16,7 +17,8 @@ export function createServices(platform: Platform) {
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, jobs: platform.jobs, platform };
+  const ckan = createCkanService({ catalog, tables, organisations, baseUrl: platform.config.baseUrl });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, ckan, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

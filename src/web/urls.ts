@@ -107,5 +107,9 @@ export const urls = {
     content: (q?: Query) => withQuery('/api/v1/content', q),
     contentItem: (id: string) => `/api/v1/content/${enc(id)}`,
   },
+  /** The CKAN-compatible Action API (src/interop/ckan). */
+  ckan: {
+    action: (action: string) => `/api/3/action/${enc(action)}`,
+  },
   static: (file: string) => `/static/${file}`,
 };

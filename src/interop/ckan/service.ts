@@ -166,7 +166,7 @@ export function createCkanService(deps: CkanDeps) {
     };
   }
 
-  function packageDict(ds: Dataset): CkanPackage {
+  function packageDict(ds: Dataset, orgCreated: Map<string, string> = new Map()): CkanPackage {
     const tags = tagsOf(ds);
     const extras: { key: string; value: string }[] = [{ key: 'access_rights', value: `http://publications.europa.eu/resource/authority/access-right/${ds.accessRights}` }];
     if (ds.themes.length) extras.push({ key: 'theme', value: JSON.stringify(ds.themes) });
@@ -190,7 +190,7 @@ export function createCkanService(deps: CkanDeps) {
       url: ds.landingPage ?? abs(urls.dataset(ds.id)),
       type: 'dataset',
       ...licenceOf(ds.licence),
-      organization: orgDict(ds.publisher.orgnr, ds.publisher.name, ds.createdAt),
+      organization: orgDict(ds.publisher.orgnr, ds.publisher.name, orgCreated.get(ds.publisher.orgnr) ?? ''),
       owner_org: ds.publisher.orgnr,
       author: null,
       maintainer: ds.contactPoint.name ?? null,
@@ -275,13 +275,22 @@ export function createCkanService(deps: CkanDeps) {
     return { id: code, name: code, title: label, display_name: label, description, image_url: '', created: '2026-01-01T00:00:00', package_count: count, type: 'group', is_organization: false, state: 'active', approval_status: 'approved' };
   }
 
-  async function orgs(actor: Actor) {
+  /** Every registered organisation (public facts), bounded by MAX_SCAN. */
+  async function allOrganisations(): Promise<OrganizationView[]> {
     const all: OrganizationView[] = [];
     for (let offset = 0; ; offset += 100) {
       const page = await deps.organisations.list({ limit: 100, offset });
       all.push(...page.items);
-      if (page.items.length < 100 || all.length >= page.total || all.length >= MAX_SCAN) break;
+      if (page.items.length < 100 || all.length >= page.total || all.length >= MAX_SCAN) return all;
     }
+  }
+
+  async function orgCreatedMap(): Promise<Map<string, string>> {
+    return new Map((await allOrganisations()).map((o) => [o.orgnr, o.createdAt]));
+  }
+
+  async function orgs(actor: Actor) {
+    const all = await allOrganisations();
     const counts = new Map<string, number>();
     for (const d of await published(actor)) counts.set(d.publisher.orgnr, (counts.get(d.publisher.orgnr) ?? 0) + 1);
     return all.filter((o) => o.status === 'approved').map((o) => ({ ...orgDict(o.orgnr, o.name, o.createdAt), package_count: counts.get(o.orgnr) ?? 0 }));
@@ -304,12 +313,13 @@ export function createCkanService(deps: CkanDeps) {
       allowOnly(p, ['limit', 'offset', 'page']);
       const limit = int(p, 'limit', 10, 1, SEARCH_ROWS_MAX);
       const offset = int(p, 'offset', 0, 0, MAX_SCAN);
-      return (await published(actor)).slice(offset, offset + limit).map(packageDict);
+      const created = await orgCreatedMap();
+      return (await published(actor)).slice(offset, offset + limit).map((d) => packageDict(d, created));
     },
 
     async package_show(actor: Actor, p: Params) {
       allowOnly(p, ['id', 'use_default_schema', 'include_tracking', 'include_plugin_data']);
-      return packageDict(await findPackage(actor, requiredStr(p, 'id')));
+      return packageDict(await findPackage(actor, requiredStr(p, 'id')), await orgCreatedMap());
     },
 
     async resource_show(actor: Actor, p: Params) {
@@ -343,7 +353,10 @@ export function createCkanService(deps: CkanDeps) {
       const facetMin = int(p, 'facet.mincount', 1, 0, MAX_SCAN);
       const terms = parseFq(str(p, 'fq') ?? '');
       const qText = q && q !== '*:*' ? q : undefined;
-      const hits = (await published(actor, qText)).filter((ds) => terms.every((t) => facetValues(ds, t.field).includes(t.value)));
+      // CKAN's private datasets are our drafts: include_private/include_drafts add the drafts the actor may see.
+      const withDrafts = bool(p, 'include_private', false) || bool(p, 'include_drafts', false);
+      const pool = withDrafts ? (await visible(actor, qText)).filter((d) => d.state !== 'archived') : await published(actor, qText);
+      const hits = pool.filter((ds) => terms.every((t) => facetValues(ds, t.field).includes(t.value)));
       const facets: Record<string, Record<string, number>> = {};
       const searchFacets: Record<string, { title: string; items: { name: string; display_name: string; count: number }[] }> = {};
       for (const f of facetFields as FacetField[]) {
@@ -358,7 +371,8 @@ export function createCkanService(deps: CkanDeps) {
         };
         searchFacets[f] = { title: FACET_TITLES[f], items: top.map(([name, count]) => ({ name, display_name: display(name), count })) };
       }
-      const results = hits.map(packageDict).sort(compare).slice(start, start + rows);
+      const created = await orgCreatedMap();
+      const results = hits.map((d) => packageDict(d, created)).sort(compare).slice(start, start + rows);
       return { count: hits.length, sort, results, facets, search_facets: searchFacets };
     },
 
@@ -381,7 +395,8 @@ export function createCkanService(deps: CkanDeps) {
       const org = (await orgs(actor)).find((o) => o.id === id);
       if (!org) throw new CkanError('Not Found Error', 'Not found: Organization was not found.');
       if (!includeDatasets) return org;
-      const packages = (await published(actor)).filter((d) => d.publisher.orgnr === id).slice(0, 1000).map(packageDict);
+      const created = new Map([[org.id, org.created]]);
+      const packages = (await published(actor)).filter((d) => d.publisher.orgnr === id).slice(0, 1000).map((d) => packageDict(d, created));
       return { ...org, packages };
     },
 
@@ -430,7 +445,7 @@ export function createCkanService(deps: CkanDeps) {
       const columns = table.columns;
       const names = columns.map((c) => c.name);
       // Authorise (and audit) before anything about the rows is checked or said: a first page through tables.rows.
-      const firstSize = Math.min(MAX_PAGE_SIZE, Math.max(1, limit));
+      const firstSize = offset === 0 ? Math.min(MAX_PAGE_SIZE, Math.max(1, limit)) : 1;
       const first = await deps.tables.rows(actor, ds.id, d.tableName, { offset: 0, size: firstSize });
       const total = first.total;
 

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { EU_THEME_BASE } from '../../src/catalog/vocabularies';
+import { CkanError } from '../../src/interop/ckan/model';
+import { createCkanService } from '../../src/interop/ckan/service';
 import { bearerFor, createTestApp, type TestApp } from '../helpers/app';
 
 const ORG = '981544315';
@@ -425,6 +427,20 @@ describe('datastore_search', () => {
     fails(await get('datastore_search', { resource_id: res.people }), 404, 'Not Found Error');
     fails(await get('datastore_search', { resource_id: 'nope' }), 404, 'Not Found Error');
     fails(await get('datastore_search', {}), 409, 'Validation Error');
+  });
+
+  it('filters, q and sort on a table over the scan bound are a clear Validation Error, never a partial answer', async () => {
+    const { catalog, tables, organisations } = t.services;
+    const small = createCkanService({ catalog, tables, organisations, baseUrl: 'http://localhost:3000', datastoreScanMax: 1000 });
+    for (const extra of [{ filters: { sted: 'Molde' } }, { q: 'molde' }, { sort: 'verdi desc' }]) {
+      const err = await small.run(CLI_ACTOR, 'datastore_search', { resource_id: res.water, ...extra }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CkanError);
+      expect((err as CkanError).type).toBe('Validation Error');
+      expect((err as CkanError).message).toContain('up to 1000 rows');
+    }
+    const plain = (await small.run(CLI_ACTOR, 'datastore_search', { resource_id: res.water, offset: 1400, limit: 200 })) as { records: unknown[]; total: number };
+    expect(plain.records).toHaveLength(100);
+    expect(plain.total).toBe(1500);
   });
 
   it('datastore_search_sql is not available, said clearly', async () => {

@@ -50,6 +50,8 @@ export interface CkanDeps {
   tables: Pick<TablesService, 'rows' | 'getTable'>;
   organisations: { list(opts: { limit: number; offset: number }): Promise<{ items: OrganizationView[]; total: number }> };
   baseUrl: string;
+  /** Overrides DATASTORE_SCAN_MAX (tests). */
+  datastoreScanMax?: number;
 }
 
 // --- parameter helpers -------------------------------------------------------------------------------------------
@@ -138,6 +140,7 @@ function tagsOf(ds: Dataset): string[] {
 
 export function createCkanService(deps: CkanDeps) {
   const abs = (path: string) => `${deps.baseUrl}${path}`;
+  const scanMax = deps.datastoreScanMax ?? DATASTORE_SCAN_MAX;
 
   function orgDict(orgnr: string, name: string, created: string): CkanOrganization {
     return { id: orgnr, name: orgnr, title: name, description: '', image_url: '', created, type: 'organization', is_organization: true, state: 'active', approval_status: 'approved' };
@@ -458,8 +461,8 @@ export function createCkanService(deps: CkanDeps) {
         return { key: m[1] ?? '', desc: (m[2] ?? '').toLowerCase() === 'desc' };
       });
       const needsScan = Object.keys(filters).length > 0 || q !== undefined || sortKeys.length > 0;
-      if (needsScan && total > DATASTORE_SCAN_MAX) {
-        throw new CkanError('Validation Error', `filters, q and sort are supported on tables of up to ${DATASTORE_SCAN_MAX} rows; this one is larger. Page through it with limit and offset.`, { filters: ['Table too large to filter.'] });
+      if (needsScan && total > scanMax) {
+        throw new CkanError('Validation Error', `filters, q and sort are supported on tables of up to ${scanMax} rows; this one is larger. Page through it with limit and offset.`, { filters: ['Table too large to filter.'] });
       }
 
       let records: Record<string, unknown>[];

@@ -7,7 +7,7 @@ import { CLI_ACTOR } from '../../src/access/model';
 import { EU_THEME_BASE } from '../../src/catalog/vocabularies';
 import { CkanError } from '../../src/interop/ckan/model';
 import { createCkanService } from '../../src/interop/ckan/service';
-import { bearerFor, createTestApp, type TestApp } from '../helpers/app';
+import { bearerFor, createTestApp, signIn, type TestApp } from '../helpers/app';
 
 const ORG = '981544315';
 const OTHER = '971526920';
@@ -173,6 +173,28 @@ describe('envelope and bad input', () => {
     const e = fails(await get('package_search', { q: 'vann', colour: 'blue' }), 409, 'Validation Error');
     expect(e.message).toContain('colour');
     expect(e.colour).toEqual(['Unknown parameter.']);
+  });
+
+  it('hostile parameter names cannot reshape the error', async () => {
+    const e = fails(await post('package_search', '{"__type": "x", "message": "y"}'), 409, 'Validation Error');
+    expect(e.message).toMatch(/^Unknown parameter\(s\)/);
+    // Fastify's JSON parser refuses prototype poisoning outright.
+    fails(await post('package_search', '{"__proto__": {"polluted": 1}}'), 400, 'Bad request');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const proto = fails(await t.app.inject({ url: '/api/3/action/package_search?__proto__=x&constructor=y' }), 409, 'Validation Error');
+    expect(proto.__type).toBe('Validation Error');
+    fails(await get('package_search', { callback: 'alert' }), 409, 'Validation Error');
+    fails(await get('package_search', { q: 'a'.repeat(5000), [`${'k'.repeat(300)}`]: '1' }), 409, 'Validation Error');
+    // A repeated parameter is not a string.
+    const r = await t.app.inject({ url: '/api/3/action/package_search?fq=tags:vann&fq=tags:miljø' });
+    fails(r, 409, 'Validation Error');
+  });
+
+  it('a POST carrying only the session cookie from another site is refused in CKAN’s shape; GET reads work with it', async () => {
+    const session = await signIn(t.app, { email: 'editor@example.no', password: 'correct horse battery' });
+    const r = await t.app.inject({ method: 'POST', url: '/api/3/action/package_search', headers: { cookie: session.cookie, 'content-type': 'application/json', origin: 'https://evil.example' }, payload: '{}' });
+    fails(r, 403, 'Authorization Error');
+    ok(await get('package_search', {}, { cookie: session.cookie }), 'package_search');
   });
 
   it('rows over 1000, a negative start and a bad sort are Validation Errors', async () => {

@@ -23,7 +23,7 @@ export async function ckanApi(app: FastifyInstance, { services }: { services: Se
     if (error instanceof CkanError) {
       request.log.info({ ckanError: error.type }, 'ckan request rejected');
       const message = error.type === 'Bad request' ? `Bad request - ${error.message}` : error.message;
-      return send(reply, action, error.status, { success: false, error: { __type: error.type, message, ...(error.fields ?? {}) } });
+      return send(reply, action, error.status, { success: false, error: { ...(error.fields ?? {}), __type: error.type, message } });
     }
     const body = normaliseError(error);
     if (body.status >= 500) {

@@ -57,11 +57,14 @@ export interface CkanDeps {
 // --- parameter helpers -------------------------------------------------------------------------------------------
 
 function allowOnly(params: Params, allowed: string[]): void {
-  const unknown = Object.keys(params).filter((k) => !allowed.includes(k) && k !== 'callback' && k !== '_');
+  // `_` is the cache-buster jQuery-based CKAN front ends add to GET requests; nothing else passes unnoticed (JSONP's
+  // `callback` included: answering JSON to a client that asked for a script would be a silent wrong answer).
+  const unknown = Object.keys(params).filter((k) => !allowed.includes(k) && k !== '_');
   if (unknown.length > 0) {
-    const fields: Record<string, string[]> = {};
-    for (const k of unknown) fields[k] = ['Unknown parameter.'];
-    throw new CkanError('Validation Error', `Unknown parameter(s): ${unknown.join(', ')}. This action takes ${allowed.join(', ') || 'no parameters'}.`, fields);
+    // Names are cut and listed as data (fromEntries defines own properties, so "__proto__" stays a plain key).
+    const names = unknown.slice(0, 20).map((k) => k.slice(0, 100));
+    const fields = Object.fromEntries(names.map((k) => [k, ['Unknown parameter.']]));
+    throw new CkanError('Validation Error', `Unknown parameter(s): ${names.join(', ')}. This action takes ${allowed.join(', ') || 'no parameters'}.`, fields);
   }
 }
 

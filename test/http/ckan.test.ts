@@ -17,7 +17,7 @@ let t: TestApp;
 let editorRead: string;
 let outsiderRead: string;
 const ids = { water: '', people: '', nonPublic: '', restricted: '', draft: '' };
-const res = { water: '', people: '', nonPublic: '', restricted: '' };
+const res = { water: '', people: '', nonPublic: '', restricted: '', draft: '' };
 
 function multipart(fields: Record<string, string>, file: { name: string; content: Buffer }) {
   const boundary = `----ckan${Math.random().toString(16).slice(2)}`;
@@ -79,12 +79,14 @@ beforeAll(async () => {
   await upload(ids.water, 'malinger', waterCsv(), editorWrite);
   await upload(ids.nonPublic, 'tilskudd', secretCsv(), editorWrite);
   await upload(ids.restricted, 'register', secretCsv(), editorWrite);
+  await upload(ids.draft, 'utkast', secretCsv(), editorWrite);
   await t.services.jobs.drain(60_000);
   const tableDist = async (id: string) => (await catalog.getDataset(CLI_ACTOR, id)).distributions.find((d) => d.tableName)?.id ?? '';
   res.water = await tableDist(ids.water);
   res.nonPublic = await tableDist(ids.nonPublic);
   res.restricted = await tableDist(ids.restricted);
-  expect(res.water && res.nonPublic && res.restricted).toBeTruthy();
+  res.draft = await tableDist(ids.draft);
+  expect(res.water && res.nonPublic && res.restricted && res.draft).toBeTruthy();
 }, 120_000);
 
 afterAll(async () => {
@@ -494,6 +496,17 @@ describe('access: NON_PUBLIC and RESTRICTED tables', () => {
       expect(bearer.records).toHaveLength(2);
     });
   }
+
+  it('a draft’s table is Not Found to outsiders (resource_show and datastore_search), readable by its members', async () => {
+    for (const headers of [{}, outsider()]) {
+      for (const action of ['resource_show', 'datastore_search']) {
+        const r = await get(action, action === 'resource_show' ? { id: res.draft } : { resource_id: res.draft }, headers);
+        fails(r, 404, 'Not Found Error');
+        expect(r.body).not.toContain(MARK);
+      }
+    }
+    expect(ok(await get('datastore_search', { resource_id: res.draft }, member()), 'datastore_search').total).toBe(21);
+  });
 
   it('an invalid raw token is refused, not treated as anonymous', async () => {
     fails(await get('status_show', {}, { authorization: 'df_not-a-real-token' }), 403, 'Authorization Error');

@@ -369,7 +369,12 @@ describe('package_show, package_list, current_package_list_with_resources, resou
 
 describe('organisations, groups and tags', () => {
   it('organization_list gives names or full dicts with counts of published datasets', async () => {
-    expect(ok(await get('organization_list'), 'organization_list')).toEqual([OTHER, ORG].sort());
+    // CKAN's default order is by title: Landbruksdirektoratet before Statistisk sentralbyrå.
+    expect(ok(await get('organization_list'), 'organization_list')).toEqual([ORG, OTHER]);
+    expect(ok(await get('organization_list', { sort: 'name desc' }), 'organization_list')).toEqual([ORG, OTHER].sort().reverse());
+    expect(ok(await get('organization_list', { sort: 'package_count desc' }), 'organization_list')).toEqual([ORG, OTHER]);
+    expect(ok(await get('organization_list', { organizations: JSON.stringify([OTHER]) }), 'organization_list')).toEqual([OTHER]);
+    fails(await get('organization_list', { sort: 'created; drop' }), 409, 'Validation Error');
     const full = ok(await get('organization_list', { all_fields: 'true' }), 'organization_list');
     for (const o of full) shape(o, 'organization');
     expect(full.find((o: Json) => o.id === ORG).package_count).toBe(3);

@@ -383,13 +383,20 @@ export function createCkanService(deps: CkanDeps) {
     },
 
     async organization_list(actor: Actor, p: Params) {
-      allowOnly(p, ['all_fields', 'limit', 'offset', 'sort', 'include_dataset_count']);
+      allowOnly(p, ['all_fields', 'limit', 'offset', 'sort', 'organizations', 'include_dataset_count']);
       const allFields = bool(p, 'all_fields', false);
-      const limit = int(p, 'limit', 1000, 1, 1000);
+      // CKAN's defaults: 1000 names, or 25 full dicts (ckan.group_and_organization_list[_all_fields]_max).
+      const limit = int(p, 'limit', allFields ? 25 : 1000, 1, 1000);
       const offset = int(p, 'offset', 0, 0, MAX_SCAN);
-      const sort = str(p, 'sort') ?? 'name asc';
-      if (!['name asc', 'name', 'title asc', 'package_count desc'].includes(sort)) throw validationError('sort', 'sort must be "name asc", "title asc" or "package_count desc".');
-      const list = (await orgs(actor)).sort((a, b) => (sort === 'package_count desc' ? (b.package_count ?? 0) - (a.package_count ?? 0) : sort.startsWith('title') ? a.title.localeCompare(b.title, 'nb') : a.name.localeCompare(b.name)));
+      const only = stringList(p, 'organizations');
+      // CKAN sorts by title unless told otherwise; it accepts name, title and package_count, each asc or desc.
+      const m = /^(name|title|package_count)(?:\s+(asc|desc))?$/.exec((str(p, 'sort') ?? 'title asc').trim());
+      if (!m) throw validationError('sort', 'sort must be name, title or package_count, optionally followed by asc or desc.');
+      const key = m[1] as 'name' | 'title' | 'package_count';
+      const dir = m[2] === 'desc' ? -1 : 1;
+      const list = (await orgs(actor))
+        .filter((o) => !only || only.includes(o.name))
+        .sort((a, b) => dir * (key === 'package_count' ? (a.package_count ?? 0) - (b.package_count ?? 0) : a[key].localeCompare(b[key], 'nb')));
       const page = list.slice(offset, offset + limit);
       return allFields ? page : page.map((o) => o.name);
     },

@@ -186,6 +186,10 @@ describe('envelope and bad input', () => {
     const proto = fails(await t.app.inject({ url: '/api/3/action/package_search?__proto__=x&constructor=y' }), 409, 'Validation Error');
     expect(proto.__type).toBe('Validation Error');
     fails(await get('package_search', { callback: 'alert' }), 409, 'Validation Error');
+    // Parameters CKAN knows but we cannot honour are refused, not silently ignored.
+    fails(await get('organization_show', { id: ORG, include_users: 'true' }), 409, 'Validation Error');
+    fails(await get('datastore_search', { resource_id: res.water, distinct: 'true' }), 409, 'Validation Error');
+    expect(ok(await get('package_search', { facet: 'false', 'facet.field': '["tags"]' }), 'package_search').facets).toEqual({});
     fails(await get('package_search', { q: 'a'.repeat(5000), [`${'k'.repeat(300)}`]: '1' }), 409, 'Validation Error');
     // A repeated parameter is not a string.
     const r = await t.app.inject({ url: '/api/3/action/package_search?fq=tags:vann&fq=tags:miljø' });

@@ -316,7 +316,7 @@ export function createCkanService(deps: CkanDeps) {
     },
 
     async current_package_list_with_resources(actor: Actor, p: Params) {
-      allowOnly(p, ['limit', 'offset', 'page']);
+      allowOnly(p, ['limit', 'offset']);
       const limit = int(p, 'limit', 10, 1, SEARCH_ROWS_MAX);
       const offset = int(p, 'offset', 0, 0, MAX_SCAN);
       const created = await orgCreatedMap();
@@ -324,12 +324,13 @@ export function createCkanService(deps: CkanDeps) {
     },
 
     async package_show(actor: Actor, p: Params) {
-      allowOnly(p, ['id', 'use_default_schema', 'include_tracking', 'include_plugin_data']);
+      // We have one schema, so use_default_schema changes nothing; parameters we cannot honour are refused, not ignored.
+      allowOnly(p, ['id', 'use_default_schema']);
       return packageDict(await findPackage(actor, requiredStr(p, 'id')), await orgCreatedMap());
     },
 
     async resource_show(actor: Actor, p: Params) {
-      allowOnly(p, ['id', 'include_tracking']);
+      allowOnly(p, ['id']);
       const { ds, d, position } = await findResource(actor, requiredStr(p, 'id'));
       return resourceDict(ds, d, position);
     },
@@ -353,7 +354,7 @@ export function createCkanService(deps: CkanDeps) {
       };
       const compare = sorts[sort];
       if (!compare) throw validationError('sort', `sort must be one of: ${Object.keys(sorts).join('; ')}.`);
-      const facetFields = stringList(p, 'facet.field') ?? [];
+      const facetFields = bool(p, 'facet', true) ? (stringList(p, 'facet.field') ?? []) : [];
       for (const f of facetFields) if (!FACET_FIELDS.includes(f as FacetField)) throw validationError('facet.field', `Cannot facet on "${f}"; use ${FACET_FIELDS.join(', ')}.`);
       const facetLimit = int(p, 'facet.limit', 50, 0, 1000);
       const facetMin = int(p, 'facet.mincount', 1, 0, MAX_SCAN);
@@ -402,7 +403,7 @@ export function createCkanService(deps: CkanDeps) {
     },
 
     async organization_show(actor: Actor, p: Params) {
-      allowOnly(p, ['id', 'include_datasets', 'include_dataset_count', 'include_extras', 'include_users', 'include_groups', 'include_tags', 'include_followers']);
+      allowOnly(p, ['id', 'include_datasets', 'include_dataset_count']);
       const id = requiredStr(p, 'id');
       const includeDatasets = bool(p, 'include_datasets', false);
       const org = (await orgs(actor)).find((o) => o.id === id);
@@ -428,7 +429,7 @@ export function createCkanService(deps: CkanDeps) {
     },
 
     async tag_list(actor: Actor, p: Params) {
-      allowOnly(p, ['query', 'all_fields', 'vocabulary_id']);
+      allowOnly(p, ['query', 'all_fields']);
       const query = str(p, 'query')?.trim().toLowerCase();
       const allFields = bool(p, 'all_fields', false);
       const tags = new Set<string>();
@@ -438,7 +439,7 @@ export function createCkanService(deps: CkanDeps) {
     },
 
     async datastore_search(actor: Actor, p: Params) {
-      allowOnly(p, ['resource_id', 'id', 'filters', 'q', 'fields', 'sort', 'limit', 'offset', 'include_total', 'records_format', 'distinct', 'plain', 'language']);
+      allowOnly(p, ['resource_id', 'id', 'filters', 'q', 'fields', 'sort', 'limit', 'offset', 'include_total', 'records_format']);
       const resourceId = str(p, 'resource_id') ?? str(p, 'id');
       if (!resourceId?.trim()) throw validationError('resource_id', 'Missing value');
       const limit = int(p, 'limit', DATASTORE_LIMIT_DEFAULT, 0, DATASTORE_LIMIT_MAX);

@@ -342,6 +342,8 @@ describe('package_show, package_list, current_package_list_with_resources, resou
     fails(await get('package_show', { id: ids.draft }), 404, 'Not Found Error');
     fails(await get('package_show', { id: ids.draft }, outsider()), 404, 'Not Found Error');
     fails(await get('package_show', { id: 'no-such-dataset-00000000' }), 404, 'Not Found Error');
+    fails(await get('package_show', { id: '00000000-0000-4000-8000-000000000000' }), 404, 'Not Found Error');
+    expect(ok(await get('package_show', { id: ids.water.toUpperCase() }), 'package_show').id).toBe(ids.water);
     const own = ok(await get('package_show', { id: ids.draft }, member()), 'package_show');
     expect(own).toMatchObject({ private: true, state: 'draft' });
   });

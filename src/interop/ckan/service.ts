@@ -44,9 +44,10 @@ type FacetField = (typeof FACET_FIELDS)[number];
 const FACET_TITLES: Record<FacetField, string> = { organization: 'Organizations', tags: 'Tags', res_format: 'Formats', license_id: 'Licenses', groups: 'Groups' };
 
 export type Params = Record<string, unknown>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface CkanDeps {
-  catalog: Pick<CatalogService, 'listDatasets'>;
+  catalog: Pick<CatalogService, 'listDatasets' | 'getDataset'>;
   tables: Pick<TablesService, 'rows' | 'getTable'>;
   organisations: { list(opts: { limit: number; offset: number }): Promise<{ items: OrganizationView[]; total: number }> };
   baseUrl: string;
@@ -228,6 +229,15 @@ export function createCkanService(deps: CkanDeps) {
   const published = async (actor: Actor, q?: string) => (await visible(actor, q)).filter((d) => d.state === 'published');
 
   async function findPackage(actor: Actor, idOrName: string): Promise<Dataset> {
+    // An id is one read through the access door; only a name needs the visible catalogue.
+    if (UUID.test(idOrName)) {
+      const ds = await deps.catalog.getDataset(actor, idOrName.toLowerCase()).catch((err: unknown) => {
+        if (err instanceof DomainError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (!ds || ds.state === 'archived') throw new CkanError('Not Found Error', 'Not found');
+      return ds;
+    }
     const prefix = idPrefixOfName(idOrName);
     const all = await visible(actor);
     const found = all.find((d) => d.id === idOrName) ?? (prefix ? all.find((d) => packageName(d) === idOrName) : undefined);

@@ -447,6 +447,9 @@ describe('datastore_search', () => {
     expect(f.records.every((x: Json) => x.sted === 'Molde')).toBe(true);
     const two = ok(await post('datastore_search', { resource_id: res.water, filters: { sted: 'Molde', verdi: 4 } }), 'datastore_search');
     expect(two.total).toBe(1);
+    expect(two.records[0]._id).toBe(5);
+    // A list of values is an OR, as in CKAN.
+    expect(ok(await post('datastore_search', { resource_id: res.water, filters: { verdi: [1, 2, 3] }, offset: 1, limit: 1 }), 'datastore_search')).toMatchObject({ total: 3, records: [{ verdi: 2, _id: 3 }] });
     const q = ok(await get('datastore_search', { resource_id: res.water, q: 'kristian', limit: '0' }), 'datastore_search');
     expect(q.total).toBe(500);
     const sorted = ok(await get('datastore_search', { resource_id: res.water, sort: 'verdi desc', limit: '3' }), 'datastore_search');
@@ -458,6 +461,8 @@ describe('datastore_search', () => {
     fails(await get('datastore_search', { resource_id: res.water, fields: 'nope' }), 409, 'Validation Error');
     fails(await get('datastore_search', { resource_id: res.water, filters: '[1]' }), 409, 'Validation Error');
     fails(await get('datastore_search', { resource_id: res.water, filters: '{bad' }), 409, 'Validation Error');
+    fails(await get('datastore_search', { resource_id: res.water, filters: '{"sted": {"$ne": 1}}' }), 409, 'Validation Error');
+    expect(ok(await get('datastore_search', { resource_id: res.water, offset: '5000' }), 'datastore_search').records).toEqual([]);
     fails(await get('datastore_search', { resource_id: res.water, sort: 'verdi; drop' }), 409, 'Validation Error');
     fails(await get('datastore_search', { resource_id: res.people }), 404, 'Not Found Error');
     fails(await get('datastore_search', { resource_id: 'nope' }), 404, 'Not Found Error');
@@ -523,9 +528,13 @@ describe('access: NON_PUBLIC and RESTRICTED tables', () => {
     fails(await get('status_show', {}, { authorization: 'df_not-a-real-token' }), 403, 'Authorization Error');
   });
 
-  it('non-open rows reads are audited', async () => {
-    const rows = await t.db.selectFrom('audit_log').select(['action']).where('action', '=', 'table.read').execute();
-    expect(rows.length).toBeGreaterThan(0);
+  it('non-open rows reads are audited with the rows actually read', async () => {
+    const before = await t.db.selectFrom('audit_log').select(['details']).where('action', '=', 'table.read').execute();
+    ok(await get('datastore_search', { resource_id: res.nonPublic, offset: '5', limit: '2' }, member()), 'datastore_search');
+    const after = await t.db.selectFrom('audit_log').select(['details']).where('action', '=', 'table.read').execute();
+    expect(after.length).toBe(before.length + 1);
+    const details = after.map((r) => JSON.parse(r.details) as Record<string, unknown>).find((d) => d.offset === 5 && d.size === 2);
+    expect(details).toMatchObject({ datasetId: ids.nonPublic, table: 'tilskudd', rows: 2, via: 'token' });
   });
 
   it('no search result or error body of an outsider contains a value of a non-open table', async () => {

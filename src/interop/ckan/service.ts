@@ -468,20 +468,26 @@ export function createCkanService(deps: CkanDeps) {
       const table = await deps.tables.getTable(actor, ds.id, d.tableName);
       const columns = table.columns;
       const names = columns.map((c) => c.name);
-      // Authorise (and audit) before anything about the rows is checked or said: a first page through tables.rows.
-      const firstSize = offset === 0 ? Math.min(MAX_PAGE_SIZE, Math.max(1, limit)) : 1;
-      const first = await deps.tables.rows(actor, ds.id, d.tableName, { offset: 0, size: firstSize });
+      // Authorise (and audit) before anything about the rows is checked or said: the first page through tables.rows,
+      // from the start when the whole table is to be filtered or sorted, else from the asked offset.
+      const scanning = Object.keys(filters).length > 0 || q !== undefined || sortText !== undefined;
+      const firstSize = scanning ? MAX_PAGE_SIZE : Math.min(MAX_PAGE_SIZE, Math.max(1, limit));
+      const first = await deps.tables.rows(actor, ds.id, d.tableName, { offset: scanning ? 0 : offset, size: firstSize });
       const total = first.total;
 
       const fields = stringList(p, 'fields');
       for (const f of fields ?? []) if (f !== '_id' && !names.includes(f)) throw validationError('fields', `Field "${f}" is not a column of this table.`);
-      for (const k of Object.keys(filters)) if (!names.includes(k)) throw validationError('filters', `Field "${k}" is not a column of this table.`);
+      for (const [k, v] of Object.entries(filters)) {
+        if (!names.includes(k)) throw validationError('filters', `Field "${k}" is not a column of this table.`);
+        const scalar = (x: unknown) => x === null || ['string', 'number', 'boolean'].includes(typeof x);
+        if (!(Array.isArray(v) ? v.every(scalar) : scalar(v))) throw validationError('filters', `The filter on "${k}" must be a value or a list of values.`);
+      }
       const sortKeys = (sortText ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
         const m = /^"?([^"]+?)"?(?:\s+(asc|desc))?$/i.exec(s);
         if (!m || !names.includes(m[1] ?? '')) throw validationError('sort', 'sort must be column names of this table, each optionally followed by asc or desc.');
         return { key: m[1] ?? '', desc: (m[2] ?? '').toLowerCase() === 'desc' };
       });
-      const needsScan = Object.keys(filters).length > 0 || q !== undefined || sortKeys.length > 0;
+      const needsScan = scanning;
       if (needsScan && total > scanMax) {
         throw new CkanError('Validation Error', `filters, q and sort are supported on tables of up to ${scanMax} rows; this one is larger. Page through it with limit and offset.`, { filters: ['Table too large to filter.'] });
       }
@@ -519,12 +525,8 @@ export function createCkanService(deps: CkanDeps) {
         matched = kept.length;
         records = kept.slice(offset, offset + limit);
       } else {
-        records = [];
-        let o = offset;
-        if (offset === 0) {
-          records.push(...first.rows.slice(0, limit).map(withId));
-          o = records.length;
-        }
+        records = first.rows.slice(0, limit).map((r, i) => withId(r, offset + i));
+        let o = offset + records.length;
         while (records.length < limit && o < total) {
           const size = Math.min(MAX_PAGE_SIZE, limit - records.length);
           const page = await deps.tables.rows(actor, ds.id, d.tableName, { offset: o, size });

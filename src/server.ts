@@ -37,6 +37,7 @@ import { wizardApi } from './wizard/api';
 import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
+import { ckanApi } from './interop/ckan/api';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -244,6 +245,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(wizardApi, { prefix: API_PREFIX, services });
   await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });
   await app.register(competenceApi, { prefix: API_PREFIX, services });
+  await app.register(ckanApi, { services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });

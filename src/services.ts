@@ -8,6 +8,7 @@ import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
 import { createTablesService } from './tables/service';
 import { createDatasetAssessmentService } from './wizard/dataset';
+import { createCkanService } from './interop/ckan/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -18,7 +19,8 @@ export function createServices(platform: Platform) {
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
   const dcat = createDcatService({ catalog, blobs: platform.blobs, baseUrl: platform.config.baseUrl });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, jobs: platform.jobs, platform };
+  const ckan = createCkanService({ catalog, tables, organisations, baseUrl: platform.config.baseUrl });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -115,5 +115,9 @@ export const urls = {
     datasetResource: (id: string) => `/datasets/${enc(id)}`,
     dataset: (id: string, format: string) => `/datasets/${enc(id)}.${format}`,
   },
+  /** The CKAN-compatible Action API (src/interop/ckan). */
+  ckan: {
+    action: (action: string) => `/api/3/action/${enc(action)}`,
+  },
   static: (file: string) => `/static/${file}`,
 };

@@ -20,6 +20,7 @@ import { competenceApi } from './competence/api';
 import { competencePages } from './competence/pages';
 import { TOKEN_PREFIX } from './accounts/service';
 import { DomainError, ValidationError } from './errors';
+import { dataPackageApi, dataPackagePages } from './interop/datapackage/api';
 import { organisationsApi } from './organisations/api';
 import { organisationsPages } from './organisations/pages';
 import { registerInputGuard } from './platform/http/input-guard';
@@ -243,6 +244,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(wizardApi, { prefix: API_PREFIX, services });
   await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });
   await app.register(competenceApi, { prefix: API_PREFIX, services });
+  await app.register(dataPackageApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
@@ -252,6 +254,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(apiDocsPages, { services });
   await app.register(wizardPages, { services });
   await app.register(datasetAssessmentPages, { services });
+  await app.register(dataPackagePages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

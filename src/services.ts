@@ -2,10 +2,12 @@
 import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
+import { createDataPackageService } from './interop/datapackage/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
 import { createTablesService } from './tables/service';
+import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 
 export function createServices(platform: Platform) {
@@ -16,7 +18,9 @@ export function createServices(platform: Platform) {
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, jobs: platform.jobs, platform };
+  const base = platform.config.baseUrl;
+  const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dataPackages, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

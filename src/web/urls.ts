@@ -53,6 +53,8 @@ export const urls = {
   datasetAssessmentPdf: (id: string) => `/datasett/${enc(id)}/vurdering.pdf`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
   tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
+  /** The dataset as a Frictionless Data Package (the conventional file name, beside the API twin). */
+  dataPackage: (id: string) => `/datasets/${enc(id)}/datapackage.json`,
   competence: (q?: Query) => withQuery('/kompetanse', q),
   competenceItem: (id: string) => `/kompetanse/${enc(id)}`,
   competenceNews: () => '/kompetanse/nyheter',
@@ -101,6 +103,8 @@ export const urls = {
     table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
     tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
+    rowsCsv: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows.csv`,
+    dataPackage: (id: string) => `/api/v1/datasets/${enc(id)}/datapackage`,
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
     sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
     sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',

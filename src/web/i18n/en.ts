@@ -578,6 +578,9 @@ export const en: Catalogue = {
   'wizardDataset.pdf.version': 'Wizard',
   'wizardDataset.pdf.status': 'Result',
   'wizardDataset.pdf.generated': 'Generated {date}.',
+  // --- datapackage ---
+  'datapackage.link': 'This dataset as a Frictionless Data Package',
+
   // --- tables ---
   'tables.heading': 'Tables',
   'tables.intro': 'The data of this dataset can be read as tables, by machines too, through the API.',

@@ -579,6 +579,9 @@ export const nb = {
   'wizardDataset.pdf.version': 'Veiviser',
   'wizardDataset.pdf.status': 'Resultat',
   'wizardDataset.pdf.generated': 'Laget {date}.',
+  // --- datapackage ---
+  'datapackage.link': 'Datasettet som Frictionless Data Package',
+
   // --- tables ---
   'tables.heading': 'Tabeller',
   'tables.intro': 'Dataene i dette datasettet kan leses som tabeller, også maskinelt gjennom API-et.',

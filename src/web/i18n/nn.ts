@@ -574,6 +574,9 @@ export const nn: Catalogue = {
   'wizardDataset.pdf.version': 'Vegvisar',
   'wizardDataset.pdf.status': 'Resultat',
   'wizardDataset.pdf.generated': 'Laga {date}.',
+  // --- datapackage ---
+  'datapackage.link': 'Datasettet som Frictionless Data Package',
+
   // --- tables ---
   'tables.heading': 'Tabellar',
   'tables.intro': 'Dataa i dette datasettet kan lesast som tabellar, også maskinelt gjennom API-et.',

@@ -2,6 +2,7 @@
 import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
+import { createDataPackageImporter } from './interop/datapackage/import';
 import { createDataPackageService } from './interop/datapackage/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
@@ -19,8 +20,9 @@ export function createServices(platform: Platform) {
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
   const base = platform.config.baseUrl;
+  const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dataPackages, jobs: platform.jobs, platform };
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

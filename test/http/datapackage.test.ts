@@ -1,8 +1,10 @@
 // HTTP tests of the Frictionless export: the Data Package of a dataset (API twin and /datasets/{id}/datapackage.json)
 // and the CSV download of a table, for the real fixture tables ingested through the upload API and the job queue.
 // Every package is validated against the official v2 profiles (resources/frictionless) with Ajv; any error fails.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { validateDataPackage } from '../../src/interop/datapackage/validate';
@@ -12,6 +14,7 @@ const fixtures = path.resolve(__dirname, '../fixtures/tables');
 const LDIR = '981544315';
 const SSB = '971526920';
 const BASE = 'https://data.example.no';
+const UPLOAD_LIMIT = 4_000_000;
 
 let t: TestApp;
 let editor: string;
@@ -51,7 +54,7 @@ const TRICKY = [
 ].join('\n');
 
 beforeAll(async () => {
-  t = await createTestApp({ env: { BASE_URL: BASE } });
+  t = await createTestApp({ env: { BASE_URL: BASE, UPLOAD_LIMIT: String(UPLOAD_LIMIT) } });
   t.services.tables.registerJobs();
   await t.services.jobs.start();
   const { organisations, catalog, accounts } = t.services;
@@ -266,5 +269,137 @@ describe('GET /api/v1/datasets/:id/tables/:table/rows.csv', () => {
       // Records, not lines: a quoted cell may hold a line break; none of these files has one.
       expect(res.body.split('\r\n').length - 2).toBe(table.rowCount);
     }
+  });
+});
+
+// --- import -------------------------------------------------------------------------------------------------------
+
+function zipUpload(zip: Uint8Array, token?: string) {
+  const body = multipartFile(Buffer.from(zip));
+  return t.app.inject({ method: 'POST', url: `/api/v1/organizations/${LDIR}/datapackages`, headers: { ...body.headers, ...(token ? auth(token) : {}) }, payload: body.payload });
+}
+
+function multipartFile(content: Buffer): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----df${Math.random().toString(16).slice(2)}`;
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="pakke.zip"\r\nContent-Type: application/zip\r\n\r\n`),
+    content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const KOMMUNER = fs.readFileSync(path.join(fixtures, 'ssb_klass131_kommuner_2024_latin1.csv'));
+const descriptor = (resources: unknown[], extra: Record<string, unknown> = {}) =>
+  enc(JSON.stringify({ name: 'kommuner-2024', title: 'Kommuner fra en pakke', description: 'Importert.', keywords: ['kommuner'], licenses: [{ name: 'CC-BY-4.0', path: 'https://creativecommons.org/licenses/by/4.0/' }], resources, ...extra }));
+const kommunerResource = (p = 'data/kommuner.csv') => ({ name: 'Kommuner.2024', path: p, format: 'csv', encoding: 'ISO-8859-1', dialect: { delimiter: ',', quoteChar: '"', header: true } });
+
+async function datasetCount(): Promise<number> {
+  const rows = await t.db.selectFrom('datasets').select('id').execute();
+  return rows.length;
+}
+
+async function refused(zip: Uint8Array, code: string): Promise<void> {
+  const before = await datasetCount();
+  const res = await zipUpload(zip, editor);
+  expect(res.statusCode, res.body).toBe(422);
+  expect(res.json().error.details.problems.map((p: { code: string }) => p.code)).toContain(code);
+  expect(await datasetCount()).toBe(before);
+}
+
+/** Rewrites the uncompressed size in every local and central header of a one-file zip (a header that lies). */
+function lieAboutSize(zip: Uint8Array, size: number): Uint8Array {
+  const out = Buffer.from(zip);
+  for (let i = 0; i < out.length - 4; i++) {
+    const sig = out.readUInt32LE(i);
+    if (sig === 0x04034b50) out.writeUInt32LE(size, i + 22);
+    if (sig === 0x02014b50) out.writeUInt32LE(size, i + 24);
+  }
+  return out;
+}
+
+describe('POST /api/v1/organizations/:orgnr/datapackages', () => {
+  const good = () => zipSync({ 'datapackage.json': descriptor([kommunerResource()]), 'data/kommuner.csv': KOMMUNER });
+
+  it('needs a signed-in editor of the organisation and a multipart zip', async () => {
+    expect((await zipUpload(good())).statusCode).toBe(401);
+    const json = await t.app.inject({ method: 'POST', url: `/api/v1/organizations/${LDIR}/datapackages`, headers: auth(editor), payload: { file: 'x' } });
+    expect(json.statusCode).toBe(415);
+    const noFile = await t.app.inject({ method: 'POST', url: `/api/v1/organizations/${LDIR}/datapackages`, headers: { ...auth(editor), 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--\r\n' });
+    expect(noFile.statusCode).toBe(422);
+    expect((await zipUpload(good(), outsider)).statusCode).toBe(403);
+    const other = multipartFile(Buffer.from(good()));
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/organizations/000000000/datapackages', headers: { ...other.headers, ...auth(editor) }, payload: other.payload })).statusCode).toBe(403);
+  });
+
+  it('imports a package with a Latin-1 CSV as a draft dataset whose table is read with the dialect', async () => {
+    const res = await zipUpload(good(), editor);
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(res.headers.location).toBe(`/api/v1/datasets/${body.dataset.id}`);
+    expect(body.tables).toEqual([{ name: 'kommuner_2024', job: { id: expect.any(String), url: expect.stringMatching(/^\/api\/v1\/jobs\//) } }]);
+    await t.services.jobs.drain(60_000);
+    const ds = (await t.app.inject({ url: `/api/v1/datasets/${body.dataset.id}`, headers: auth(editor) })).json();
+    expect(ds).toMatchObject({ state: 'draft', title: { nb: 'Kommuner fra en pakke' }, description: { nb: 'Importert.' }, keywords: { nb: ['kommuner'] }, accessRights: 'NON_PUBLIC', licence: 'http://creativecommons.org/licenses/by/4.0/' });
+    // A draft: nobody else sees it.
+    expect((await t.app.inject({ url: `/api/v1/datasets/${body.dataset.id}` })).statusCode).toBe(404);
+    const table = (await t.app.inject({ url: `/api/v1/datasets/${body.dataset.id}/tables/kommuner_2024`, headers: auth(editor) })).json();
+    expect(table.currentVersion?.state).toBe('ready');
+    expect(table.rowCount).toBe(358);
+    expect(table.currentVersion.import.givenOptions).toEqual({ delimiter: ',', quote: '"', header: true, encoding: 'iso-8859-1' });
+    const rows = (await t.app.inject({ url: `/api/v1/datasets/${body.dataset.id}/tables/kommuner_2024/rows?_size=1000`, headers: auth(editor) })).json().rows;
+    expect(JSON.stringify(rows)).toContain('Bø');
+  });
+
+  it('reads its own export back: same metadata, same tables, same rows', async () => {
+    const pkg = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/datapackage` })).json() as Pkg;
+    const files: Record<string, Uint8Array> = {};
+    const local = { ...pkg, resources: pkg.resources.filter((r) => r.name !== 'pristilskudd').map((r) => ({ ...r, path: `${r.name}.csv` })) };
+    for (const r of local.resources) files[`${r.name}.csv`] = enc((await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/${r.name}/rows.csv` })).body);
+    files['datapackage.json'] = enc(JSON.stringify(local));
+    const res = await zipUpload(zipSync(files), editor);
+    expect(res.statusCode, res.body).toBe(201);
+    await t.services.jobs.drain(60_000);
+    const id = res.json().dataset.id as string;
+    const ds = (await t.app.inject({ url: `/api/v1/datasets/${id}`, headers: auth(editor) })).json();
+    expect(ds).toMatchObject({ title: { nb: 'Pristilskudd 2022' }, accessRights: 'PUBLIC', licence: 'http://data.norge.no/nlod/no/2.0' });
+    for (const r of local.resources) {
+      const a = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/${r.name}/rows?_size=1000` })).json();
+      const b = (await t.app.inject({ url: `/api/v1/datasets/${id}/tables/${r.name}/rows?_size=1000`, headers: auth(editor) })).json();
+      expect(b.total, r.name).toBe(a.total);
+      if (r.name !== 'tricky') expect(b.rows, r.name).toEqual(a.rows);
+    }
+  });
+
+  it('refuses hostile and broken packages with a 422 and creates nothing', async () => {
+    await refused(enc('not a zip at all'), 'datapackage_not_zip');
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource('../kommuner.csv')]), '../kommuner.csv': KOMMUNER }), 'datapackage_unsafe_path');
+    // Absolute and escaping resource paths already break the profile's path pattern (the importer checks again).
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource('/etc/kommuner.csv')]), 'data/kommuner.csv': KOMMUNER }), 'datapackage_profile');
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource('a/../../kommuner.csv')]), 'data/kommuner.csv': KOMMUNER }), 'datapackage_profile');
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource()]), 'data/kommuner.csv': KOMMUNER, '/etc/passwd': enc('x') }), 'datapackage_unsafe_path');
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource()]), 'data/kommuner.csv': KOMMUNER, 'C:\\x.csv': enc('x') }), 'datapackage_unsafe_path');
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource('https://example.com/kommuner.csv')]) }), 'datapackage_remote_path');
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource('data/mangler.csv')]) }), 'datapackage_missing_file');
+    await refused(zipSync({ 'datapackage.json': descriptor([{ ...kommunerResource(), format: 'xlsx', path: 'data/k.xlsx' }]), 'data/k.xlsx': KOMMUNER }), 'datapackage_unsupported_format');
+    await refused(zipSync({ 'datapackage.json': descriptor([{ ...kommunerResource(), encoding: 'ebcdic' }]), 'data/kommuner.csv': KOMMUNER }), 'invalid_option');
+    await refused(zipSync({ 'datapackage.json': descriptor([]) }), 'datapackage_profile');
+    await refused(zipSync({ 'data/kommuner.csv': KOMMUNER }), 'datapackage_no_descriptor');
+    await refused(zipSync({ 'datapackage.json': enc('{"resources": [') }), 'datapackage_invalid_json');
+    await refused(zipSync({ 'datapackage.json': Buffer.from('{"title": "Bø", "resources": []}', 'latin1') }), 'datapackage_not_utf8');
+    // A 2 MB descriptor and a 100 MB one (compressed to 100 kB): refused by their declared size, never inflated.
+    await refused(zipSync({ 'datapackage.json': enc(`{"resources":[],"x":"${randomBytes(1_000_000).toString('hex')}"}`) }), 'datapackage_descriptor_too_large');
+    await refused(zipSync({ 'datapackage.json': new Uint8Array(100 * 1024 * 1024).fill(32) }, { level: 1 }), 'datapackage_too_large');
+    // A zip bomb within the size cap (3.5 MB of zeros in a few kB), and one whose headers lie about the size.
+    await refused(zipSync({ 'datapackage.json': descriptor([kommunerResource()]), 'data/kommuner.csv': new Uint8Array(3_500_000) }), 'datapackage_zip_bomb');
+    await refused(lieAboutSize(zipSync({ 'datapackage.json': descriptor([kommunerResource()]) }), 100), 'datapackage_zip_bomb');
+  }, 60_000);
+
+  it('lists every problem of a package that breaks the profile', async () => {
+    const res = await zipUpload(zipSync({ 'datapackage.json': enc(JSON.stringify({ name: 42, resources: [{ path: 'x.csv' }] })) }), editor);
+    expect(res.statusCode).toBe(422);
+    const fields = res.json().error.details.problems.map((p: { field: string }) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['/datapackage.json/name', '/datapackage.json/resources/0']));
   });
 });

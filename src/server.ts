@@ -21,6 +21,7 @@ import { competencePages } from './competence/pages';
 import { TOKEN_PREFIX } from './accounts/service';
 import { DomainError, ValidationError } from './errors';
 import { dataPackageApi, dataPackagePages } from './interop/datapackage/api';
+import { dataPackageImportPages } from './interop/datapackage/pages';
 import { organisationsApi } from './organisations/api';
 import { organisationsPages } from './organisations/pages';
 import { registerInputGuard } from './platform/http/input-guard';
@@ -255,6 +256,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(wizardPages, { services });
   await app.register(datasetAssessmentPages, { services });
   await app.register(dataPackagePages, { services });
+  await app.register(dataPackageImportPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

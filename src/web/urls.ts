@@ -34,6 +34,8 @@ export const urls = {
   organizations: (q?: Query) => withQuery('/virksomheter', q),
   organizationNew: () => '/virksomheter/ny',
   organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,
+  /** The form that imports a Data Package zip as a new draft dataset of the organisation. */
+  dataPackageImport: (orgnr: string) => `/virksomheter/${enc(orgnr)}/datapakke`,
   organizationMembers: (orgnr: string) => `/virksomheter/${enc(orgnr)}/medlemmer`,
   organizationMemberRemove: (orgnr: string, userId: string) => `/virksomheter/${enc(orgnr)}/medlemmer/${enc(userId)}/fjern`,
   operatorOrganizations: (q?: Query) => withQuery('/operator/virksomheter', q),

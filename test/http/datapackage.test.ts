@@ -8,7 +8,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { validateDataPackage } from '../../src/interop/datapackage/validate';
-import { bearerFor, createTestApp, type TestApp } from '../helpers/app';
+import { bearerFor, createTestApp, signIn, type TestApp } from '../helpers/app';
 
 const fixtures = path.resolve(__dirname, '../fixtures/tables');
 const LDIR = '981544315';
@@ -401,5 +401,47 @@ describe('POST /api/v1/organizations/:orgnr/datapackages', () => {
     expect(res.statusCode).toBe(422);
     const fields = res.json().error.details.problems.map((p: { field: string }) => p.field);
     expect(fields).toEqual(expect.arrayContaining(['/datapackage.json/name', '/datapackage.json/resources/0']));
+  });
+});
+
+describe('the import page /virksomheter/:orgnr/datapakke', () => {
+  function webZip(fields: Record<string, string>, zip: Uint8Array): { payload: Buffer; headers: Record<string, string> } {
+    return multipart(fields, { name: 'pakke.zip', content: Buffer.from(zip) });
+  }
+
+  it('sends strangers to sign in, refuses outsiders, checks the CSRF field first, shows localized problems and imports', async () => {
+    const url = `/virksomheter/${LDIR}/datapakke`;
+    const anon = await t.app.inject({ url });
+    expect(anon.statusCode).toBe(303);
+    expect(anon.headers.location).toMatch(/^\/logg-inn\?next=/);
+    const out = await signIn(t.app, { email: 'outsider@example.no', password: 'correct horse battery' });
+    expect((await t.app.inject({ url, headers: { cookie: out.cookie } })).statusCode).toBe(403);
+
+    const ed = await signIn(t.app, { email: 'editor@example.no', password: 'correct horse battery' });
+    expect((await t.app.inject({ url: `/virksomheter/${LDIR}`, headers: { cookie: ed.cookie } })).body).toContain(`href="${url}"`);
+    const form = await t.app.inject({ url, headers: { cookie: ed.cookie } });
+    expect(form.statusCode).toBe(200);
+    const formHtml = form.body.slice(form.body.indexOf(`action="${url}"`));
+    expect(formHtml.indexOf(`name="_csrf" value="${ed.csrf}"`)).toBeLessThan(formHtml.indexOf('name="file"'));
+
+    const zip = zipSync({ 'datapackage.json': descriptor([kommunerResource()]), 'data/kommuner.csv': KOMMUNER });
+    const web = { cookie: ed.cookie, 'x-csrf-token': ed.csrf };
+    const before = await datasetCount();
+    const noCsrf = webZip({}, zip);
+    expect((await t.app.inject({ method: 'POST', url, headers: { ...noCsrf.headers, ...web }, payload: noCsrf.payload })).statusCode).toBe(403);
+    const remote = webZip({ _csrf: ed.csrf }, zipSync({ 'datapackage.json': descriptor([kommunerResource('https://example.com/k.csv')]) }));
+    const bad = await t.app.inject({ method: 'POST', url, headers: { ...remote.headers, ...web }, payload: remote.payload });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toContain('En ressurs viser til en nettadresse. Vi henter ikke filer fra nettet');
+    expect(bad.body).toContain('(datapackage.json/resources/0/path)');
+    const english = await t.app.inject({ method: 'POST', url: `${url}?lang=en`, headers: { ...remote.headers, ...web }, payload: remote.payload });
+    expect(english.body).toContain('A resource points to a web address.');
+    expect(await datasetCount()).toBe(before);
+
+    const good = webZip({ _csrf: ed.csrf }, zip);
+    const ok = await t.app.inject({ method: 'POST', url, headers: { ...good.headers, ...web }, payload: good.payload });
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toMatch(/^\/datasett\/[0-9a-f-]{36}$/);
+    expect(await datasetCount()).toBe(before + 1);
   });
 });

@@ -61,6 +61,25 @@ describe('validateDataPackage', () => {
     expect(problems.some((p) => p.field.startsWith('/resources/0/schema/fields/0'))).toBe(true);
     expect(validateDataPackage({ resources: [{ name: 'x', path: 'x.csv', schema: { fields: [{ name: 'a', type: 'integer' }] } }] })).toEqual([]);
   });
+
+  it('accepts a v1 tabular data package (the import takes both)', () => {
+    const v1 = {
+      profile: 'tabular-data-package',
+      name: 'kommuner',
+      licenses: [{ name: 'NLOD-2.0', path: 'https://data.norge.no/nlod/no/2.0' }],
+      resources: [
+        {
+          profile: 'tabular-data-resource',
+          name: 'kommuner',
+          path: 'data/kommuner.csv',
+          encoding: 'ISO-8859-1',
+          dialect: { csvddfVersion: 1.2, delimiter: ';', header: true },
+          schema: { fields: [{ name: 'code', type: 'string', constraints: { required: true } }, { name: 'name', type: 'string' }], primaryKey: ['code'], missingValues: ['', '.'] },
+        },
+      ],
+    };
+    expect(validateDataPackage(v1)).toEqual([]);
+  });
 });
 
 describe('import rules', () => {

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ValidationError, type FieldProblem } from '../../errors';
 import type { DomainPlugin } from '../../platform/http/plugin';
 import { hasKey } from '../../web/i18n/index';
-import { Fragment, h, type RawHtml } from '../../web/jsx';
+import { Fragment, h } from '../../web/jsx';
 import { CsrfField, ErrorSummary, sendPage } from '../../web/layout';
 import { urls } from '../../web/urls';
 import { readZipUpload } from './api';
@@ -83,4 +83,3 @@ export const dataPackageImportPages: DomainPlugin = async (app, { services }) =>
   });
 };
 
-export type { RawHtml };

@@ -246,6 +246,18 @@ describe('GET /api/v1/datasets/:id/tables/:table/rows.csv', () => {
     }
   }, 120_000);
 
+  it('ends a download with an error rather than mix two versions when a new one switches in midway', async () => {
+    const { filename, lines } = await t.services.dataPackages.csv(CLI_ACTOR, restrictedId, 'pristilskudd');
+    expect(filename).toBe('pristilskudd-v1.csv');
+    const it = lines[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatch(/^komnr,navn,orgnr,/);
+    expect(((await it.next()).value as string).split('\r\n').length - 1).toBe(1000);
+    const again = await t.app.inject({ method: 'POST', url: `/api/v1/datasets/${restrictedId}/tables/pristilskudd/versions`, headers: auth(editor), payload: {} });
+    expect(again.statusCode).toBe(202);
+    await t.services.jobs.drain(60_000);
+    await expect(it.next()).rejects.toMatchObject({ code: 'table_changed' });
+  });
+
   it('quotes what needs quoting and defuses formula cells in text columns only', async () => {
     const res = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/tricky/rows.csv` });
     expect(res.statusCode).toBe(200);

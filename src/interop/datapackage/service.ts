@@ -59,8 +59,17 @@ export function createDataPackageService(deps: DataPackageServiceDeps) {
      * page by page while the client consumes the stream (never the whole table in memory).
      */
     async csv(actor: Actor, datasetId: string, name: string): Promise<{ filename: string; lines: AsyncIterable<string> }> {
-      const first = await tables.rows(actor, datasetId, name, { offset: '0', size: String(CSV_PAGE_SIZE) });
       const table = await tables.getTable(actor, datasetId, name);
+      const first = await tables.rows(actor, datasetId, name, { offset: '0', size: String(CSV_PAGE_SIZE) });
+      const versionId = table.currentVersion?.id;
+      // Versions only move forward: if the table's current version is the same after a page was read as before it,
+      // the page came from that version. A new version switched in mid-download ends the download with an error
+      // (the client gets a broken transfer), never a file that mixes two versions.
+      const stillCurrent = async () => {
+        const now = await tables.getTable(actor, datasetId, name);
+        if (now.currentVersion?.id !== versionId) throw new ConflictError(`Table "${name}" got a new version during the download; download it again.`, 'table_changed');
+      };
+      await stillCurrent();
       const columns = table.columns;
       const text = columns.map((c) => fieldType(c.type).type === 'string');
       const version = table.currentVersion?.version ?? 0;
@@ -73,6 +82,7 @@ export function createDataPackageService(deps: DataPackageServiceDeps) {
           if (out) yield out;
           if (page.nextOffset === undefined) return;
           page = await tables.rows(actor, datasetId, name, { offset: String(page.nextOffset), size: String(CSV_PAGE_SIZE) });
+          await stillCurrent();
         }
       }
       return { filename: `${name}-v${version}.csv`, lines: lines() };

@@ -364,6 +364,23 @@ describe('POST /api/v1/organizations/:orgnr/datapackages', () => {
     expect(JSON.stringify(rows)).toContain('Bø');
   });
 
+  it('keeps the column types the Table Schema declares (digits declared string stay text)', async () => {
+    const res = await zipUpload(
+      zipSync({
+        'datapackage.json': enc(JSON.stringify({ title: 'Typer', resources: [{ name: 'typer', path: 't.csv', schema: { fields: [{ name: 'postnr', type: 'string' }, { name: 'antall', type: 'integer' }] } }] })),
+        't.csv': enc('postnr,antall\n1234,5\n5678,6\n'),
+      }),
+      editor,
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    await t.services.jobs.drain(60_000);
+    const table = (await t.app.inject({ url: `/api/v1/datasets/${res.json().dataset.id}/tables/typer`, headers: auth(editor) })).json();
+    expect(table.columns.map((c: { name: string; type: string }) => [c.name, c.type])).toEqual([
+      ['postnr', 'VARCHAR'],
+      ['antall', 'BIGINT'],
+    ]);
+  });
+
   it('reads its own export back: same metadata, same tables, same rows', async () => {
     const pkg = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/datapackage` })).json() as Pkg;
     const files: Record<string, Uint8Array> = {};

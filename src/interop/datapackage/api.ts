@@ -77,7 +77,7 @@ export const dataPackageApi: DomainPlugin = async (app, { services }) => {
         tags,
         summary: 'Import a Data Package as a new draft dataset',
         description:
-          'multipart/form-data with `file`: a zip holding `datapackage.json` (Frictionless Data Package v1 or v2, valid against the v2 profile, UTF-8, at most 1 MiB) and the CSV files its resources name by relative `path`. Creates a draft dataset of the organisation with the package\'s title, description, keywords and licence (access rights from `x-accessRights`, otherwise NON_PUBLIC until the editor decides), and one table per resource, read in by the ingest job with the resource\'s dialect (delimiter, quoteChar, header, commentChar) and encoding; column types are detected as for any upload. Refused with 422 and a list of problems, before anything is created: an invalid package, remote `path` URLs (nothing is fetched), paths leaving the package, files missing from the zip, non-CSV resources, a zip that unpacks to more than the upload limit or compresses more than 200 times. Editors of the organisation only. Answers 201 with the dataset and the ingest jobs.',
+          'multipart/form-data with `file`: a zip holding `datapackage.json` (Frictionless Data Package v1 or v2, valid against the v2 profile, UTF-8, at most 1 MiB) and the CSV files its resources name by relative `path`. Creates a draft dataset of the organisation with the package\'s title, description, keywords and licence (access rights from `x-accessRights`, otherwise NON_PUBLIC until the editor decides), and one table per resource, read in by the ingest job with the resource\'s dialect (delimiter, quoteChar, header, commentChar) and encoding, and the column types its Table Schema declares (string, integer, number, date, datetime, boolean; other columns are detected as for any upload). Refused with 422 and a list of problems, before anything is created: an invalid package, remote `path` URLs (nothing is fetched), paths leaving the package, files missing from the zip, non-CSV resources, a zip that unpacks to more than the upload limit or compresses more than 200 times. Editors of the organisation only. Answers 201 with the dataset and the ingest jobs.',
         consumes: ['multipart/form-data'],
         params: OrgParams,
         security: [{ bearer: [] }],
@@ -115,7 +115,7 @@ export const dataPackageApi: DomainPlugin = async (app, { services }) => {
       schema: {
         tags,
         summary: 'Download a table as CSV',
-        description: `The current version of the table as CSV (RFC 4180: comma, double quotes, CRLF line ends, UTF-8, a header line with the column names; empty cell = missing value), streamed. ${CSV_INJECTION_NOTE} Data of RESTRICTED and NON_PUBLIC datasets needs access: 401 without sign-in, 403 without access; every download of non-open data is written to the audit log. 409 while the table has no ready version.`,
+        description: `The current version of the table as CSV (RFC 4180: comma, double quotes, CRLF line ends, UTF-8, a header line with the column names; empty cell = missing value), streamed. ${CSV_INJECTION_NOTE} Data of RESTRICTED and NON_PUBLIC datasets needs access: 401 without sign-in, 403 without access; every download of non-open data is written to the audit log. 409 while the table has no ready version; a new version switched in during the download ends it with an error rather than mixing versions.`,
         params: TableParams,
         security: [{ bearer: [] }, {}],
         produces: ['text/csv'],

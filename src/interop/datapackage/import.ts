@@ -20,7 +20,7 @@ import { ACCESS_RIGHTS, type AccessRights } from '../../catalog/model';
 import type { CatalogService } from '../../catalog/service';
 import { findLicence } from '../../catalog/vocabularies';
 import { ValidationError, type FieldProblem } from '../../errors';
-import type { CsvReadOptions } from '../../platform/engine/index';
+import type { ColumnTypeOverride, CsvReadOptions } from '../../platform/engine/index';
 import { checkReadOptions, TABLE_NAME_PATTERN, type TablesService } from '../../tables/service';
 import { validateDataPackage } from './validate';
 
@@ -67,7 +67,14 @@ function localPath(raw: unknown, i: number): string | FieldProblem {
   return p;
 }
 
-/** Read options from the resource: its dialect (delimiter, quoteChar → quote, header, commentChar) and encoding. */
+/** Table Schema field types the engine can be told (others are detected as for any upload). */
+const TYPE_TO_COLUMN: Record<string, ColumnTypeOverride> = { string: 'text', integer: 'integer', number: 'decimal', date: 'date', datetime: 'timestamp', boolean: 'boolean' };
+
+/**
+ * Read options from the resource: its dialect (delimiter, quoteChar → quote, header, commentChar), its encoding and
+ * the types its Table Schema declares (a column declared string stays text even when its values look like numbers:
+ * the package's word counts over detection).
+ */
 export function readOptionsOf(res: Record<string, unknown>): CsvReadOptions {
   const o: CsvReadOptions = {};
   const d = res.dialect && typeof res.dialect === 'object' ? (res.dialect as Record<string, unknown>) : {};
@@ -77,6 +84,15 @@ export function readOptionsOf(res: Record<string, unknown>): CsvReadOptions {
   if (typeof d.commentChar === 'string') o.commentPrefix = d.commentChar;
   if (d.doubleQuote === false && typeof d.escapeChar === 'string') o.escape = d.escapeChar;
   // Checked by the tables service's checkReadOptions with everything else (an unknown encoding is a 422).
+  const fields = res.schema && typeof res.schema === 'object' ? (res.schema as { fields?: unknown }).fields : undefined;
+  if (Array.isArray(fields)) {
+    const types: Record<string, ColumnTypeOverride> = {};
+    for (const f of fields as { name?: unknown; type?: unknown }[]) {
+      const type = typeof f?.type === 'string' ? TYPE_TO_COLUMN[f.type] : undefined;
+      if (typeof f?.name === 'string' && type) types[f.name] = type;
+    }
+    if (Object.keys(types).length > 0) o.columnTypes = types;
+  }
   if (typeof res.encoding === 'string') o.encoding = (res.encoding.toLowerCase() === 'utf8' ? 'utf-8' : res.encoding.toLowerCase()) as CsvReadOptions['encoding'];
   return o;
 }

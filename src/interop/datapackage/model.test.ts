@@ -98,5 +98,8 @@ describe('import rules', () => {
       escape: '\\',
     });
     expect(readOptionsOf({})).toEqual({});
+    expect(readOptionsOf({ schema: { fields: [{ name: 'postnr', type: 'string' }, { name: 'antall', type: 'integer' }, { name: 'dag', type: 'datetime' }, { name: 'år', type: 'year' }] } })).toEqual({
+      columnTypes: { postnr: 'text', antall: 'integer', dag: 'timestamp' },
+    });
   });
 });

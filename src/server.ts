@@ -21,6 +21,8 @@ import { competencePages } from './competence/pages';
 import { TOKEN_PREFIX } from './accounts/service';
 import { DomainError, ValidationError } from './errors';
 import { dcatRoutes } from './interop/dcat/api';
+import { dataPackageApi, dataPackagePages } from './interop/datapackage/api';
+import { dataPackageImportPages } from './interop/datapackage/pages';
 import { organisationsApi } from './organisations/api';
 import { organisationsPages } from './organisations/pages';
 import { registerInputGuard } from './platform/http/input-guard';
@@ -246,6 +248,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });
   await app.register(competenceApi, { prefix: API_PREFIX, services });
   await app.register(ckanApi, { services });
+  await app.register(dataPackageApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
@@ -256,6 +259,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(wizardPages, { services });
   await app.register(datasetAssessmentPages, { services });
   await app.register(dcatRoutes, { services });
+  await app.register(dataPackagePages, { services });
+  await app.register(dataPackageImportPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

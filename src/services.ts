@@ -3,10 +3,13 @@ import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
 import { createDcatService } from './interop/dcat/service';
+import { createDataPackageImporter } from './interop/datapackage/import';
+import { createDataPackageService } from './interop/datapackage/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
 import { createRegistry } from './platform/registry/index';
 import { createTablesService } from './tables/service';
+import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
 
@@ -20,7 +23,10 @@ export function createServices(platform: Platform) {
   const competence = createCompetenceService({ db });
   const dcat = createDcatService({ catalog, blobs: platform.blobs, baseUrl: platform.config.baseUrl });
   const ckan = createCkanService({ catalog, tables, organisations, baseUrl: platform.config.baseUrl });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, jobs: platform.jobs, platform };
+  const base = platform.config.baseUrl;
+  const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
+  const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -372,6 +372,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
   const missing = canEdit && ds.state !== 'published' ? localiseDatasetProblems(t, missingForPublish(ds), {}) : [];
   const shownProblems = labelled(t, publishProblems.length > 0 ? publishProblems : missing);
   const tables = await tablesSection(request, services, id);
+  const hasDataPackage = await services.dataPackages.available(actor, id);
   // The sharing assessment (editors only): stops are a warning here, and publishing then goes through a confirmation.
   const assessment = canEdit ? await assessmentWarning(request, services, id) : null;
   const confirmPublish = ds.state !== 'published' && assessment?.hasStops === true;
@@ -394,6 +395,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
               { href: urls.rdf.dataset(id, 'nt'), type: 'application/n-triples', title: t('dcat.alternate.ntriples') },
             ]
           : []),
+        ...(hasDataPackage ? [{ href: urls.dataPackage(id), type: 'application/json', title: t('datapackage.link') }] : []),
       ],
     },
     <article class="df-stack df-dataset">
@@ -512,6 +514,10 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
       {tables}
       <p>
         <a class="ds-link" href={urls.api.dataset(id)} type="application/json">{t('catalog.detail.json')}</a>
+        {hasDataPackage ? ' · ' : null}
+        {hasDataPackage ? (
+          <a class="ds-link" href={urls.dataPackage(id)} type="application/json">{t('datapackage.link')}</a>
+        ) : null}
       </p>
     </article>,
   );

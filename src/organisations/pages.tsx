@@ -310,7 +310,8 @@ async function renderOrganization(
         ) : null}
         {canEdit ? (
           <p>
-            <a class="ds-button" data-variant="secondary" href={urls.datasetNew(orgnr)}>{t('catalog.new.link')}</a>
+            <a class="ds-button" data-variant="secondary" href={urls.datasetNew(orgnr)}>{t('catalog.new.link')}</a>{' '}
+            <a class="ds-button" data-variant="tertiary" href={urls.dataPackageImport(orgnr)}>{t('datapackage.import.link')}</a>
           </p>
         ) : null}
       </section>

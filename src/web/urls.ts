@@ -34,6 +34,8 @@ export const urls = {
   organizations: (q?: Query) => withQuery('/virksomheter', q),
   organizationNew: () => '/virksomheter/ny',
   organization: (orgnr: string) => `/virksomheter/${enc(orgnr)}`,
+  /** The form that imports a Data Package zip as a new draft dataset of the organisation. */
+  dataPackageImport: (orgnr: string) => `/virksomheter/${enc(orgnr)}/datapakke`,
   organizationMembers: (orgnr: string) => `/virksomheter/${enc(orgnr)}/medlemmer`,
   organizationMemberRemove: (orgnr: string, userId: string) => `/virksomheter/${enc(orgnr)}/medlemmer/${enc(userId)}/fjern`,
   operatorOrganizations: (q?: Query) => withQuery('/operator/virksomheter', q),
@@ -53,6 +55,8 @@ export const urls = {
   datasetAssessmentPdf: (id: string) => `/datasett/${enc(id)}/vurdering.pdf`,
   tableUpload: (id: string) => `/datasett/${enc(id)}/tabeller/ny`,
   tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
+  /** The dataset as a Frictionless Data Package (the conventional file name, beside the API twin). */
+  dataPackage: (id: string) => `/datasets/${enc(id)}/datapackage.json`,
   competence: (q?: Query) => withQuery('/kompetanse', q),
   competenceItem: (id: string) => `/kompetanse/${enc(id)}`,
   competenceNews: () => '/kompetanse/nyheter',
@@ -101,6 +105,8 @@ export const urls = {
     table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
     tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
+    rowsCsv: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows.csv`,
+    dataPackage: (id: string) => `/api/v1/datasets/${enc(id)}/datapackage`,
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
     sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
     sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',

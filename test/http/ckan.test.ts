@@ -7,7 +7,7 @@ import { CLI_ACTOR } from '../../src/access/model';
 import { EU_THEME_BASE } from '../../src/catalog/vocabularies';
 import { CkanError } from '../../src/interop/ckan/model';
 import { createCkanService } from '../../src/interop/ckan/service';
-import { bearerFor, createTestApp, signIn, type TestApp } from '../helpers/app';
+import { bearerFor, createTestApp, signIn, type TestApp, multipart } from '../helpers/app';
 
 const ORG = '981544315';
 const OTHER = '971526920';
@@ -19,14 +19,6 @@ let outsiderRead: string;
 const ids = { water: '', people: '', nonPublic: '', restricted: '', draft: '' };
 const res = { water: '', people: '', nonPublic: '', restricted: '', draft: '' };
 
-function multipart(fields: Record<string, string>, file: { name: string; content: Buffer }) {
-  const boundary = `----ckan${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
-  parts.push(file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 /** 1,500 rows: more than one page of the rows API (1,000). */
 function waterCsv(): Buffer {

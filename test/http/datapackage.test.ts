@@ -8,7 +8,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
 import { validateDataPackage } from '../../src/interop/datapackage/validate';
-import { bearerFor, createTestApp, signIn, type TestApp } from '../helpers/app';
+import { bearerFor, createTestApp, signIn, type TestApp, multipart } from '../helpers/app';
 
 const fixtures = path.resolve(__dirname, '../fixtures/tables');
 const LDIR = '981544315';
@@ -25,14 +25,6 @@ let draftId: string;
 let emptyId: string;
 let copyId: string;
 
-function multipart(fields: Record<string, string>, file: { name: string; content: Buffer }): { payload: Buffer; headers: Record<string, string> } {
-  const boundary = `----df${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`), file.content, Buffer.from('\r\n'));
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 async function upload(datasetId: string, fields: Record<string, string>, file: { name: string; content: Buffer }): Promise<void> {
   const body = multipart(fields, file);

@@ -7,7 +7,7 @@
 // read the values in the rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
-import { bearerFor, createTestApp, signIn, type SignedIn, type TestApp } from '../helpers/app';
+import { bearerFor, createTestApp, signIn, type SignedIn, type TestApp, multipart } from '../helpers/app';
 
 const MARK = 'LEAKMARKER7731';
 const MARK_DIGITS = '0177317731'; // a code with leading zeros: the kind of value the old keptAsText note quoted
@@ -21,14 +21,6 @@ let outsiderRead: string;
 const datasets: Record<'NON_PUBLIC' | 'RESTRICTED', string> = { NON_PUBLIC: '', RESTRICTED: '' };
 const jobIds: string[] = [];
 
-function multipart(fields: Record<string, string>, file: { name: string; content: Buffer }) {
-  const boundary = `----leak${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
-  parts.push(file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 /** Marker in every column: first row, a leading-zero code column, a decimal column. */
 function withHeader(): Buffer {

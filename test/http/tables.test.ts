@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
-import { createTestApp, bearerFor, signIn, type TestApp } from '../helpers/app';
+import { createTestApp, bearerFor, signIn, type TestApp, multipart } from '../helpers/app';
 import { startS3rver, type RunningS3rver } from '../helpers/s3rver';
 
 const fixtures = path.resolve(__dirname, '../fixtures/tables');
@@ -20,19 +20,6 @@ let editorRead: string; // a read-only token of the editor
 let publicId: string;
 let restrictedId: string;
 
-function multipart(fields: Record<string, string>, file?: { name: string; content: Buffer; type?: string }): { payload: Buffer; headers: Record<string, string> } {
-  const boundary = `----df${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  }
-  if (file) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type ?? 'text/csv'}\r\n\r\n`));
-    parts.push(file.content, Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 async function upload(datasetId: string, token: string | undefined, fields: Record<string, string>, file?: { name: string; content: Buffer }) {
   const body = multipart(fields, file);

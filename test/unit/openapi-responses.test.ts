@@ -5,7 +5,7 @@
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/access/model';
-import { bearerFor, createTestApp, type TestApp } from '../helpers/app';
+import { bearerFor, createTestApp, type TestApp, multipart } from '../helpers/app';
 
 const LDIR = '981544315';
 let t: TestApp;
@@ -14,13 +14,6 @@ let datasetId: string;
 let jobId: string;
 let doc: { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components?: unknown };
 
-function multipart(fields: Record<string, string>, file: { name: string; content: Buffer }) {
-  const boundary = `----df${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`), file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 /** OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a type that admits null (recursively). */
 function jsonSchemaOf(node: unknown): unknown {

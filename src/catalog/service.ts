@@ -5,11 +5,11 @@
 // - every value from a controlled vocabulary (themes, LOS, frequency, spatial codes) is checked against it.
 // Changes that touch more than one table (state + audit log, distribution + dataset) run in one transaction.
 import crypto from 'node:crypto';
-import { sql, type Expression, type RawBuilder } from 'kysely';
+import { sql, type Expression, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Actor } from '../access/model';
 import { recordAudit } from '../access/audit';
 import { authorize, datasetVisibility } from '../access/service';
-import type { Db, DbOrTx } from '../database';
+import type { Database, Db, DbOrTx } from '../database';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import { fylkeOf, validateKommunenummer } from '../identifiers/kommunenummer';
 import { validateOrgnr } from '../identifiers/orgnr';
@@ -423,6 +423,18 @@ function changedFields(input: object): string[] {
     .sort();
 }
 
+/**
+ * The one query-side filter for dataset lists (search results, facet counts, totals, catalogues, suggestions): the
+ * rows of `datasets` the actor may see, from datasetVisibility() in the access door. Every list of datasets goes
+ * through this; a surface that counts or lists datasets another way leaks.
+ */
+export function whereVisible<O>(qb: SelectQueryBuilder<Database, 'datasets', O>, actor: Actor): SelectQueryBuilder<Database, 'datasets', O> {
+  const visibility = datasetVisibility(actor);
+  if (visibility.allStates === 'all') return qb;
+  const orgs = visibility.allStates;
+  return qb.where((eb) => (orgs.length > 0 ? eb.or([eb('datasets.state', '=', 'published'), eb('datasets.orgnr', 'in', orgs)]) : eb('datasets.state', '=', 'published')));
+}
+
 export function createCatalogService({ db }: { db: Db }) {
   /** Loads a dataset row the actor may see, or throws 404 (drafts are "not found" for outsiders). */
   async function visibleRow(actor: Actor, id: string) {
@@ -525,12 +537,7 @@ export function createCatalogService({ db }: { db: Db }) {
     async listDatasets(actor: Actor, opts: ListDatasetsOptions): Promise<{ items: Dataset[]; total: number }> {
       const limit = Math.max(1, Math.min(LIST_LIMIT_MAX, Math.trunc(opts.limit) || 20));
       const offset = Math.max(0, Math.trunc(opts.offset) || 0);
-      const visibility = datasetVisibility(actor);
-      let base = datasetQuery(db);
-      if (visibility.allStates !== 'all') {
-        const orgs = visibility.allStates;
-        base = base.where((eb) => (orgs.length > 0 ? eb.or([eb('datasets.state', '=', 'published'), eb('datasets.orgnr', 'in', orgs)]) : eb('datasets.state', '=', 'published')));
-      }
+      let base = whereVisible(datasetQuery(db), actor);
       if (opts.state) base = base.where('datasets.state', '=', opts.state);
       if (opts.orgnr) base = base.where('datasets.orgnr', '=', opts.orgnr);
       if (opts.accessRights) base = base.where('datasets.access_rights', '=', opts.accessRights);

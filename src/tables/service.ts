@@ -28,9 +28,10 @@ import type { Actor, Resource } from '../access/model';
 import { recordAudit } from '../access/audit';
 import { authorize, decide } from '../access/service';
 import { visibleTable } from '../access/table-visibility';
+import { authorizeData, resolveDataAccess, type DataResource } from '../access/data-access';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Db, DbOrTx } from '../database';
-import { BadRequestError, ConflictError, DomainError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import { BadRequestError, ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import type { BlobStore } from '../platform/blobs/index';
 import { nowIso, parseJson } from '../platform/db/index';
 import {
@@ -348,6 +349,10 @@ function valueFreeParams(params: Record<string, unknown>): Record<string, string
     else if (typeof v === 'string' && (k === 'reason' || k === 'encoding') && /^[a-z0-9_-]{1,40}$/.test(v)) out[k] = v;
   }
   return out;
+}
+
+function dataResource(d: DatasetAccessRow): DataResource {
+  return { id: d.id, orgnr: d.orgnr, state: d.state, accessRights: d.access_rights };
 }
 
 function datasetResource(d: DatasetAccessRow): Resource {
@@ -700,7 +705,7 @@ export function createTablesService(deps: TablesServiceDeps) {
     /** Whether the actor may read the rows of this dataset's tables (pages show a notice instead of rows). */
     async canReadData(actor: Actor, datasetId: string): Promise<boolean> {
       const dataset = await visibleDataset(actor, datasetId);
-      return decide(actor, 'dataset:read-data', datasetResource(dataset)).allow;
+      return (await resolveDataAccess(db, actor, dataResource(dataset))).allow;
     },
 
     /** A page of rows of the table's current version, in file order. Non-open reads are written to the audit log. */
@@ -708,7 +713,12 @@ export function createTablesService(deps: TablesServiceDeps) {
       const { offset, size } = parsePage(page);
       const dataset = await visibleDataset(actor, datasetId);
       const table = await tableOf(datasetId, name);
-      authorize(actor, 'dataset:read-data', datasetResource(dataset));
+      const access = await resolveDataAccess(db, actor, dataResource(dataset), { id: table.id });
+      authorizeData(access, () => new NotFoundError('Dataset', datasetId, 'dataset_not_found'));
+      if (access.rows !== 'all') {
+        // The consent domain fills RowRestriction; until a query path applies it here, refuse rather than over-share.
+        throw new ForbiddenError('Reading a consent-restricted table is not supported on this surface yet.', 'restricted_rows');
+      }
       if (!table.current_version_id) {
         throw new ConflictError(`Table "${name}" has no ready version yet; its ingest is still running or has failed.`, 'table_not_ready');
       }
@@ -721,7 +731,7 @@ export function createTablesService(deps: TablesServiceDeps) {
           action: 'table.read',
           resourceType: 'table',
           resourceId: table.id,
-          details: { datasetId, table: name, versionId: version.id, offset, size, rows: rows.length },
+          details: { datasetId, table: name, versionId: version.id, offset, size, rows: rows.length, basis: access.basis, ...(access.grantId ? { grantId: access.grantId } : {}) },
         });
       }
       const out: RowsPage = { rows, total, offset, size };

@@ -10,7 +10,15 @@ export interface Actor {
   memberships: Record<string, MemberRole>;
   /** Scopes of the API token used; null when the actor came by session (a session may do what the user may). */
   scopes: TokenScope[] | null;
-  via: 'anonymous' | 'session' | 'token' | 'cli';
+  via: 'anonymous' | 'session' | 'token' | 'cli' | 'client';
+  /** A machine client (Maskinporten pattern) acting for one organisation; then `user` is null. */
+  client?: { id: string; orgnr: string } | null;
+}
+
+/** The organisations an actor acts for: a user's memberships, or a machine client's organisation. Grants belong to these. */
+export function actingOrganisations(actor: Actor): string[] {
+  if (actor.client) return [actor.client.orgnr];
+  return Object.keys(actor.memberships);
 }
 
 export const ANONYMOUS: Actor = Object.freeze({ kind: 'anonymous', user: null, memberships: {}, scopes: null, via: 'anonymous' }) as Actor;

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export const ACCESS_RIGHTS = ['PUBLIC', 'RESTRICTED', 'NON_PUBLIC'] as const;
 export type AccessRights = (typeof ACCESS_RIGHTS)[number];
@@ -53,6 +53,10 @@ export interface DatasetsTable {
   created_at: string;
   updated_at: string;
   published_at: string | null;
+  /** 0/1: a NON_PUBLIC dataset whose metadata the owner hides (outsiders get 404 everywhere); decided by the access door. */
+  hidden: Generated<number>;
+  /** 'local', or the id of the harvest source the dataset came from. */
+  origin: Generated<string>;
 }
 
 export interface DistributionsTable {

@@ -4,6 +4,7 @@ import type { AccountTokensTable, ApiTokensTable, RateLimitsTable, SessionsTable
 import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { ContentItemsTable } from './competence/model';
+import type { ConsentEventsTable, ConsentsTable, ConsentTablesTable } from './consent/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
@@ -26,6 +27,9 @@ export interface Database {
   audit_log: AuditLogTable;
   sharing_assessments: SharingAssessmentsTable;
   content_items: ContentItemsTable;
+  consent_tables: ConsentTablesTable;
+  consents: ConsentsTable;
+  consent_events: ConsentEventsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -40,6 +40,8 @@ import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
+import { consentApi } from './consent/api';
+import { consentPages } from './consent/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -249,6 +251,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(competenceApi, { prefix: API_PREFIX, services });
   await app.register(ckanApi, { services });
   await app.register(dataPackageApi, { prefix: API_PREFIX, services });
+  await app.register(consentApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
@@ -261,6 +264,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(dcatRoutes, { services });
   await app.register(dataPackagePages, { services });
   await app.register(dataPackageImportPages, { services });
+  await app.register(consentPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

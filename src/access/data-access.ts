@@ -15,6 +15,7 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Actor } from './model';
 import { decide } from './service';
+import { consentRowRestriction } from '../consent/access';
 
 /** The dataset facts the decision needs (what the tables and catalog services already load). */
 export interface DataResource {
@@ -45,6 +46,12 @@ export async function resolveDataAccess(_db: DbOrTx, actor: Actor, dataset: Data
   if (d.allow) {
     const basis = dataset.accessRights === 'PUBLIC' ? 'public' : actor.user?.isOperator ? 'operator' : 'member';
     return { allow: true, basis, rows: 'all' };
+  }
+  // Consent (src/consent): last, so any access to all rows wins; only for a visible non-open dataset the actor may not
+  // otherwise read (not for a hidden one, an anonymous caller or a token without the scope), and only per table.
+  if (_table && (d.reason === 'access_request_required' || d.reason === 'non_public')) {
+    const rows = await consentRowRestriction(_db, actor, dataset.id, _table.id);
+    if (rows) return { allow: true, basis: 'consent', rows };
   }
   return d;
 }

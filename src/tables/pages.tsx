@@ -10,6 +10,7 @@
 //     /static/upload.js keeps current; without JavaScript an "Oppdater" link), and a form to read the stored file
 //     again with other options (a urlencoded form with `_csrf`; 422 with the input kept on errors).
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { tableConsentNotice } from '../consent/pages';
 import { DomainError, ValidationError, type FieldProblem } from '../errors';
 import { COLUMN_TYPE_OVERRIDES, TEXT_ENCODINGS, type CsvReadOptions } from '../platform/engine/index';
 import type { DomainPlugin } from '../platform/http/plugin';
@@ -225,7 +226,7 @@ function RowsPreview(props: { request: FastifyRequest; table: TableSummary; rows
   );
 }
 
-async function TableBlock(request: FastifyRequest, services: Services, datasetId: string, table: TableSummary, canRead: boolean, canUpload: boolean): Promise<RawHtml> {
+async function TableBlock(request: FastifyRequest, services: Services, datasetId: string, table: TableSummary, canRead: boolean, canUpload: boolean, canReadAll = canRead): Promise<RawHtml> {
   const t = request.t;
   const fmt = numberFormat(request);
   const ready = table.currentVersion !== null;
@@ -247,6 +248,7 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
       {await jobNotice(request, services, datasetId, table, canUpload)}
       {skippedNotice(request, datasetId, table, canUpload)}
       {ready ? <ColumnsTable request={request} title={table.title} columns={table.columns} /> : null}
+      {await tableConsentNotice(request, services, datasetId, table, { canUpload, canReadAll })}
       {ready && canRead ? <RowsPreview request={request} table={table} rows={rows} /> : null}
       {ready && !canRead ? (
         <div class="ds-alert" data-color="info">
@@ -286,7 +288,11 @@ export async function tablesSection(request: FastifyRequest, services: Services,
   if (tables.length === 0 && !canUpload) return <></>;
   const canRead = await services.tables.canReadData(request.actor, datasetId);
   const blocks: RawHtml[] = [];
-  for (const table of tables) blocks.push(await TableBlock(request, services, datasetId, table, canRead, canUpload));
+  for (const table of tables) {
+    // Consent gives access per table, to some rows: ask per table when the dataset as a whole is not readable.
+    const canReadTable = canRead || (table.currentVersion !== null && (await services.tables.canReadData(request.actor, datasetId, table.name)));
+    blocks.push(await TableBlock(request, services, datasetId, table, canReadTable, canUpload, canRead));
+  }
   return (
     <section class="df-stack" aria-labelledby="tables-heading">
       <h2 class="ds-heading" data-size="md" id="tables-heading">

@@ -29,9 +29,10 @@ import { recordAudit } from '../access/audit';
 import { authorize, decide } from '../access/service';
 import { visibleTable } from '../access/table-visibility';
 import { authorizeData, resolveDataAccess, type DataResource } from '../access/data-access';
+import { recordConsentUse } from '../consent/access';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Db, DbOrTx } from '../database';
-import { BadRequestError, ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
+import { BadRequestError, ConflictError, DomainError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
 import type { BlobStore } from '../platform/blobs/index';
 import { nowIso, parseJson } from '../platform/db/index';
 import {
@@ -70,7 +71,7 @@ export interface TablesServiceDeps {
   db: Db;
   blobs: BlobStore;
   jobs: Pick<JobQueue, 'register' | 'enqueue'>;
-  engine: Pick<TableEngine, 'csvToParquet' | 'readRows'>;
+  engine: Pick<TableEngine, 'csvToParquet' | 'readRows' | 'countRows'>;
   dataDir: string;
   logger?: { warn(obj: object, msg?: string): void };
 }
@@ -702,10 +703,14 @@ export function createTablesService(deps: TablesServiceDeps) {
       authorize(actor, 'dataset:update', datasetResource(dataset));
     },
 
-    /** Whether the actor may read the rows of this dataset's tables (pages show a notice instead of rows). */
-    async canReadData(actor: Actor, datasetId: string): Promise<boolean> {
+    /**
+     * Whether the actor may read the rows of this dataset's tables (pages show a notice instead of rows); with a table
+     * name, of that table (consent gives access per table, to some of its rows).
+     */
+    async canReadData(actor: Actor, datasetId: string, tableName?: string): Promise<boolean> {
       const dataset = await visibleDataset(actor, datasetId);
-      return (await resolveDataAccess(db, actor, dataResource(dataset))).allow;
+      const table = tableName === undefined ? undefined : await tableOf(datasetId, tableName);
+      return (await resolveDataAccess(db, actor, dataResource(dataset), table ? { id: table.id } : undefined)).allow;
     },
 
     /** A page of rows of the table's current version, in file order. Non-open reads are written to the audit log. */
@@ -715,23 +720,39 @@ export function createTablesService(deps: TablesServiceDeps) {
       const table = await tableOf(datasetId, name);
       const access = await resolveDataAccess(db, actor, dataResource(dataset), { id: table.id });
       authorizeData(access, () => new NotFoundError('Dataset', datasetId, 'dataset_not_found'));
-      if (access.rows !== 'all') {
-        // The consent domain fills RowRestriction; until a query path applies it here, refuse rather than over-share.
-        throw new ForbiddenError('Reading a consent-restricted table is not supported on this surface yet.', 'restricted_rows');
-      }
       if (!table.current_version_id) {
         throw new ConflictError(`Table "${name}" has no ready version yet; its ingest is still running or has failed.`, 'table_not_ready');
       }
       const version = await findVersion(db, table.current_version_id);
       if (!version || version.state !== 'ready') throw new ConflictError(`Table "${name}" has no ready version yet.`, 'table_not_ready');
-      const total = Number(version.row_count ?? 0);
-      const rows = offset >= total ? [] : await engine.readRows(await localParquet(version), { offset, limit: size });
+      // A RowRestriction (consent) is applied to the rows and to the total: the reader learns nothing of other rows.
+      const restriction = access.rows === 'all' ? undefined : access.rows;
+      if (restriction && !parseJson<ColumnSchema[]>(version.columns, []).some((c) => c.name === restriction.column)) {
+        throw new ConflictError(`The current version of table "${name}" has no column "${restriction.column}" to share rows by consent.`, 'consent_column_missing');
+      }
+      const where = restriction ? { column: restriction.column, values: restriction.values } : undefined;
+      const parquet = where ? await localParquet(version) : undefined;
+      const total = where && parquet ? await engine.countRows(parquet, where) : Number(version.row_count ?? 0);
+      const rows = offset >= total ? [] : await engine.readRows(parquet ?? (await localParquet(version)), { offset, limit: size, ...(where ? { where } : {}) });
       if (dataset.access_rights !== 'PUBLIC') {
-        await recordAudit(db, actor, {
-          action: 'table.read',
-          resourceType: 'table',
-          resourceId: table.id,
-          details: { datasetId, table: name, versionId: version.id, offset, size, rows: rows.length, basis: access.basis, ...(access.grantId ? { grantId: access.grantId } : {}) },
+        await db.transaction().execute(async (tx) => {
+          await recordAudit(tx, actor, {
+            action: 'table.read',
+            resourceType: 'table',
+            resourceId: table.id,
+            details: {
+              datasetId,
+              table: name,
+              versionId: version.id,
+              offset,
+              size,
+              rows: rows.length,
+              basis: access.basis,
+              ...(access.grantId ? { grantId: access.grantId } : {}),
+              ...(restriction ? { consentIds: restriction.consentIds } : {}),
+            },
+          });
+          if (restriction) await recordConsentUse(tx, actor, restriction, rows, { offset, surface: 'rows' });
         });
       }
       const out: RowsPage = { rows, total, offset, size };

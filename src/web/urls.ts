@@ -57,6 +57,13 @@ export const urls = {
   tableImport: (id: string, table: string, q?: Query) => withQuery(`/datasett/${enc(id)}/tabeller/${enc(table)}/innlesing`, q),
   /** The dataset as a Frictionless Data Package (the conventional file name, beside the API twin). */
   dataPackage: (id: string) => `/datasets/${enc(id)}/datapackage.json`,
+  /** Consent (samtykke, src/consent): the actor's consents, one consent, the request form, a table's consent setting. */
+  consents: (q?: Query) => withQuery('/samtykker', q),
+  consentNew: (q?: Query) => withQuery('/samtykker/ny', q),
+  consent: (id: string) => `/samtykker/${enc(id)}`,
+  consentDecision: (id: string, action: 'godta' | 'avsla' | 'trekk-tilbake') => `/samtykker/${enc(id)}/${action}`,
+  consentLog: (orgnr: string) => `/virksomheter/${enc(orgnr)}/samtykkelogg`,
+  tableConsent: (id: string, table: string) => `/datasett/${enc(id)}/tabeller/${enc(table)}/samtykke`,
   competence: (q?: Query) => withQuery('/kompetanse', q),
   competenceItem: (id: string) => `/kompetanse/${enc(id)}`,
   competenceNews: () => '/kompetanse/nyheter',
@@ -111,6 +118,11 @@ export const urls = {
     sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
     sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',
     content: (q?: Query) => withQuery('/api/v1/content', q),
+    consents: (q?: Query) => withQuery('/api/v1/consents', q),
+    consent: (id: string) => `/api/v1/consents/${enc(id)}`,
+    consentDecision: (id: string, action: 'accept' | 'reject' | 'revoke') => `/api/v1/consents/${enc(id)}/${action}`,
+    consentEvents: (orgnr: string, q?: Query) => withQuery(`/api/v1/organizations/${enc(orgnr)}/consent-events`, q),
+    tableConsent: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/consent`,
     contentItem: (id: string) => `/api/v1/content/${enc(id)}`,
   },
   /** The DCAT-AP-NO catalogue and its RDF twins (src/interop/dcat). `format` is a suffix: ttl, jsonld, rdf, nt. */

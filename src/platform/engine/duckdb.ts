@@ -49,6 +49,7 @@ import {
   type ParquetDescription,
   type SemanticType,
   type SkippedLines,
+  type RowFilter,
   type TableEngine,
   type TextEncodingName,
 } from './index';
@@ -88,6 +89,8 @@ export interface DuckDbTableEngine extends TableEngine {
 
 /** The largest page readRows serves in one call. */
 export const MAX_PAGE_ROWS = 10_000;
+/** The most values a RowFilter may hold (one bound parameter each). */
+export const MAX_FILTER_VALUES = 10_000;
 /** The most columns a table may have at any memory limit. */
 export const MAX_COLUMNS = 10_000;
 /**
@@ -753,8 +756,42 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     }
   }
 
-  async function readRows(parquetPath: string, page: { offset: number; limit: number }): Promise<Record<string, unknown>[]> {
-    const { offset, limit } = page;
+  /** The column names of a Parquet file (invalid_parquet when it is not one). */
+  async function columnNamesOf(conn: DuckDBConnection, src: string): Promise<string[]> {
+    try {
+      return (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`)).map((r) => String(r.column_name));
+    } catch (err) {
+      throw notParquet(err);
+    }
+  }
+
+  /** The WHERE condition of a RowFilter with one bound parameter per value ($1…), checked against the file's columns. */
+  function filterSql(where: RowFilter, names: string[]): { sql: string; params: string[] } {
+    if (!names.includes(where.column)) throw new EngineError('invalid_argument', 'The filter column is not a column of the table.', { option: 'where' });
+    if (where.values.length > MAX_FILTER_VALUES) throw new EngineError('invalid_argument', `A filter can hold at most ${MAX_FILTER_VALUES} values.`, { option: 'where', count: where.values.length });
+    for (const v of where.values) if (typeof v !== 'string' || v.includes('\0')) throw new EngineError('invalid_argument', 'A filter value must be text without NUL characters.', { option: 'where' });
+    if (where.values.length === 0) return { sql: 'FALSE', params: [] };
+    const marks = where.values.map((_, i) => `$${i + 1}`).join(', ');
+    return { sql: `CAST(${sqlIdent(where.column)} AS VARCHAR) IN (${marks})`, params: [...where.values] };
+  }
+
+  async function countRows(parquetPath: string, where?: RowFilter): Promise<number> {
+    await statFile(parquetPath, 'Parquet');
+    return withConnection(async (conn) => {
+      const src = sqlString(parquetPath);
+      if (!where) return (await describeWith(conn, parquetPath)).rowCount;
+      const filter = filterSql(where, await columnNamesOf(conn, src));
+      try {
+        const reader = await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${src}) WHERE ${filter.sql}`, filter.params);
+        return Number(reader.getRowObjects()[0]?.n ?? 0);
+      } catch (err) {
+        throw failure(err, { stage: 'read' });
+      }
+    });
+  }
+
+  async function readRows(parquetPath: string, page: { offset: number; limit: number; where?: RowFilter }): Promise<Record<string, unknown>[]> {
+    const { offset, limit, where } = page;
     if (!Number.isSafeInteger(offset) || offset < 0) throw new EngineError('invalid_argument', `offset must be a whole number ≥ 0, got ${offset}.`);
     if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_PAGE_ROWS) {
       throw new EngineError('invalid_argument', `limit must be a whole number from 0 to ${MAX_PAGE_ROWS}, got ${limit}.`);
@@ -763,22 +800,24 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     if (limit === 0) return [];
     return withConnection(async (conn) => {
       const src = sqlString(parquetPath);
-      let names: string[];
-      try {
-        names = (await rowsOf(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`)).map((r) => String(r.column_name));
-      } catch (err) {
-        throw notParquet(err);
-      }
+      const names = await columnNamesOf(conn, src);
+      const filter = where ? filterSql(where, names) : undefined;
       // file_row_number is the row's position in the file: filtering on it reads only the row groups of the page and
       // gives file order regardless of threads. A table with its own column of that name falls back to LIMIT/OFFSET,
       // which keeps file order because insertion order is preserved.
-      const sql = names.includes('file_row_number')
-        ? `SELECT * FROM read_parquet(${src}) LIMIT ${limit} OFFSET ${offset}`
-        : `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${src}, file_row_number = true)
-           WHERE file_row_number >= ${offset} AND file_row_number < ${offset + limit} ORDER BY file_row_number`;
+      // A filtered read pages over the matching rows (in file order), so its offset is not a file position.
+      const sql = filter
+        ? names.includes('file_row_number')
+          ? `SELECT * FROM read_parquet(${src}) WHERE ${filter.sql} LIMIT ${limit} OFFSET ${offset}`
+          : `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${src}, file_row_number = true)
+             WHERE ${filter.sql} ORDER BY file_row_number LIMIT ${limit} OFFSET ${offset}`
+        : names.includes('file_row_number')
+          ? `SELECT * FROM read_parquet(${src}) LIMIT ${limit} OFFSET ${offset}`
+          : `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${src}, file_row_number = true)
+             WHERE file_row_number >= ${offset} AND file_row_number < ${offset + limit} ORDER BY file_row_number`;
       let reader;
       try {
-        reader = await conn.runAndReadAll(sql);
+        reader = await conn.runAndReadAll(sql, filter?.params ?? []);
       } catch (err) {
         throw failure(err, { stage: 'read' });
       }
@@ -794,6 +833,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
   return {
     csvToParquet,
     readRows,
+    countRows,
     describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),
     async currentSetting(name: string): Promise<string> {
       return withConnection(async (conn) => {

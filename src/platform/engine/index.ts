@@ -95,6 +95,16 @@ export interface ConvertResult {
  */
 export type FileKind = 'delimited-text' | 'xlsx' | 'xls' | 'ods' | 'json' | 'parquet' | 'pdf' | 'zip' | 'gzip' | 'binary' | 'empty';
 
+/**
+ * Rows whose `column`, cast to text, equals one of `values` (a consent-restricted read: see src/access/data-access.ts).
+ * The column must exist (else `invalid_argument`); values are bound as parameters, never spliced into SQL; no values
+ * match no rows.
+ */
+export interface RowFilter {
+  column: string;
+  values: string[];
+}
+
 export interface ParquetDescription {
   rowCount: number;
   columns: { name: string; type: string; nullable: boolean }[];
@@ -106,8 +116,13 @@ export interface TableEngine {
    * (4xx: the file's fault, permanent; 5xx: ours, may be retried) — never returns a result with rows lost unreported.
    */
   csvToParquet(csvPath: string, parquetPath: string, opts?: CsvReadOptions): Promise<ConvertResult>;
-  /** Reads rows [offset, offset+limit) of a local Parquet file, in file order, as JSON-safe objects. */
-  readRows(parquetPath: string, opts: { offset: number; limit: number }): Promise<Record<string, unknown>[]>;
+  /**
+   * Reads rows [offset, offset+limit) of a local Parquet file, in file order, as JSON-safe objects. With `where`, only
+   * rows whose column (as text) is one of the values, and the offset counts those rows only.
+   */
+  readRows(parquetPath: string, opts: { offset: number; limit: number; where?: RowFilter }): Promise<Record<string, unknown>[]>;
+  /** How many rows of a local Parquet file match `where` (all rows without it). */
+  countRows(parquetPath: string, where?: RowFilter): Promise<number>;
   /** Column names, types and nullability (from the file's statistics) and the row count of a local Parquet file. */
   describeParquet(parquetPath: string): Promise<ParquetDescription>;
   close(): Promise<void>;

@@ -48,8 +48,10 @@ export async function resolveDataAccess(_db: DbOrTx, actor: Actor, dataset: Data
     return { allow: true, basis, rows: 'all' };
   }
   // Consent (src/consent): last, so any access to all rows wins; only for a visible non-open dataset the actor may not
-  // otherwise read (not for a hidden one, an anonymous caller or a token without the scope), and only per table.
-  if (_table && (d.reason === 'access_request_required' || d.reason === 'non_public')) {
+  // otherwise read (not for a hidden one, an anonymous caller or a token without the scope), and only per table. A
+  // machine client has no user (decide() says sign_in_required) but acts for its organisation.
+  const consentMayApply = d.reason === 'access_request_required' || d.reason === 'non_public' || (d.reason === 'sign_in_required' && !!actor.client);
+  if (_table && consentMayApply) {
     const rows = await consentRowRestriction(_db, actor, dataset.id, _table.id);
     if (rows) return { allow: true, basis: 'consent', rows };
   }

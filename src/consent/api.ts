@@ -23,6 +23,7 @@ async function requireActorJson(request: FastifyRequest): Promise<void> {
 async function requireActorMaybeJson(request: FastifyRequest): Promise<void> {
   await requireActor(request);
   if (request.headers['content-type'] !== undefined) requireJson(request);
+  else request.body = {};
 }
 
 const Orgnr = Type.String({ maxLength: 20, description: 'Organisasjonsnummer (9 digits)' });

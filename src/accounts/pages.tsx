@@ -190,6 +190,11 @@ function AccountPage(props: { request: FastifyRequest; user: { name: string; ema
       <p>
         <a class="ds-link" href={urls.organizationNew()}>{t('accounts.account.newOrganization')}</a>
       </p>
+      {props.memberships.length > 0 ? (
+        <p>
+          <a class="ds-link" href={urls.consents()}>{t('consent.account.link')}</a>
+        </p>
+      ) : null}
       <h2 class="ds-heading" data-size="md">{t('accounts.account.security')}</h2>
       <ul class="ds-list">
         <li>

@@ -5,7 +5,7 @@
 // not their counts, not whether they are in the table. Each farm sees its own events only, with every use and its
 // row count. Mails go to the subject's admins and back to the requester.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_ACTOR } from '../../src/access/model';
+import { CLI_ACTOR, type Actor } from '../../src/access/model';
 import { mod11CheckDigit } from '../../src/identifiers/mod11';
 import { ORGNR_WEIGHTS } from '../../src/identifiers/orgnr';
 import { bearerFor, createTestApp, FORM_HEADERS, form, multipart, signIn, type SignedIn, type TestApp } from '../helpers/app';
@@ -328,6 +328,18 @@ describe('done when: a consumer sees exactly the consented rows of a consent-bas
     expect((await t.app.inject({ url: rowsUrl.replace('{id}', restrictedId) })).statusCode).toBe(401);
     // The owner still reads everything.
     expect((await rows('editor')).json().total).toBe(12);
+  });
+
+  it('a machine client of the bank reads the same rows; one of another organisation reads none', async () => {
+    const client: Actor = { kind: 'anonymous', user: null, memberships: {}, scopes: ['read'], via: 'client', client: { id: 'bank-client', orgnr: BANK } };
+    const page = await t.services.tables.rows(client, restrictedId, 'tilskudd', { offset: 0, size: 100 });
+    expect(page.total).toBe(3);
+    expect(page.rows.every((r) => String(r.orgnr) === FARM_A)).toBe(true);
+    const other: Actor = { ...client, client: { id: 'other-client', orgnr: OTHER } };
+    await expect(t.services.tables.rows(other, restrictedId, 'tilskudd', { offset: 0, size: 100 })).rejects.toMatchObject({ status: 401 });
+    const list = await t.services.consents.list(client, { as: 'consumer' });
+    expect(list.map((c) => c.id)).toContain(consentA);
+    await expect(t.services.consents.accept({ ...client, client: { id: 'farm-client', orgnr: FARM_A } }, consentA)).rejects.toMatchObject({ status: 403 });
   });
 
   it('the CSV download and CKAN datastore_search give the same rows', async () => {

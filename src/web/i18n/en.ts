@@ -853,5 +853,6 @@ export const en: Catalogue = {
   'consent.mail.revoked.lead': '{subject} has revoked the consent to {consumer} for the table “{table}” ({dataset}). The rows are no longer shared.',
   'consent.mail.purpose': 'Purpose: {purpose}',
   'consent.mail.action': 'See the consent:',
+  'consent.account.link': 'Consents your organisations have given or asked for',
   // --- consent ---
 };

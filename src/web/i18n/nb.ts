@@ -854,6 +854,7 @@ export const nb = {
   'consent.mail.revoked.lead': '{subject} har trukket tilbake samtykket til {consumer} for tabellen «{table}» ({dataset}). Radene deles ikke lenger.',
   'consent.mail.purpose': 'Formål: {purpose}',
   'consent.mail.action': 'Se samtykket:',
+  'consent.account.link': 'Samtykker virksomhetene dine har gitt eller bedt om',
   // --- consent ---
 } as const;
 

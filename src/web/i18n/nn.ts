@@ -849,5 +849,6 @@ export const nn: Catalogue = {
   'consent.mail.revoked.lead': '{subject} har trekt tilbake samtykket til {consumer} for tabellen «{table}» ({dataset}). Radene blir ikkje lenger delte.',
   'consent.mail.purpose': 'Formål: {purpose}',
   'consent.mail.action': 'Sjå samtykket:',
+  'consent.account.link': 'Samtykke verksemdene dine har gitt eller bede om',
   // --- consent ---
 };

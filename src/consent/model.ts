@@ -2,7 +2,10 @@
 // service. A consumer organisation sends a consent request (samtykkeforespørsel) to the organisation the rows are about
 // (the subject) for one consent-based table, with a purpose and `validTo`; an admin of the subject accepts or rejects
 // it; an accepted consent can be revoked at any time and expires at `validTo`. Every step, and every read of the rows
-// under the consent, is an event the subject sees.
+// under the consent, is an event the subject sees. The words follow Altinn 3's consent API: a consent request goes
+// `from` the party the data is about (here `subject_orgnr`) `to` the data consumer (`consumer_orgnr`), runs until
+// `validTo`, and has a list of events (Altinn's consentRequestEvents: created/accepted/rejected/revoked/…; ours add
+// `used`, one per read, since here the platform itself serves the data).
 //
 // The lifecycle is a small state machine, kept pure here so it is tested on its own:
 //

@@ -33,6 +33,7 @@ const MARK_B = 'GARD-B-HEMMELIG';
 let t: TestApp;
 let restrictedId: string;
 let publicId: string;
+let nonPublicId: string;
 let distributionId: string;
 const tokens: Record<string, string> = {};
 const sessions: Record<string, SignedIn> = {};
@@ -85,7 +86,7 @@ beforeAll(async () => {
   }
   sessions.bank = await signIn(t.app, { email: 'bank@bank.example', password: PASSWORD });
   sessions.farmA = await signIn(t.app, { email: 'admin@garda.example', password: PASSWORD });
-  for (const access of ['RESTRICTED', 'PUBLIC'] as const) {
+  for (const access of ['RESTRICTED', 'PUBLIC', 'NON_PUBLIC'] as const) {
     const ds = await catalog.createDataset(CLI_ACTOR, {
       orgnr: OWNER,
       title: { nb: `Produksjonstilskudd (${access})` },
@@ -96,11 +97,13 @@ beforeAll(async () => {
     });
     await catalog.publishDataset(CLI_ACTOR, ds.id);
     if (access === 'RESTRICTED') restrictedId = ds.id;
-    else publicId = ds.id;
+    else if (access === 'PUBLIC') publicId = ds.id;
+    else nonPublicId = ds.id;
   }
   await upload(restrictedId, 'tilskudd');
   await upload(restrictedId, 'vanlig');
   await upload(publicId, 'tilskudd');
+  await upload(nonPublicId, 'tilskudd');
   await t.services.jobs.drain(60_000);
   const dist = await t.db
     .selectFrom('distributions')
@@ -440,6 +443,31 @@ describe('done when: a consumer sees exactly the consented rows of a consent-bas
   });
 });
 
+describe('a consent-based table of a NON_PUBLIC dataset', () => {
+  const url = (path: string) => `/api/v1/datasets/${nonPublicId}/tables/tilskudd${path}`;
+  it('shares the consented rows the same way, and a hidden dataset is 404 to the consumer', async () => {
+    expect((await t.app.inject({ method: 'PUT', url: url('/consent'), headers: json('editor'), payload: { column: 'orgnr' } })).statusCode).toBe(200);
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/consents', headers: json('bank'), payload: requestBody({ datasetId: nonPublicId }) });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id;
+    expect((await t.app.inject({ url: url('/rows'), headers: auth('bank') })).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/consents/${id}/accept`, headers: auth('farmA') })).statusCode).toBe(200);
+    const page = (await t.app.inject({ url: url('/rows'), headers: auth('bank') })).json();
+    expect(page.total).toBe(3);
+    expect(page.rows.every((r: { orgnr: unknown }) => String(r.orgnr) === FARM_A)).toBe(true);
+    expect((await t.app.inject({ url: url('/rows'), headers: auth('outsider') })).statusCode).toBe(403);
+    // The owner hides the dataset: outsiders get 404 for its consent setting and for new requests.
+    await t.db.updateTable('datasets').set({ hidden: 1 }).where('id', '=', nonPublicId).execute();
+    expect((await t.app.inject({ url: url('/consent'), headers: auth('outsider') })).statusCode).toBe(404);
+    const hidden = await t.app.inject({ method: 'POST', url: '/api/v1/consents', headers: json('bank'), payload: requestBody({ datasetId: nonPublicId, subjectOrgnr: FARM_C }) });
+    expect(hidden.statusCode).toBe(404);
+    expect((await t.app.inject({ url: url('/consent'), headers: auth('editor') })).statusCode).toBe(200);
+    await t.db.updateTable('datasets').set({ hidden: 0 }).where('id', '=', nonPublicId).execute();
+    await t.app.inject({ method: 'POST', url: `/api/v1/consents/${id}/revoke`, headers: auth('farmA') });
+    expect((await t.app.inject({ url: url('/rows'), headers: auth('bank') })).statusCode).toBe(403);
+  });
+});
+
 describe('pages (no JavaScript, CSRF)', () => {
   it('send anonymous visitors to sign in', async () => {
     for (const url of ['/samtykker', '/samtykker/ny', `/samtykker/${consentA}`, `/virksomheter/${FARM_A}/samtykkelogg`, `/datasett/${restrictedId}/tabeller/tilskudd/samtykke`]) {
@@ -463,6 +491,26 @@ describe('pages (no JavaScript, CSRF)', () => {
     const log = await t.app.inject({ url: `/virksomheter/${FARM_A}/samtykkelogg?lang=en`, headers: { cookie: farmA } });
     expect(log.statusCode).toBe(200);
     expect(log.body).toContain('Consent log');
+  });
+
+  it('the table setting page is for editors of the owner and names a bad column', async () => {
+    const editor = await signIn(t.app, { email: 'editor@ldir.example', password: PASSWORD });
+    const url = `/datasett/${restrictedId}/tabeller/tilskudd/samtykke`;
+    const page = await t.app.inject({ url, headers: { cookie: editor.cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<option value="orgnr" selected>orgnr (organisasjonsnummer)</option>');
+    expect((await t.app.inject({ url, headers: { cookie: sessions.bank?.cookie ?? '' } })).statusCode).toBe(403);
+    const bad = await t.app.inject({ method: 'POST', url, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ _csrf: editor.csrf, action: 'mark', column: 'finnes-ikke' }) });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toContain('Tabellen har ingen slik kolonne i gjeldende versjon.');
+    const ok = await t.app.inject({ method: 'POST', url, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ _csrf: editor.csrf, action: 'mark', column: 'navn' }) });
+    expect(ok.statusCode).toBe(303);
+    expect((await t.app.inject({ url: consentUrl() })).json().column).toBe('navn');
+    await t.app.inject({ method: 'POST', url, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ _csrf: editor.csrf, action: 'mark', column: 'orgnr' }) });
+    expect((await t.app.inject({ url: consentUrl() })).json().column).toBe('orgnr');
+    const noCsrf = await t.app.inject({ method: 'POST', url, headers: { ...FORM_HEADERS, cookie: editor.cookie }, payload: form({ action: 'unmark' }) });
+    expect(noCsrf.statusCode).toBe(403);
+    expect((await t.app.inject({ url: consentUrl() })).json().consentBased).toBe(true);
   });
 
   it('the request form names problems in the reader’s language and keeps the input', async () => {

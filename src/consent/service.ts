@@ -262,6 +262,7 @@ export function createConsentService(deps: ConsentServiceDeps) {
   // --- decisions ----------------------------------------------------------------------------------------------------
 
   async function decideConsent(actor: Actor, id: string, transition: Exclude<ConsentTransition, 'expire'>, reason?: string): Promise<ConsentView> {
+    await partyConsent(actor, id);
     await expireDue();
     const consent = await partyConsent(actor, id);
     if (!actor.user || actor.client) throw refuse('Only a person who administers the subject organisation can decide on a consent.', 'consent_subject_admin_only');
@@ -448,6 +449,7 @@ export function createConsentService(deps: ConsentServiceDeps) {
 
     /** One consent and its events, for either party. */
     async get(actor: Actor, id: string): Promise<{ consent: ConsentView; events: ConsentEventView[]; canDecide: boolean }> {
+      await partyConsent(actor, id);
       await expireDue();
       const row = await partyConsent(actor, id);
       const events = await db.selectFrom('consent_events').selectAll().where('consent_id', '=', id).orderBy('at').orderBy('id').limit(5000).execute();

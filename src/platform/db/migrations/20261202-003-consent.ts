@@ -32,6 +32,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('consents_consumer').on('consents').columns(['consumer_orgnr', 'table_id', 'state']).execute();
   await db.schema.createIndex('consents_subject').on('consents').columns(['subject_orgnr', 'state']).execute();
+  await db.schema.createIndex('consents_due').on('consents').columns(['state', 'valid_to']).execute();
 
   await db.schema
     .createTable('consent_events')

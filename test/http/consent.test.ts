@@ -84,6 +84,7 @@ beforeAll(async () => {
     await organisations.addMember(CLI_ACTOR, org, { email, role });
     tokens[who] = await bearerFor(t.services, email, who === 'bankReader' ? ['read'] : ['read', 'write']);
   }
+  await t.db.updateTable('users').set({ locale: 'en' }).where('email', '=', 'admin@gardb.example').execute();
   sessions.bank = await signIn(t.app, { email: 'bank@bank.example', password: PASSWORD });
   sessions.farmA = await signIn(t.app, { email: 'admin@garda.example', password: PASSWORD });
   for (const access of ['RESTRICTED', 'PUBLIC', 'NON_PUBLIC'] as const) {
@@ -211,9 +212,15 @@ describe('POST /api/v1/consents (the consumer sends a consent request)', () => {
     expect(mails[0]?.text).toContain(`/samtykker/${consentA}`);
     expect(mailsTo(t.platform.config.dataDir, 'member@garda.example')).toHaveLength(0);
     // Farm B and a number that has no rows at all: the request looks the same, nothing is said about the table.
-    const b = await t.app.inject({ method: 'POST', url: '/api/v1/consents', headers: json('bank'), payload: requestBody({ subjectOrgnr: FARM_B }) });
+    const b = await t.app.inject({ method: 'POST', url: '/api/v1/consents', headers: json('bank'), payload: requestBody({ subjectOrgnr: FARM_B, purpose: 'Kreditt <script>alert(1)</script>' }) });
     expect(b.statusCode).toBe(201);
     consentB = b.json().id;
+    // In the recipient's language, and nothing in the purpose becomes markup.
+    const mailB = mailsTo(t.platform.config.dataDir, 'admin@gardb.example');
+    expect(mailB).toHaveLength(1);
+    expect(mailB[0]?.headers.subject).toBe(`Banken (${BANK}) asks for consent`);
+    expect(mailB[0]?.html).not.toContain('<script>');
+    expect(mailB[0]?.html).toContain('&lt;script&gt;');
     const none = await t.app.inject({ method: 'POST', url: '/api/v1/consents', headers: json('bank'), payload: requestBody({ subjectOrgnr: NOT_IN_TABLE }) });
     expect(none.statusCode).toBe(201);
     expect(Object.keys(none.json()).sort()).toEqual(Object.keys(b.json()).sort());

@@ -4,6 +4,7 @@ import type { AccountTokensTable, ApiTokensTable, RateLimitsTable, SessionsTable
 import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { ContentItemsTable } from './competence/model';
+import type { ClientAccessTokensTable, ClientAssertionJtisTable, MachineClientsTable, OidcFlowsTable, OidcLinksTable } from './identity/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
@@ -26,6 +27,11 @@ export interface Database {
   audit_log: AuditLogTable;
   sharing_assessments: SharingAssessmentsTable;
   content_items: ContentItemsTable;
+  oidc_links: OidcLinksTable;
+  oidc_flows: OidcFlowsTable;
+  machine_clients: MachineClientsTable;
+  client_assertion_jtis: ClientAssertionJtisTable;
+  client_access_tokens: ClientAccessTokensTable;
 }
 
 export type Db = Kysely<Database>;

@@ -12,6 +12,7 @@ import { createTablesService } from './tables/service';
 import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
+import { createIdentityService } from './identity/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -24,9 +25,10 @@ export function createServices(platform: Platform) {
   const dcat = createDcatService({ catalog, blobs: platform.blobs, baseUrl: platform.config.baseUrl });
   const ckan = createCkanService({ catalog, tables, organisations, baseUrl: platform.config.baseUrl });
   const base = platform.config.baseUrl;
+  const identity = createIdentityService({ db, config: platform.config, accounts, logger: platform.logger });
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, identity, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -38,8 +38,9 @@ const ClientParams = Type.Object({ orgnr: Type.String({ maxLength: 20 }), id: Ty
 
 const TokenRequest = Type.Object(
   {
-    grant_type: Type.String({ description: `Must be ${JWT_BEARER_GRANT}.` }),
-    assertion: Type.String({ description: 'A JWT signed with one of the client’s registered keys (see the description).' }),
+    // Optional in the schema so that a missing field is refused (and audited) by the service like every other fault.
+    grant_type: Type.Optional(Type.String({ description: `Required: ${JWT_BEARER_GRANT}.` })),
+    assertion: Type.Optional(Type.String({ description: 'Required: a JWT signed with one of the client’s registered keys (see the description).' })),
   },
   { additionalProperties: true },
 );

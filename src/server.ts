@@ -74,8 +74,12 @@ export function ownAuthorization(header: string | undefined): string | undefined
   return undefined;
 }
 
-/** The Content-Security-Policy of every response: our own CSS and (should there ever be any) script files only. */
-export function contentSecurityPolicy(https: boolean): Record<string, string[]> {
+/**
+ * The Content-Security-Policy of every response: our own CSS and (should there ever be any) script files only.
+ * `formActions`: further origins forms may lead to — the OpenID provider, since the sign-in button's POST redirects
+ * there (src/identity).
+ */
+export function contentSecurityPolicy(https: boolean, formActions?: () => string[]): Record<string, (string | (() => string))[]> {
   return {
     'default-src': ["'none'"],
     'script-src': ["'self'"],
@@ -83,7 +87,7 @@ export function contentSecurityPolicy(https: boolean): Record<string, string[]> 
     'img-src': ["'self'", 'data:'],
     'font-src': ["'self'"],
     'connect-src': ["'self'"],
-    'form-action': ["'self'"],
+    'form-action': ["'self'", ...(formActions ? [() => formActions().join(' ') || "'self'"] : [])],
     'frame-ancestors': ["'none'"],
     'base-uri': ["'none'"],
     'object-src': ["'none'"],
@@ -117,7 +121,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   // is https, nosniff, no framing, same-origin referrers.
   await app.register(helmet, {
     global: true,
-    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(config.secureCookies) },
+    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(config.secureCookies, config.oidc ? services.identity.formActionOrigins : undefined) },
     hsts: config.secureCookies ? { maxAge: 365 * 24 * 60 * 60, includeSubDomains: false } : false,
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'same-origin' },

@@ -166,6 +166,8 @@ export const identityPages: DomainPlugin = async (app, { services }) => {
   // along on the provider's top-level redirect back to the callback).
   const flowCookie = (reply: FastifyReply, value: string) => setCookie(reply, OIDC_COOKIE, value, { httpOnly: true, secure, sameSite: 'Lax', path: urls.oidcStart(), maxAgeSeconds: value ? OIDC_FLOW_SECONDS : 0 });
 
+  app.addHook('onReady', async () => identity.warmUp());
+
   app.post('/logg-inn/oidc', { schema: { hide: true } }, async (request, reply) => {
     const next = safeNext(formBody(request).next);
     const { cookie, redirectTo } = await identity.startSignIn(request.actor, { intent: 'signin', next });

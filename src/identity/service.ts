@@ -192,12 +192,22 @@ export function createIdentityService({ db, config, accounts, logger, now = () =
   // --- OIDC ----------------------------------------------------------------------------------------------------------
 
   let discovered: Promise<oidc.Configuration> | undefined;
+  // Where sign-in forms may lead (CSP form-action: a form submission's redirect chain is checked too): the issuer and,
+  // once discovered, the authorization endpoint (ID-porten's is on another host than its issuer).
+  const formTargets = new Set<string>(config.oidc ? [new URL(config.oidc.issuer).origin] : []);
 
   /** Discovery once per process (retried after a failure); openid-client then validates everything against it. */
   function provider(o: OidcConfig): Promise<oidc.Configuration> {
     if (!discovered) {
       const execute = [oidc.enableNonRepudiationChecks, ...(isLoopbackHttp(o.issuer) ? [oidc.allowInsecureRequests] : [])];
-      discovered = oidc.discovery(new URL(o.issuer), o.clientId, { client_secret: o.clientSecret, redirect_uris: [redirectUri] }, oidc.ClientSecretPost(o.clientSecret), { execute, timeout: 10 }).catch((err: unknown) => {
+      discovered = oidc
+        .discovery(new URL(o.issuer), o.clientId, { client_secret: o.clientSecret, redirect_uris: [redirectUri] }, oidc.ClientSecretPost(o.clientSecret), { execute, timeout: 10 })
+        .then((cfg) => {
+          const endpoint = cfg.serverMetadata().authorization_endpoint;
+          if (endpoint) formTargets.add(new URL(endpoint).origin);
+          return cfg;
+        })
+        .catch((err: unknown) => {
         discovered = undefined;
         logger?.warn({ err, issuer: o.issuer }, 'OpenID provider discovery failed');
         throw new OidcError(503, 'oidc_provider_unavailable', 'The sign-in service cannot be reached right now. Try again later or sign in with your password.');
@@ -539,8 +549,15 @@ export function createIdentityService({ db, config, accounts, logger, now = () =
     return { access_token: token, token_type: 'Bearer', expires_in: R.accessTokenSeconds, scope: wanted.join(' ') };
   }
 
+  /** Discovery in the background at start-up, so the sign-in page's CSP already names the authorization endpoint. */
+  function warmUp(): void {
+    if (config.oidc) provider(config.oidc).catch(() => undefined);
+  }
+
   return {
     oidcLabel: () => config.oidc?.label,
+    formActionOrigins: () => [...formTargets],
+    warmUp,
     startSignIn,
     finishSignIn,
     listLinks,

@@ -70,6 +70,11 @@ describe('OIDC sign-in', () => {
     expect(en.body).toContain('Sign in with ID-porten');
   });
 
+  it('the CSP lets forms lead to the provider (a form submission’s redirects are checked against form-action)', async () => {
+    const page = await t.app.inject({ url: '/logg-inn' });
+    expect(String(page.headers['content-security-policy'])).toContain(`form-action 'self' ${op.issuer};`);
+  });
+
   it('starting needs the CSRF token', async () => {
     const { cookies } = await csrfFor(t.app, '/logg-inn');
     const res = await t.app.inject({ method: 'POST', url: '/logg-inn/oidc', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({}) });
@@ -282,6 +287,7 @@ describe('OIDC when the provider is down or not configured', () => {
     try {
       const page = await plain.app.inject({ url: '/logg-inn' });
       expect(page.body).not.toContain('/logg-inn/oidc');
+      expect(String(page.headers['content-security-policy'])).toContain("form-action 'self';");
       const { csrf, cookies } = await csrfFor(plain.app, '/logg-inn');
       const res = await plain.app.inject({ method: 'POST', url: '/logg-inn/oidc', headers: { ...FORM_HEADERS, cookie: cookieHeader(cookies) }, payload: form({ _csrf: csrf }) });
       expect(res.statusCode).toBe(404);

@@ -143,7 +143,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
       },
       servers: [{ url: config.baseUrl }],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (df_…)' } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (df_…), or a machine client’s access token (dfm_…) from POST /api/v1/oauth/token' } },
       },
     },
   });

@@ -11,6 +11,7 @@ import { actingOrganisations, CLI_ACTOR } from '../../src/access/model';
 import { JWT_BEARER_GRANT } from '../../src/identity/model';
 import { OIDC_CALLBACK_PATH } from '../../src/identity/service';
 import { bearerFor, cookieHeader, createTestApp, csrfFor, csrfFromPage, form, FORM_HEADERS, multipart, setCookies, signIn, type SignedIn, type TestApp } from '../helpers/app';
+import { machineClientToken } from '../helpers/machine-client';
 import { loginAtProvider, startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider';
 
 const BASE = 'https://data.example.no';
@@ -378,5 +379,13 @@ describe('issue 7.4 done-when', () => {
     const rows = await t.app.inject({ url: `/api/v1/datasets/${publicDataset}/tables/tilskudd/rows`, headers: { authorization: `Bearer ${tok.json().access_token}` } });
     expect(rows.statusCode).toBe(200);
     expect(rows.body).toContain('Oslo');
+  });
+});
+
+describe('the machineClientToken test helper (for other domains’ tests)', () => {
+  it('registers a client of the organisation and returns a working token', async () => {
+    const { token, clientId: id } = await machineClientToken(t.services, ORG_B);
+    const actor = await t.services.accounts.resolveActor({ authorization: `Bearer ${token}` });
+    expect(actor.client).toEqual({ id, orgnr: ORG_B });
   });
 });

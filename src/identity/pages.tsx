@@ -181,6 +181,8 @@ export const identityPages: DomainPlugin = async (app, { services }) => {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
     const done = await identity.finishSignIn(request.actor, { cookie, query, userAgent: request.headers['user-agent'] });
     if (done.intent === 'link') return reply.redirect(`${urls.accountOidc()}?koblet=1`, 303);
+    // A session this browser had before (someone else's, perhaps) ends: one browser, one signed-in person.
+    if (request.actor.via === 'session') await services.accounts.destroySession(services.accounts.sessionTokenFrom(request));
     setSessionCookie(reply, done.session!, secure);
     rotateCsrfToken(request, reply, secure);
     return reply.redirect(safeNext(done.next) ?? urls.account(), 303);

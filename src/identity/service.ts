@@ -106,6 +106,7 @@ function parseJson<T>(text: string, fallback: T): T {
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:.]{2,}$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const ALLOWED_KEY_MEMBERS = new Set(['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y', 'x5c', 'x5t', 'x5t#S256', 'x5u']);
 const ASSERTION_CLAIMS = new Set(['iss', 'aud', 'iat', 'exp', 'jti', 'scope', 'nbf']);
@@ -305,12 +306,13 @@ export function createIdentityService({ db, config, accounts, logger, now = () =
     if (o.acrMin && !acrMeets(claims.acr, o.acrMin)) {
       return refuse(actor, new OidcError(403, 'oidc_acr_too_low', 'The sign-in was at a lower level of assurance than this service requires.'), { acr: typeof claims.acr === 'string' ? claims.acr.slice(0, 100) : null, required: o.acrMin });
     }
-    let email = typeof claims.email === 'string' && claims.email_verified === true ? claims.email.trim().toLowerCase() : undefined;
+    const usable = (v: unknown): string | undefined => (typeof v === 'string' && EMAIL_RE.test(v.trim()) && v.trim().length <= 254 ? v.trim().toLowerCase() : undefined);
+    let email = claims.email_verified === true ? usable(claims.email) : undefined;
     let name = typeof claims.name === 'string' ? claims.name.trim() : undefined;
     if (!email && cfg.serverMetadata().userinfo_endpoint && tokens.access_token) {
       try {
         const info = await oidc.fetchUserInfo(cfg, tokens.access_token, sub);
-        if (typeof info.email === 'string' && info.email_verified === true) email = info.email.trim().toLowerCase();
+        if (info.email_verified === true) email = usable(info.email);
         if (!name && typeof info.name === 'string') name = info.name.trim();
       } catch (err) {
         logger?.info({ err }, 'OIDC userinfo failed; continuing without an e-mail address');
@@ -341,6 +343,11 @@ export function createIdentityService({ db, config, accounts, logger, now = () =
     } else if (email) {
       user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
       how = user ? 'email' : 'created';
+      // Pre-account hijacking: someone may have signed up with this address without being able to confirm it. An
+      // unconfirmed account is never taken over by a provider's word; its owner confirms it or links from the account page.
+      if (user && !user.email_verified_at) {
+        return refuse(actor, new OidcError(409, 'oidc_account_unverified', 'An account with this e-mail address exists, but its address has not been confirmed. Sign in with the password and link the provider from your account page.'));
+      }
     } else {
       return refuse(actor, new OidcError(403, 'oidc_no_account', 'No account is linked to this sign-in, and the provider gave no verified e-mail address. Sign in with your password and link it from your account page.'));
     }
@@ -358,7 +365,10 @@ export function createIdentityService({ db, config, accounts, logger, now = () =
           created_at: t,
           updated_at: t,
         };
-        await tx.insertInto('users').values(u).execute();
+        // Two first sign-ins racing for one address: the unique index decides, and the loser starts again.
+        await tx.insertInto('users').values(u).execute().catch(() => {
+          throw new OidcError(409, 'oidc_flow_missing', 'Another sign-in created this account at the same moment. Start again.');
+        });
         await recordAudit(tx, ANONYMOUS, { action: 'account.create.oidc', resourceType: 'user', resourceId: u.id, details: { issuer: o.issuer } });
       }
       if (existing) await tx.updateTable('oidc_links').set({ last_used_at: t }).where('id', '=', existing.id).execute();

@@ -389,3 +389,26 @@ describe('the machineClientToken test helper (for other domains’ tests)', () =
     expect(actor.client).toEqual({ id, orgnr: ORG_B });
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the new routes, and the token endpoint’s answers match its published schemas', async () => {
+    const { default: Ajv } = await import('ajv');
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+    for (const path of ['/api/v1/oauth/token', '/api/v1/organizations/{orgnr}/clients', '/api/v1/organizations/{orgnr}/clients/{id}', '/api/v1/organizations/{orgnr}/clients/{id}/disable']) expect(doc.paths[path], path).toBeDefined();
+    const op = doc.paths['/api/v1/oauth/token'].post;
+    expect(Object.keys(op.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+    const ajv = new Ajv({ allErrors: true });
+    const keys = await rsaKeys('oa');
+    const c = await t.services.identity.registerClient(CLI_ACTOR, ORG_B, { name: 'oa', jwks: { keys: [keys.publicJwk] } });
+    const now = Math.floor(Date.now() / 1000);
+    const good = await new SignJWT({ iss: c.id, aud: BASE, iat: now, exp: now + 30, jti: randomUUID(), scope: 'read' }).setProtectedHeader({ alg: 'RS256', kid: 'oa' }).sign(keys.privateKey);
+    const ok = await tokenRequest({ grant_type: JWT_BEARER_GRANT, assertion: good });
+    const bad = await tokenRequest({ grant_type: JWT_BEARER_GRANT, assertion: good });
+    const unknown = await tokenRequest({ grant_type: JWT_BEARER_GRANT, assertion: await assertion({ iss: randomUUID() }) });
+    for (const [res, status] of [[ok, 200], [bad, 400], [unknown, 401]] as const) {
+      expect(res.statusCode).toBe(status);
+      const validate = ajv.compile(op.responses[String(status)].content['application/json'].schema);
+      expect(validate(res.json()), `${status}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+});

@@ -48,12 +48,15 @@ beforeAll(async () => {
   t = await createTestApp({
     env: { BASE_URL: BASE, OIDC_ISSUER: op.issuer, OIDC_CLIENT_ID: op.clientId, OIDC_CLIENT_SECRET: op.clientSecret, OIDC_ACR_MIN: 'idporten-loa-substantial', OIDC_LABEL: 'ID-porten' },
   });
-  await t.services.accounts.createUser({ email: 'kari@example.no', password: 'correct horse battery', name: 'Kari Nordmann' });
+  await t.services.accounts.createUser({ email: 'kari@example.no', password: 'correct horse battery', name: 'Kari Nordmann', emailVerified: true });
+  await t.services.accounts.createUser({ email: 'pre@example.no', password: 'attacker knows this', name: 'Pre-registered' });
   await t.services.accounts.createUser({ email: 'ola@example.no', password: 'correct horse battery', name: 'Ola' });
   op.users.set('sub-kari', { email: 'kari@example.no', emailVerified: true, name: 'Kari Nordmann' });
   op.users.set('sub-new', { email: 'ny@example.no', emailVerified: true, name: 'Ny Bruker' });
   op.users.set('sub-unverified', { email: 'ola@example.no', emailVerified: false });
   op.users.set('sub-noemail', {});
+  op.users.set('sub-pre', { email: 'pre@example.no', emailVerified: true });
+  op.users.set('sub-bad-email', { email: 'not an address\r\nBcc: x@y.no', emailVerified: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -141,6 +144,31 @@ describe('OIDC sign-in', () => {
     expect(res.body).toContain('Ingen konto er koblet til denne innloggingen');
     expect(setCookies(res).df_session).toBeUndefined();
     expect(await t.db.selectFrom('oidc_links').selectAll().where('subject', '=', 'sub-unverified').executeTakeFirst()).toBeUndefined();
+  });
+
+  it('a verified address never takes over a local account whose address was not confirmed (pre-account hijacking)', async () => {
+    const { res } = await signInAtProvider('sub-pre');
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain('adressen er ikke bekreftet');
+    expect(setCookies(res).df_session).toBeUndefined();
+    expect(await t.db.selectFrom('oidc_links').selectAll().where('subject', '=', 'sub-pre').executeTakeFirst()).toBeUndefined();
+  });
+
+  it('a malformed address from the provider is no address (nothing is created)', async () => {
+    const { res } = await signInAtProvider('sub-bad-email');
+    expect(res.statusCode).toBe(403);
+    expect(await t.db.selectFrom('users').select(['id']).where('email', 'like', '%not an address%').executeTakeFirst()).toBeUndefined();
+  });
+
+  it('signing in with the provider in a browser that had another session ends that session', async () => {
+    const ola = await signIn(t.app, { email: 'ola@example.no', password: 'correct horse battery' });
+    const started = await startSignIn();
+    started.cookies.df_session = /df_session=([^;]+)/.exec(ola.cookie)![1]!;
+    const back = await loginAtProvider(started.authUrl.href, { login: 'sub-kari' });
+    const res = await callback(started, back);
+    expect(res.statusCode).toBe(303);
+    expect(await whoAmI(res)).toEqual({ status: 200, email: 'kari@example.no' });
+    expect((await t.app.inject({ url: '/api/v1/me', headers: { cookie: ola.cookie } })).statusCode).toBe(401);
   });
 
   it('acr below the minimum is refused with a translated page, logged, and no session', async () => {

@@ -819,5 +819,6 @@ export const en: Catalogue = {
   "error.oidc_not_configured": "Sign-in with an external service is not set up here.",
   "error.oidc_link_not_found": "The link was not found.",
   "error.client_not_found": "The client was not found.",
+  "error.oidc_account_unverified": "An account with this e-mail address exists, but the address has not been confirmed. Sign in with the password and link it under My account.",
   // --- end identity ---
 };

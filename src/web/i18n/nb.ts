@@ -820,6 +820,7 @@ export const nb = {
   "error.oidc_not_configured": "Innlogging med en ekstern tjeneste er ikke satt opp her.",
   "error.oidc_link_not_found": "Fant ikke koblingen.",
   "error.client_not_found": "Fant ikke klienten.",
+  "error.oidc_account_unverified": "Det finnes en konto med denne e-postadressen, men adressen er ikke bekreftet. Logg inn med passordet og koble til under Min konto.",
   // --- end identity ---
 } as const;
 

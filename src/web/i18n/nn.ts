@@ -815,5 +815,6 @@ export const nn: Catalogue = {
   "error.oidc_not_configured": "Innlogging med ei ekstern teneste er ikkje sett opp her.",
   "error.oidc_link_not_found": "Fann ikkje koplinga.",
   "error.client_not_found": "Fann ikkje klienten.",
+  "error.oidc_account_unverified": "Det finst ein konto med denne e-postadressa, men adressa er ikkje stadfesta. Logg inn med passordet og kople til under Min konto.",
   // --- end identity ---
 };

@@ -101,6 +101,8 @@ export const identityApi: DomainPlugin = async (app, { services }) => {
           `The Maskinporten pattern (RFC 7523). Post \`grant_type=${JWT_BEARER_GRANT}\` and \`assertion\`, a JWT signed (${CLIENT_KEY_ALGS.join(', ')}) with a key registered for the client, with exactly these claims: ` +
           `\`iss\` = the client id, \`aud\` = this platform's issuer (its BASE_URL, as in the OpenAPI servers), \`iat\`, \`exp\` (exp − iat ≤ ${R.maxAssertionSeconds} s; ${R.clockSkewSeconds} s clock skew allowed), \`jti\` (single use), \`scope\` (space-separated, a subset of the client's), optionally \`nbf\`. Any other claim is refused. ` +
           `The answer is an opaque access token valid for ${R.accessTokenSeconds} s; it acts for the client's organisation (its grants apply), reads PUBLIC data and may never change anything. Errors are RFC 6749 \`{ "error", "error_description" }\`: 400 invalid_request, invalid_grant, invalid_scope, unsupported_grant_type; 401 invalid_client (unknown or disabled client).`,
+        // No bearer token: the signed assertion is the credential.
+        security: [],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequest,
         response: { 200: TokenResponse, 400: OAuthErrorSchema, 401: OAuthErrorSchema },

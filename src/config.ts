@@ -42,6 +42,19 @@ export interface Config {
    * trusts that many hops; a list trusts those addresses or CIDR ranges.
    */
   trustProxy: boolean | number | string[];
+  /** OpenID Connect sign-in (ID-porten or any OpenID provider); undefined when OIDC_ISSUER is unset. */
+  oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The lowest accepted `acr` (a key of ACR_LEVELS in src/identity/model.ts); undefined = not checked. */
+  acrMin: string | undefined;
+  scopes: string;
+  /** The button's text on the sign-in page, e.g. "ID-porten" → "Logg inn med ID-porten". */
+  label: string;
 }
 
 export interface ConfigKey {
@@ -78,6 +91,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: 'false',
     description: 'Trust X-Forwarded-For from a reverse proxy: false (none), true (any), a hop count, or a comma-separated list of proxy addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). Sign-in throttling uses the client address this yields.',
   },
+  { name: 'OIDC_ISSUER', default: '(unset = off)', description: 'Issuer URL of an OpenID provider for sign-in (ID-porten: https://idporten.no, test: https://test.idporten.no); https, or http on a loopback address only. Redirect URI to register: BASE_URL/logg-inn/oidc/callback.' },
+  { name: 'OIDC_CLIENT_ID', default: '(unset)', description: 'Client id registered at the OpenID provider (required with OIDC_ISSUER).' },
+  { name: 'OIDC_CLIENT_SECRET', default: '(unset)', description: 'Client secret registered at the OpenID provider (sent as client_secret_post; required with OIDC_ISSUER).' },
+  { name: 'OIDC_ACR_MIN', default: '(unset = not checked)', description: 'Lowest accepted level of assurance (`acr`): idporten-loa-substantial or idporten-loa-high (also low/substantial/high and the eIDAS URIs); sent as acr_values and checked on the ID token.' },
+  { name: 'OIDC_SCOPES', default: 'openid profile email', description: 'Scopes asked for at sign-in (must include openid).' },
+  { name: 'OIDC_LABEL', default: 'ID-porten', description: 'Name of the provider on the sign-in button ("Logg inn med …").' },
 ];
 
 export class ConfigError extends Error {
@@ -146,6 +165,37 @@ function registryUrl(raw: string | undefined): string | undefined {
   return v;
 }
 
+/** Levels OIDC_ACR_MIN may name (the same as ACR_LEVELS in src/identity/model.ts, which a test keeps equal). */
+export const OIDC_ACR_VALUES = ['idporten-loa-low', 'idporten-loa-substantial', 'idporten-loa-high', 'low', 'substantial', 'high', 'http://eidas.europa.eu/LoA/low', 'http://eidas.europa.eu/LoA/substantial', 'http://eidas.europa.eu/LoA/high'];
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function oidcConfig(env: Env): OidcConfig | undefined {
+  const issuer = blankToUndefined(env.OIDC_ISSUER)?.replace(/\/+$/, '');
+  if (!issuer) return undefined;
+  let u: URL;
+  try {
+    u = new URL(issuer);
+  } catch {
+    throw new ConfigError(`OIDC_ISSUER must be an absolute URL, got "${issuer}"`);
+  }
+  if (!(u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname)))) {
+    throw new ConfigError(`OIDC_ISSUER must be an https URL (http only on a loopback address), got "${issuer}"`);
+  }
+  const clientId = blankToUndefined(env.OIDC_CLIENT_ID);
+  const clientSecret = blankToUndefined(env.OIDC_CLIENT_SECRET);
+  if (!clientId || !clientSecret) throw new ConfigError('OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required when OIDC_ISSUER is set');
+  const acrMin = blankToUndefined(env.OIDC_ACR_MIN);
+  if (acrMin !== undefined && !OIDC_ACR_VALUES.includes(acrMin)) throw new ConfigError(`OIDC_ACR_MIN must be one of ${OIDC_ACR_VALUES.join(', ')}; got "${acrMin}"`);
+  const scopes = (blankToUndefined(env.OIDC_SCOPES) ?? 'openid profile email').split(/\s+/).filter(Boolean);
+  if (!scopes.includes('openid')) throw new ConfigError('OIDC_SCOPES must include openid');
+  if (scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) throw new ConfigError('OIDC_SCOPES must be scope names separated by spaces');
+  const label = blankToUndefined(env.OIDC_LABEL) ?? 'ID-porten';
+  // eslint-disable-next-line no-control-regex
+  if (label.length > 60 || /[\u0000-\u001f\u007f]/.test(label)) throw new ConfigError('OIDC_LABEL must be a short name without control characters');
+  return { issuer, clientId, clientSecret, acrMin, scopes: scopes.join(' '), label };
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const port = int(env, 'PORT', 3000);
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`);
@@ -188,6 +238,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
     throw new ConfigError(`DUCKDB_MEMORY_LIMIT must look like 512MB or 2GB, got "${memoryLimit}"`);
   }
+  const oidc = oidcConfig(env);
   const config: Config = {
     port,
     host,
@@ -207,6 +258,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runWorkerInProcess: bool(env, 'WORKER', true),
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: trustProxy(env),
+    oidc,
   };
   return { ...config, ...overrides };
 }

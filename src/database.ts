@@ -5,6 +5,7 @@ import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { ContentItemsTable } from './competence/model';
 import type { ConsentEventsTable, ConsentsTable, ConsentTablesTable } from './consent/model';
+import type { ClientAccessTokensTable, ClientAssertionJtisTable, MachineClientsTable, OidcFlowsTable, OidcLinksTable } from './identity/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
@@ -30,6 +31,11 @@ export interface Database {
   consent_tables: ConsentTablesTable;
   consents: ConsentsTable;
   consent_events: ConsentEventsTable;
+  oidc_links: OidcLinksTable;
+  oidc_flows: OidcFlowsTable;
+  machine_clients: MachineClientsTable;
+  client_assertion_jtis: ClientAssertionJtisTable;
+  client_access_tokens: ClientAccessTokensTable;
 }
 
 export type Db = Kysely<Database>;

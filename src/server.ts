@@ -42,6 +42,8 @@ import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
 import { consentApi } from './consent/api';
 import { consentPages } from './consent/pages';
+import { identityApi } from './identity/api';
+import { identityPages } from './identity/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -74,8 +76,12 @@ export function ownAuthorization(header: string | undefined): string | undefined
   return undefined;
 }
 
-/** The Content-Security-Policy of every response: our own CSS and (should there ever be any) script files only. */
-export function contentSecurityPolicy(https: boolean): Record<string, string[]> {
+/**
+ * The Content-Security-Policy of every response: our own CSS and (should there ever be any) script files only.
+ * `formActions`: further origins forms may lead to — the OpenID provider, since the sign-in button's POST redirects
+ * there (src/identity).
+ */
+export function contentSecurityPolicy(https: boolean, formActions?: () => string[]): Record<string, (string | (() => string))[]> {
   return {
     'default-src': ["'none'"],
     'script-src': ["'self'"],
@@ -83,7 +89,7 @@ export function contentSecurityPolicy(https: boolean): Record<string, string[]> 
     'img-src': ["'self'", 'data:'],
     'font-src': ["'self'"],
     'connect-src': ["'self'"],
-    'form-action': ["'self'"],
+    'form-action': ["'self'", ...(formActions ? [() => formActions().join(' ') || "'self'"] : [])],
     'frame-ancestors': ["'none'"],
     'base-uri': ["'none'"],
     'object-src': ["'none'"],
@@ -117,7 +123,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   // is https, nosniff, no framing, same-origin referrers.
   await app.register(helmet, {
     global: true,
-    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(config.secureCookies) },
+    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(config.secureCookies, config.oidc ? services.identity.formActionOrigins : undefined) },
     hsts: config.secureCookies ? { maxAge: 365 * 24 * 60 * 60, includeSubDomains: false } : false,
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'same-origin' },
@@ -139,7 +145,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
       },
       servers: [{ url: config.baseUrl }],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (df_…)' } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (df_…), or a machine client’s access token (dfm_…) from POST /api/v1/oauth/token' } },
       },
     },
   });
@@ -265,6 +271,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(dataPackagePages, { services });
   await app.register(dataPackageImportPages, { services });
   await app.register(consentPages, { services });
+  await app.register(identityApi, { prefix: API_PREFIX, services });
+  await app.register(identityPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

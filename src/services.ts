@@ -13,6 +13,7 @@ import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
 import { createConsentService } from './consent/service';
+import { createIdentityService } from './identity/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -25,10 +26,11 @@ export function createServices(platform: Platform) {
   const dcat = createDcatService({ catalog, blobs: platform.blobs, baseUrl: platform.config.baseUrl });
   const ckan = createCkanService({ catalog, tables, organisations, baseUrl: platform.config.baseUrl });
   const base = platform.config.baseUrl;
+  const identity = createIdentityService({ db, config: platform.config, accounts, logger: platform.logger });
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
   const consents = createConsentService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
-  return { consents, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  return { consents, identity, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

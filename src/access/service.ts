@@ -27,6 +27,9 @@ const allow: Decision = { allow: true };
 
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
   if (!scopeAllows(actor.scopes, action)) return deny('token_scope');
+  // Machine clients (identity, Maskinporten pattern) only read: metadata and data as the rules below say (PUBLIC for
+  // everyone; their organisation's grants via resolveDataAccess), and never any change, whatever their scopes.
+  if (actor.via === 'client' && action !== 'dataset:read-metadata' && action !== 'dataset:read-data') return deny('machine_client_read_only');
   const user = actor.user;
   const role = 'orgnr' in resource ? actor.memberships[resource.orgnr] : undefined;
 
@@ -99,6 +102,8 @@ function messageFor(reason: string): string {
       return 'This dataset has restricted access: ask the publisher for access.';
     case 'non_public':
       return 'This dataset is not public.';
+    case 'machine_client_read_only':
+      return 'A machine client may only read.';
     default:
       return 'You do not have permission to do this.';
   }

@@ -126,7 +126,7 @@ function SignUpForm(props: { request: FastifyRequest; values: { name: string; em
   );
 }
 
-function SignInForm(props: { request: FastifyRequest; email: string; next: string | undefined; problems: FieldProblem[]; alert?: string; notice?: string }): RawHtml {
+function SignInForm(props: { request: FastifyRequest; email: string; next: string | undefined; problems: FieldProblem[]; alert?: string; notice?: string; oidcLabel?: string }): RawHtml {
   const { t, csrfToken } = props.request;
   const p = props.problems;
   return (
@@ -144,6 +144,14 @@ function SignInForm(props: { request: FastifyRequest; email: string; next: strin
           <button type="submit" class="ds-button" data-variant="primary">{t('accounts.signin.submit')}</button>
         </div>
       </form>
+      {props.oidcLabel ? (
+        // OpenID Connect sign-in (src/identity): a POST with _csrf, so another site cannot start a flow in this browser.
+        <form method="post" action={urls.oidcStart()}>
+          <CsrfField token={csrfToken} />
+          {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
+          <button type="submit" class="ds-button" data-variant="secondary">{t('identity.signin.with', { label: props.oidcLabel })}</button>
+        </form>
+      ) : null}
       <p class="ds-paragraph">
         <a class="ds-link" href={urls.forgotPassword()}>{t('accounts.signin.forgot')}</a>
       </p>
@@ -154,7 +162,7 @@ function SignInForm(props: { request: FastifyRequest; email: string; next: strin
   );
 }
 
-function AccountPage(props: { request: FastifyRequest; user: { name: string; email: string; isOperator: boolean; emailVerified: boolean }; memberships: MembershipSummary[]; notice?: string }): RawHtml {
+function AccountPage(props: { request: FastifyRequest; user: { name: string; email: string; isOperator: boolean; emailVerified: boolean }; memberships: MembershipSummary[]; notice?: string; oidcLabel?: string }): RawHtml {
   const { t, csrfToken } = props.request;
   return (
     <section class="df-stack">
@@ -203,6 +211,11 @@ function AccountPage(props: { request: FastifyRequest; user: { name: string; ema
         <li>
           <a class="ds-link" href={urls.accountPassword()}>{t('accounts.account.passwordLink')}</a>
         </li>
+        {props.oidcLabel ? (
+          <li>
+            <a class="ds-link" href={urls.accountOidc()}>{t('identity.links.title', { label: props.oidcLabel })}</a>
+          </li>
+        ) : null}
       </ul>
     </section>
   );
@@ -498,7 +511,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
         : str(q.bekreftet)
           ? request.t('accounts.account.verified')
           : undefined;
-    return sendPage(request, reply, { title: request.t('accounts.signin.title') }, <SignInForm request={request} email="" next={next} problems={[]} notice={notice} />);
+    return sendPage(request, reply, { title: request.t('accounts.signin.title') }, <SignInForm request={request} email="" next={next} problems={[]} notice={notice} oidcLabel={services.identity.oidcLabel()} />);
   });
 
   app.post('/logg-inn', { schema: { hide: true } }, async (request, reply) => {
@@ -507,7 +520,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
     const next = safeNext(f.next) ?? safeNext((request.query as Form).next);
     const t = request.t;
     const render = (status: number, alert: string, problems: FieldProblem[] = []) =>
-      sendPage(request, reply, { title: t('accounts.signin.title'), status }, <SignInForm request={request} email={email} next={next} problems={problems} alert={alert} />);
+      sendPage(request, reply, { title: t('accounts.signin.title'), status }, <SignInForm request={request} email={email} next={next} problems={problems} alert={alert} oidcLabel={services.identity.oidcLabel()} />);
     const problems: FieldProblem[] = [];
     if (!email) problems.push({ field: 'email', code: 'email_required', message: '' });
     if (!str(f.password)) problems.push({ field: 'password', code: 'password_required', message: '' });
@@ -555,7 +568,7 @@ export const accountsPages: DomainPlugin = async (app, { services }) => {
       request,
       reply,
       { title: request.t('accounts.account.title'), alternates: [{ href: urls.api.me(), type: 'application/json' }] },
-      <AccountPage request={request} user={{ name: user.name, email: user.email, isOperator: Boolean(user.is_operator), emailVerified: Boolean(user.email_verified_at) }} memberships={memberships} notice={notice} />,
+      <AccountPage request={request} user={{ name: user.name, email: user.email, isOperator: Boolean(user.is_operator), emailVerified: Boolean(user.email_verified_at) }} memberships={memberships} notice={notice} oidcLabel={services.identity.oidcLabel()} />,
     );
   });
 

@@ -39,6 +39,7 @@ import type { MemberRole } from '../organisations/model';
 import type { Mailer } from '../platform/mail/index';
 import { isLocale } from '../web/i18n/index';
 import { urls } from '../web/urls';
+import { actorFromClientToken, isClientToken } from '../identity/client-tokens';
 import { composeMail, type MailKind } from './mails';
 import { TOKEN_SCOPES, type AccountTokenPurpose, type ApiToken, type TokenScope, type User } from './model';
 
@@ -752,12 +753,14 @@ export function createAccountsService({ db, config, mail, logger, now = () => ne
 
   /**
    * Who is asking: an `Authorization: Bearer df_…` token (invalid, expired or revoked → UnauthenticatedError, so a
-   * script learns why), else the session cookie (unknown or expired → anonymous), else anonymous.
+   * script learns why) or a machine client's `Bearer dfm_…` access token (src/identity/client-tokens.ts), else the session cookie (unknown or expired → anonymous), else anonymous.
    */
   async function resolveActor(input: { sessionToken?: string; authorization?: string; userAgent?: string }): Promise<Actor> {
     const auth = input.authorization?.trim();
     if (auth) {
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      // A machine client's access token (dfm_…, from POST /api/v1/oauth/token) resolves to its client Actor.
+      if (m?.[1] && isClientToken(m[1])) return actorFromClientToken(db, m[1], now());
       if (m?.[1]) return actorFromToken(m[1]);
       if (auth.startsWith(TOKEN_PREFIX)) return actorFromToken(auth); // CKAN clients send the bare token
       throw new UnauthenticatedError('Unsupported Authorization header: send "Authorization: Bearer df_…".');

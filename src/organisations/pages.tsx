@@ -316,6 +316,11 @@ async function renderOrganization(
         ) : null}
       </section>
       {canSeeMembers ? <MembersSection request={request} org={org} members={members} isAdmin={isAdmin} form={memberForm.form} problems={memberForm.problems} /> : null}
+      {isAdmin ? (
+        <p>
+          <a class="ds-link" href={urls.organizationClients(orgnr)}>{t('identity.clients.link')}</a>
+        </p>
+      ) : null}
     </article>,
   );
 }

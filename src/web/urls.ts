@@ -38,6 +38,16 @@ export const urls = {
   dataPackageImport: (orgnr: string) => `/virksomheter/${enc(orgnr)}/datapakke`,
   organizationMembers: (orgnr: string) => `/virksomheter/${enc(orgnr)}/medlemmer`,
   organizationMemberRemove: (orgnr: string, userId: string) => `/virksomheter/${enc(orgnr)}/medlemmer/${enc(userId)}/fjern`,
+  // --- identity ---
+  /** Starts OpenID Connect sign-in (POST, so a cross-site page cannot start flows); the provider returns to the callback. */
+  oidcStart: () => '/logg-inn/oidc',
+  oidcCallback: () => '/logg-inn/oidc/callback',
+  accountOidc: () => '/konto/innlogging',
+  accountOidcLink: () => '/konto/oidc/koble',
+  accountOidcUnlink: (id: string) => `/konto/oidc/${enc(id)}/fjern`,
+  organizationClients: (orgnr: string) => `/virksomheter/${enc(orgnr)}/klienter`,
+  organizationClientDisable: (orgnr: string, id: string) => `/virksomheter/${enc(orgnr)}/klienter/${enc(id)}/deaktiver`,
+  // --- end identity ---
   operatorOrganizations: (q?: Query) => withQuery('/operator/virksomheter', q),
   operatorApprove: (orgnr: string) => `/operator/virksomheter/${enc(orgnr)}/godkjenn`,
   operatorReject: (orgnr: string) => `/operator/virksomheter/${enc(orgnr)}/avvis`,
@@ -124,6 +134,11 @@ export const urls = {
     consentEvents: (orgnr: string, q?: Query) => withQuery(`/api/v1/organizations/${enc(orgnr)}/consent-events`, q),
     tableConsent: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/consent`,
     contentItem: (id: string) => `/api/v1/content/${enc(id)}`,
+    // identity
+    oauthToken: () => '/api/v1/oauth/token',
+    machineClients: (orgnr: string) => `/api/v1/organizations/${enc(orgnr)}/clients`,
+    machineClient: (orgnr: string, id: string) => `/api/v1/organizations/${enc(orgnr)}/clients/${enc(id)}`,
+    machineClientDisable: (orgnr: string, id: string) => `/api/v1/organizations/${enc(orgnr)}/clients/${enc(id)}/disable`,
   },
   /** The DCAT-AP-NO catalogue and its RDF twins (src/interop/dcat). `format` is a suffix: ttl, jsonld, rdf, nt. */
   rdf: {

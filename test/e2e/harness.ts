@@ -18,10 +18,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(opts: { seed?: boolean } = {}): Promise<RunningServer> {
+/** `env`: extra configuration (e.g. OIDC_*); with PORT and BASE_URL in it the server listens on that port. */
+export async function startServer(opts: { seed?: boolean; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const env = await createTestEnv('df-e2e-');
   const { dataDir, databaseUrl } = env;
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false', REGISTRY_URL: '' });
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false', REGISTRY_URL: '', ...opts.env });
   const logger = pino({ level: 'silent' });
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);
@@ -32,7 +33,7 @@ export async function startServer(opts: { seed?: boolean } = {}): Promise<Runnin
     await seedAll(services, platform, { waitForJobs: true });
   }
   const app = await buildApp({ services, logger });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: config.port, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   return {
     baseUrl: `http://127.0.0.1:${port}`,

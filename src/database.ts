@@ -8,6 +8,8 @@ import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from '.
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
+import type { AccessGrantsTable, AccessRequestsTable } from './access-requests/model';
+import type { NotificationsTable } from './notifications/model';
 
 export interface Database {
   organizations: OrganizationsTable;
@@ -26,6 +28,9 @@ export interface Database {
   audit_log: AuditLogTable;
   sharing_assessments: SharingAssessmentsTable;
   content_items: ContentItemsTable;
+  access_requests: AccessRequestsTable;
+  access_grants: AccessGrantsTable;
+  notifications: NotificationsTable;
 }
 
 export type Db = Kysely<Database>;

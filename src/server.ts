@@ -40,6 +40,9 @@ import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
+import { accessRequestsApi } from './access-requests/api';
+import { accessRequestsPages } from './access-requests/pages';
+import { notificationCountHook } from './notifications/service';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -201,6 +204,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     if (!csrfMatches(request, submitted)) throw csrfFailed();
   });
 
+  app.addHook('preHandler', notificationCountHook(services.notifications));
+
   // Nothing but the static stylesheets may be kept by a browser or shared cache: pages and API answers may carry
   // drafts, non-open data or a signed-in reader's details, and telling those apart per route is where leaks begin.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -261,6 +266,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(dcatRoutes, { services });
   await app.register(dataPackagePages, { services });
   await app.register(dataPackageImportPages, { services });
+  await app.register(accessRequestsApi, { prefix: API_PREFIX, services });
+  await app.register(accessRequestsPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -12,6 +12,9 @@ import { createTablesService } from './tables/service';
 import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
+import { createAccessRequestsService } from './access-requests/service';
+import { createAuditLogService } from './access/audit-log';
+import { createNotificationsService } from './notifications/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -26,7 +29,10 @@ export function createServices(platform: Platform) {
   const base = platform.config.baseUrl;
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  const notifications = createNotificationsService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
+  const accessRequests = createAccessRequestsService({ db, notifications });
+  const auditLog = createAuditLogService({ db });
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, notifications, accessRequests, auditLog, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -201,6 +201,18 @@ export function createAccessRequestsService(deps: AccessRequestsDeps) {
     }
   }
 
+  /** assertOwnerDecider(), with a refusal recorded in the audit log (self-approval attempts are on record). */
+  async function assertOwnerDeciderAudited(actor: Actor, r: AccessRequestRow, action: string): Promise<void> {
+    try {
+      assertOwnerDecider(actor, r);
+    } catch (err) {
+      if (err instanceof ForbiddenError) {
+        await recordAudit(db, actor, { action: `${action}.denied`, resourceType: 'dataset', resourceId: r.dataset_id, details: { requestId: r.id, reason: (err.details as { reason?: string } | undefined)?.reason ?? 'forbidden' } });
+      }
+      throw err;
+    }
+  }
+
   function assertRequesterSide(actor: Actor, r: AccessRequestRow): void {
     assertWriteScope(actor);
     if (actor.memberships[r.requester_orgnr] === undefined) throw new ForbiddenError('Only the requesting organisation may do this.', 'requester_only');
@@ -394,7 +406,7 @@ export function createAccessRequestsService(deps: AccessRequestsDeps) {
     /** Approve with terms: offers the grant (the agreement) for the requester to accept. */
     async approve(actor: Actor, id: string, input: { terms: string }): Promise<AccessRequest> {
       const r = await visibleRequest(actor, id);
-      assertOwnerDecider(actor, r);
+      await assertOwnerDeciderAudited(actor, r, 'access_request.approve');
       const p: FieldProblem[] = [];
       const terms = text(input.terms, '/terms', p);
       if (p.length > 0) throw new ValidationError(p);
@@ -438,7 +450,7 @@ export function createAccessRequestsService(deps: AccessRequestsDeps) {
 
     async reject(actor: Actor, id: string, input: { reason: string }): Promise<AccessRequest> {
       const r = await visibleRequest(actor, id);
-      assertOwnerDecider(actor, r);
+      await assertOwnerDeciderAudited(actor, r, 'access_request.reject');
       const p: FieldProblem[] = [];
       const reason = text(input.reason, '/reason', p, { max: 2000 });
       if (p.length > 0) throw new ValidationError(p);

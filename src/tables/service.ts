@@ -722,6 +722,11 @@ export function createTablesService(deps: TablesServiceDeps) {
       const dataset = await visibleDataset(actor, datasetId);
       const table = await tableOf(datasetId, name);
       const access = await resolveDataAccess(db, actor, dataResource(dataset), { id: table.id });
+      // A refused read by a signed-in user or machine client is on record too (a revoked grant used mid-download shows
+      // here); anonymous refusals are not, so nobody can fill the log without an account.
+      if (!access.allow && (actor.user || actor.client)) {
+        await recordAudit(db, actor, { action: 'table.read.denied', resourceType: 'table', resourceId: table.id, details: { datasetId, table: name, status: access.status, reason: access.reason } });
+      }
       authorizeData(access, () => new NotFoundError('Dataset', datasetId, 'dataset_not_found'));
       if (access.rows !== 'all') {
         // The consent domain fills RowRestriction; until a query path applies it here, refuse rather than over-share.

@@ -120,7 +120,7 @@ async function formPage(request: FastifyRequest, reply: FastifyReply, services: 
             {errorFor(problems, 'art9') ? <div class="ds-validation-message" data-field="validation">{errorFor(problems, 'art9')}</div> : null}
           </div>
           <TextField id="legalNote" label={t('access.field.legalNote')} value={str(form.legalNote)} error={errorFor(problems, 'legalNote')} />
-          <fieldset class="ds-fieldset" id="scope" aria-invalid={errorFor(problems, 'scope') ? 'true' : undefined}>
+          <fieldset class="ds-fieldset" id="scope">
             <legend class="ds-label">{t('access.field.dataScope')}</legend>
             <p class="ds-paragraph" data-size="sm">{t('access.field.dataScope.desc')}</p>
             {tables.length === 0 ? <p class="ds-paragraph">{t('access.scope.noTables')}</p> : null}

@@ -61,8 +61,9 @@ export async function activeGrantFor(db: DbOrTx, actor: Actor, datasetId: string
 }
 
 /**
- * The access door's view of a dataset row for this actor: its facts, and — only when it is hidden and the actor is
- * not a member — whether an active grant makes it visible to them. Services build the Resource they pass to
+ * The access door's view of a dataset row for this actor: its facts, and — for a published non-open dataset of another
+ * organisation — whether the actor holds an active grant (a hidden dataset is visible to grant holders; they see a
+ * table's full import report, as readers of the data). Services build the Resource they pass to
  * decide()/authorize() with this, so hidden datasets answer 404 to outsiders on every surface.
  */
 export async function datasetResourceFor(
@@ -72,7 +73,9 @@ export async function datasetResourceFor(
 ): Promise<Extract<Resource, { type: 'dataset' }>> {
   const hidden = Boolean(row.hidden) && row.access_rights === 'NON_PUBLIC';
   const resource: Extract<Resource, { type: 'dataset' }> = { type: 'dataset', orgnr: row.orgnr, state: row.state, accessRights: row.access_rights, hidden };
-  if (hidden && !actor.user?.isOperator && actor.memberships[row.orgnr] === undefined && (await activeGrantFor(db, actor, row.id))) resource.grantee = true;
+  const outsider = !actor.user?.isOperator && actor.memberships[row.orgnr] === undefined;
+  // Grants matter for non-open published datasets only (hidden ones' visibility, and the table report level).
+  if (outsider && row.access_rights !== 'PUBLIC' && row.state === 'published' && (await activeGrantFor(db, actor, row.id))) resource.grantee = true;
   return resource;
 }
 

@@ -86,6 +86,17 @@ const surfaces: Surface[] = [
       return `200 rows=${r.body.trim().split('\r\n').length - 1}`;
     },
   },
+  {
+    name: 'table report level',
+    perDataset: true,
+    // The full import report for readers of the data and publishers; the schema allow-list for everyone else.
+    expected: (a, d) => (!metaVisible(a, d) ? '404' : dataStatus(a, d) === 200 ? 'full' : 'schema'),
+    actual: async (a, d) => {
+      const r = await get(a, `/api/v1/datasets/${w.datasets[d]}/tables/data`);
+      return r.statusCode === 200 ? String((r.json() as { detailLevel: string }).detailLevel) : String(r.statusCode);
+    },
+  },
+  { name: 'DCAT dataset (Turtle)', perDataset: true, expected: (_a, d) => (d === 'HID' ? '404' : '200'), actual: async (a, d) => String((await get(a, `/datasets/${w.datasets[d]}.ttl`)).statusCode) },
   { name: 'Data Package', perDataset: true, expected: (a, d) => (metaVisible(a, d) ? '200' : '404'), actual: async (a, d) => String((await get(a, `/api/v1/datasets/${w.datasets[d]}/datapackage`)).statusCode) },
   { name: 'CKAN package_show', perDataset: true, expected: (a, d) => (metaVisible(a, d) ? '200' : '404'), actual: async (a, d) => String((await get(a, `/api/3/action/package_show?id=${w.datasets[d]}`)).statusCode) },
   {

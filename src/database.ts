@@ -10,6 +10,8 @@ import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from '.
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
+import type { AccessGrantsTable, AccessRequestsTable } from './access-requests/model';
+import type { NotificationsTable } from './notifications/model';
 
 export interface Database {
   organizations: OrganizationsTable;
@@ -36,6 +38,9 @@ export interface Database {
   machine_clients: MachineClientsTable;
   client_assertion_jtis: ClientAssertionJtisTable;
   client_access_tokens: ClientAccessTokensTable;
+  access_requests: AccessRequestsTable;
+  access_grants: AccessGrantsTable;
+  notifications: NotificationsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -44,6 +44,9 @@ import { consentApi } from './consent/api';
 import { consentPages } from './consent/pages';
 import { identityApi } from './identity/api';
 import { identityPages } from './identity/pages';
+import { accessRequestsApi } from './access-requests/api';
+import { accessRequestsPages } from './access-requests/pages';
+import { notificationCountHook } from './notifications/service';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -209,6 +212,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     if (!csrfMatches(request, submitted)) throw csrfFailed();
   });
 
+  app.addHook('preHandler', notificationCountHook(services.notifications));
+
   // Nothing but the static stylesheets may be kept by a browser or shared cache: pages and API answers may carry
   // drafts, non-open data or a signed-in reader's details, and telling those apart per route is where leaks begin.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -273,6 +278,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(consentPages, { services });
   await app.register(identityApi, { prefix: API_PREFIX, services });
   await app.register(identityPages, { services });
+  await app.register(accessRequestsApi, { prefix: API_PREFIX, services });
+  await app.register(accessRequestsPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -14,6 +14,9 @@ import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
 import { createConsentService } from './consent/service';
 import { createIdentityService } from './identity/service';
+import { createAccessRequestsService } from './access-requests/service';
+import { createAuditLogService } from './access/audit-log';
+import { createNotificationsService } from './notifications/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -30,7 +33,10 @@ export function createServices(platform: Platform) {
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
   const consents = createConsentService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
-  return { consents, identity, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  const notifications = createNotificationsService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
+  const accessRequests = createAccessRequestsService({ db, notifications });
+  const auditLog = createAuditLogService({ db });
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

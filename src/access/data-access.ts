@@ -13,7 +13,8 @@
 import type { DbOrTx } from '../database';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { AccessRights, DatasetState } from '../catalog/model';
-import type { Actor } from './model';
+import { nowIso } from '../platform/db/index';
+import { actingOrganisations, type Actor, type Resource } from './model';
 import { decide } from './service';
 import { consentRowRestriction } from '../consent/access';
 
@@ -23,6 +24,8 @@ export interface DataResource {
   orgnr: string;
   state: DatasetState;
   accessRights: AccessRights;
+  /** The owner hides this NON_PUBLIC dataset (404 to outsiders without a grant). */
+  hidden?: boolean;
 }
 
 /** Only rows whose `column` (as text) is one of `values`: a consent-based table read under consents. */
@@ -37,22 +40,70 @@ export type DataAccess =
   | { allow: false; reason: string; status: 401 | 403 | 404 };
 
 /**
- * Decide data access for one dataset (and, where the surface reads one table, that table: consent is per table).
- * Today: public data for everyone, the owner organisation's members and the operator; grants and consents are added
- * here by their domains, never in the surfaces.
+ * The active grant (access request approved, agreement accepted, not revoked, not expired) that lets one of the
+ * organisations the actor acts for (a user's memberships, a machine client's organisation) read this dataset's data.
+ * Checked at every read (every page of a download), so a revocation or expiry takes effect at the next page.
  */
-export async function resolveDataAccess(_db: DbOrTx, actor: Actor, dataset: DataResource, _table?: { id: string }): Promise<DataAccess> {
-  const d = decide(actor, 'dataset:read-data', { type: 'dataset', orgnr: dataset.orgnr, state: dataset.state, accessRights: dataset.accessRights });
+export async function activeGrantFor(db: DbOrTx, actor: Actor, datasetId: string): Promise<{ id: string; granteeOrgnr: string } | undefined> {
+  const orgs = actingOrganisations(actor);
+  if (orgs.length === 0 || (!actor.user && !actor.client)) return undefined;
+  const row = await db
+    .selectFrom('access_grants')
+    .select(['id', 'grantee_orgnr'])
+    .where('dataset_id', '=', datasetId)
+    .where('grantee_orgnr', 'in', orgs)
+    .where('state', '=', 'active')
+    .where('valid_from', '<=', nowIso())
+    .where('valid_to', '>', nowIso())
+    .orderBy('valid_to', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { id: row.id, granteeOrgnr: row.grantee_orgnr } : undefined;
+}
+
+/**
+ * The access door's view of a dataset row for this actor: its facts, and — for a published non-open dataset of another
+ * organisation — whether the actor holds an active grant (a hidden dataset is visible to grant holders; they see a
+ * table's full import report, as readers of the data). Services build the Resource they pass to
+ * decide()/authorize() with this, so hidden datasets answer 404 to outsiders on every surface.
+ */
+export async function datasetResourceFor(
+  db: DbOrTx,
+  actor: Actor,
+  row: { id: string; orgnr: string; state: DatasetState; access_rights: AccessRights; hidden?: number | boolean | null },
+): Promise<Extract<Resource, { type: 'dataset' }>> {
+  const hidden = Boolean(row.hidden) && row.access_rights === 'NON_PUBLIC';
+  const resource: Extract<Resource, { type: 'dataset' }> = { type: 'dataset', orgnr: row.orgnr, state: row.state, accessRights: row.access_rights, hidden };
+  const outsider = !actor.user?.isOperator && actor.memberships[row.orgnr] === undefined;
+  // Grants matter for non-open published datasets only (hidden ones' visibility, and the table report level).
+  if (outsider && row.access_rights !== 'PUBLIC' && row.state === 'published' && (await activeGrantFor(db, actor, row.id))) resource.grantee = true;
+  return resource;
+}
+
+/**
+ * Decide data access for one dataset (and, where the surface reads one table, that table: consent is per table).
+ * Public data for everyone; the owner organisation's members and the operator; active grants of the organisations the
+ * actor acts for (basis 'grant', with its id for the audit entry). Consents are added here by their domain, never in
+ * the surfaces.
+ */
+export async function resolveDataAccess(db: DbOrTx, actor: Actor, dataset: DataResource, table?: { id: string }): Promise<DataAccess> {
+  const resource: Extract<Resource, { type: 'dataset' }> = { type: 'dataset', orgnr: dataset.orgnr, state: dataset.state, accessRights: dataset.accessRights, hidden: dataset.hidden === true };
+  const d = decide(actor, 'dataset:read-data', resource);
   if (d.allow) {
     const basis = dataset.accessRights === 'PUBLIC' ? 'public' : actor.user?.isOperator ? 'operator' : 'member';
     return { allow: true, basis, rows: 'all' };
+  }
+  // Grants: only on published datasets, never past a token's missing scope.
+  if (d.reason !== 'token_scope' && dataset.state === 'published') {
+    const grant = await activeGrantFor(db, actor, dataset.id);
+    if (grant) return { allow: true, basis: 'grant', grantId: grant.id, rows: 'all' };
   }
   // Consent (src/consent): last, so any access to all rows wins; only for a visible non-open dataset the actor may not
   // otherwise read (not for a hidden one, an anonymous caller or a token without the scope), and only per table. A
   // machine client has no user (decide() says sign_in_required) but acts for its organisation.
   const consentMayApply = d.reason === 'access_request_required' || d.reason === 'non_public' || (d.reason === 'sign_in_required' && !!actor.client);
-  if (_table && consentMayApply) {
-    const rows = await consentRowRestriction(_db, actor, dataset.id, _table.id);
+  if (table && consentMayApply) {
+    const rows = await consentRowRestriction(db, actor, dataset.id, table.id);
     if (rows) return { allow: true, basis: 'consent', rows };
   }
   return d;

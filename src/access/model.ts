@@ -49,6 +49,15 @@ export type Action =
 export type Resource =
   | { type: 'platform' }
   | { type: 'organization'; orgnr: string }
-  | { type: 'dataset'; orgnr: string; state: DatasetState; accessRights: AccessRights };
+  | {
+      type: 'dataset';
+      orgnr: string;
+      state: DatasetState;
+      accessRights: AccessRights;
+      /** The owner hides this NON_PUBLIC dataset's metadata: outsiders get 404 everywhere. */
+      hidden?: boolean;
+      /** The actor acts for an organisation holding an active grant on it (datasetResourceFor() looks it up). */
+      grantee?: boolean;
+    };
 
 export type Decision = { allow: true } | { allow: false; reason: string; status: 401 | 403 | 404 };

@@ -4,13 +4,14 @@
 // - Organisation admins manage their organisation and its members; editors create and edit its datasets; members read
 //   its internal (draft, NON_PUBLIC) datasets.
 // - Published datasets' metadata is public at every access level (DCAT-AP-NO); drafts and archived datasets are seen
-//   only by members of the publishing organisation.
-// - Data: PUBLIC for everyone; RESTRICTED and NON_PUBLIC for the organisation's members (grants and consents come with
-//   the access-request issue and are checked here too).
+//   only by members of the publishing organisation. A hidden NON_PUBLIC dataset is seen only by its members, the
+//   operator and holders of an active grant (resource.grantee): everyone else gets 404, never 403.
+// - Data: PUBLIC for everyone; RESTRICTED and NON_PUBLIC for the organisation's members here; active grants and
+//   consents need the database and are added by resolveDataAccess() in ./data-access.
 // - An API token is limited by its scopes: 'read' reads, 'write' changes, 'admin' manages organisations and members.
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { TokenScope } from '../accounts/model';
-import type { Action, Actor, Decision, Resource } from './model';
+import { actingOrganisations, type Action, type Actor, type Decision, type Resource } from './model';
 
 const WRITE_ACTIONS: ReadonlySet<Action> = new Set(['organization:create', 'dataset:create', 'dataset:update', 'dataset:publish', 'dataset:archive']);
 const ADMIN_ACTIONS: ReadonlySet<Action> = new Set(['organization:update', 'organization:manage-members', 'platform:operate']);
@@ -35,7 +36,8 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
 
   if (resource.type === 'dataset') {
     const member = user?.isOperator === true || role !== undefined;
-    const visible = resource.state === 'published' || member;
+    const hiddenFromActor = resource.hidden === true && resource.accessRights === 'NON_PUBLIC' && resource.grantee !== true;
+    const visible = (resource.state === 'published' && !hiddenFromActor) || member;
     if (action === 'dataset:read-metadata') return visible ? allow : deny('not_visible', 404);
     if (!visible) return deny('not_visible', 404);
     if (action === 'dataset:read-data') {
@@ -111,9 +113,10 @@ function messageFor(reason: string): string {
 
 /**
  * The query-side filter for dataset lists: which datasets an actor may see in lists, search results, counts and
- * catalogues. Returns the organisations whose unpublished datasets are visible, or 'all' for the operator.
+ * catalogues. Returns the organisations whose unpublished (and hidden) datasets are visible, or 'all' for the
+ * operator; and the organisations whose active grants make a hidden dataset visible (whereVisible applies both).
  */
-export function datasetVisibility(actor: Actor): { allStates: 'all' | string[] } {
-  if (actor.user?.isOperator) return { allStates: 'all' };
-  return { allStates: Object.keys(actor.memberships) };
+export function datasetVisibility(actor: Actor): { allStates: 'all' | string[]; grantees: string[] } {
+  if (actor.user?.isOperator) return { allStates: 'all', grantees: [] };
+  return { allStates: Object.keys(actor.memberships), grantees: actingOrganisations(actor) };
 }

@@ -1,8 +1,9 @@
 // What a viewer may see of a hosted table's metadata: the central policy every surface goes through (the dataset
 // page's tables section, the tables JSON API, the upload result). Services call visibleTable(); surfaces never trim.
 //
-// Who sees everything ('full'): whoever may read the table's data (everyone for PUBLIC datasets; members for
-// RESTRICTED and NON_PUBLIC) or update the dataset (its publishers). They already have the values, so the import
+// Who sees everything ('full'): whoever may read the table's data (everyone for PUBLIC datasets; members and holders
+// of an active grant — resource.grantee, set by datasetResourceFor — for RESTRICTED and NON_PUBLIC) or update the
+// dataset (its publishers). They already have the values, so the import
 // report — how the file was read, which lines were skipped, why the ingest failed — tells them nothing new.
 //
 // Everyone else ('schema') sees the table's public description only (published metadata is public at every access
@@ -23,7 +24,8 @@ export type TableDetailLevel = 'full' | 'schema';
 
 /** 'full' for readers of the data and publishers of the dataset, 'schema' for everyone else. */
 export function tableDetailLevel(actor: Actor, dataset: Resource): TableDetailLevel {
-  return decide(actor, 'dataset:read-data', dataset).allow || decide(actor, 'dataset:update', dataset).allow ? 'full' : 'schema';
+  const granted = dataset.type === 'dataset' && dataset.grantee === true;
+  return granted || decide(actor, 'dataset:read-data', dataset).allow || decide(actor, 'dataset:update', dataset).allow ? 'full' : 'schema';
 }
 
 function schemaColumn(c: ColumnSchema): ColumnSchema {

@@ -50,6 +50,7 @@ const datasetFields = {
       { additionalProperties: false, description: 'Legal basis (skjermingshjemmel, behandlingsgrunnlag, utleveringshjemmel): a reference or URI.' },
     ),
   ),
+  hidden: Type.Optional(Type.Boolean({ description: 'NON_PUBLIC only: hide the metadata too — everyone outside the organisation (and its grant holders) gets 404.' })),
 };
 
 const DatasetCreate = Type.Object(
@@ -101,6 +102,7 @@ const DatasetSchema = Type.Object({
   modified: NStr,
   landingPage: NStr,
   legalBasis: Type.Object({ restriction: NStr, processing: NStr, access: NStr }),
+  hidden: Type.Boolean({ description: 'A hidden NON_PUBLIC dataset (404 to outsiders).' }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   publishedAt: Nullable(Type.String({ format: 'date-time' })),

@@ -132,6 +132,8 @@ export interface Dataset {
   modified: string | null;
   landingPage: string | null;
   legalBasis: LegalBasis;
+  /** A hidden NON_PUBLIC dataset: 404 to everyone but its organisation, the operator and grant holders. */
+  hidden: boolean;
   createdAt: string;
   updatedAt: string;
   publishedAt: string | null;
@@ -157,6 +159,8 @@ export interface DatasetInput {
   modified?: string | null;
   landingPage?: string | null;
   legalBasis?: { restriction?: string | null; processing?: string | null; access?: string | null };
+  /** Hide a NON_PUBLIC dataset's metadata from outsiders (issue 7). */
+  hidden?: boolean;
 }
 
 export type DatasetPatch = Partial<Omit<DatasetInput, 'orgnr'>>;

@@ -2,6 +2,7 @@
 // dataset with all its metadata, its distributions and its tables, and the create/edit form for editors. Forms
 // re-render with the input and translated messages on errors (422) and redirect with 303 after a change.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { accessNotice } from '../access-requests/pages';
 import { ConflictError, ValidationError, type FieldProblem } from '../errors';
 import { fylkeOf, validateKommunenummer } from '../identifiers/kommunenummer';
 import type { DomainPlugin } from '../platform/http/plugin';
@@ -112,6 +113,7 @@ const FIELD_LABELS: Record<string, MessageKey> = {
   contact_email: 'catalog.field.contact.email',
   contact_phone: 'catalog.field.contact.phone',
   contact_url: 'catalog.field.contact.url',
+  hidden: 'catalog.field.hidden',
   legal_restriction: 'catalog.field.legal.restriction',
   legal_processing: 'catalog.field.legal.processing',
   legal_access: 'catalog.field.legal.access',
@@ -139,6 +141,7 @@ function valuesFromDataset(ds: Dataset): Form {
     themes: ds.themes,
     losThemes: ds.losThemes,
     accessRights: ds.accessRights,
+    hidden: ds.hidden ? 'yes' : '',
     licence: known ? known.uri : ds.licence ? 'other' : '',
     licenceOther: known ? '' : (ds.licence ?? ''),
     contact_name: ds.contactPoint.name ?? '',
@@ -177,6 +180,7 @@ function patchFromForm(f: Form): DatasetPatch {
     themes: list(f.themes),
     losThemes: list(f.losThemes),
     accessRights: access === '' ? undefined : (access as AccessRights),
+    hidden: str(f.hidden) === 'yes',
     licence: licenceChoice === 'other' ? str(f.licenceOther) : licenceChoice,
     contactPoint: { name: str(f.contact_name), email: str(f.contact_email), phone: str(f.contact_phone), url: str(f.contact_url) },
     spatial: commaList(f.spatial),
@@ -300,6 +304,12 @@ function DatasetForm(props: {
           {' · '}
           <a class="ds-link" href={urls.sharingWizard()}>{t('competence.link.wizard')}</a>
         </p>
+        <div class="ds-field">
+          <input class="ds-input" type="checkbox" id="hidden" name="hidden" value="yes" checked={str(f.hidden) === 'yes'} aria-describedby="hidden-desc" aria-invalid={errorFor(p, 'hidden') ? 'true' : undefined} />
+          <label class="ds-label" data-weight="regular" for="hidden">{t('catalog.field.hidden')}</label>
+          <div class="ds-paragraph" data-field="description" data-size="sm" id="hidden-desc">{t('catalog.field.hidden.desc')}</div>
+          {errorFor(p, 'hidden') ? <div class="ds-validation-message" data-field="validation">{errorFor(p, 'hidden')}</div> : null}
+        </div>
       </Fieldset>
       <Select
         id="licence"
@@ -439,6 +449,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
         </div>
       ) : null}
       {assessment?.html}
+      {await accessNotice(request, services, ds)}
       <h2 class="ds-heading" data-size="md">{t('catalog.section.about')}</h2>
       <dl class="df-meta">
         <Fact label={t('catalog.field.publisher')}>

@@ -45,6 +45,8 @@ function complete(overrides: Partial<DatasetInput> = {}): DatasetInput {
     spatial: ['0301', '46'],
     temporal: { start: '2020-01-01', end: '2023-12-31' },
     frequency: 'ANNUAL',
+    // Restricted and non-public datasets need a contact point to be published (issue 7).
+    contactPoint: { email: 'data@example.no' },
     ...overrides,
   };
 }
@@ -148,6 +150,12 @@ describe('catalog service', () => {
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.problems.map((p) => p.field).sort()).toEqual(['/description', '/licence']);
     await catalog.updateDataset(editor, ds.id, { description: { en: 'Now described.' }, accessRights: 'RESTRICTED' });
+    // Restricted data is shared on request: publishing it needs a contact point (issue 7).
+    const noContact = (await catalog.publishDataset(editor, ds.id).catch((e: unknown) => e)) as ValidationError;
+    expect(noContact.problems.map((p) => [p.field, p.code])).toEqual([['/contactPoint', 'contact_required_for_publish']]);
+    await catalog.updateDataset(editor, ds.id, { contactPoint: { name: 'Bare navn' } });
+    await expect(catalog.publishDataset(editor, ds.id)).rejects.toMatchObject({ code: 'validation_failed' });
+    await catalog.updateDataset(editor, ds.id, { contactPoint: { email: 'data@example.no' } });
     await expect(catalog.publishDataset(member, ds.id)).rejects.toBeInstanceOf(ForbiddenError);
     const published = await catalog.publishDataset(editor, ds.id);
     expect(published.state).toBe('published');
@@ -158,7 +166,7 @@ describe('catalog service', () => {
     await expect(catalog.updateDataset(editor, ds.id, { accessRights: 'PUBLIC' })).rejects.toMatchObject({ code: 'validation_failed' });
     const audit = await tdb.db.selectFrom('audit_log').selectAll().where('resource_id', '=', ds.id).execute();
     // Every change is audited (the refused update is not); the entries name fields, never their values.
-    expect(audit.map((a) => a.action).sort()).toEqual(['dataset.create', 'dataset.publish', 'dataset.update']);
+    expect(audit.map((a) => a.action).sort()).toEqual(['dataset.create', 'dataset.publish', 'dataset.update', 'dataset.update', 'dataset.update']);
     expect(audit.map((a) => a.details).join(' ')).not.toContain('Now described');
   });
 
@@ -226,7 +234,7 @@ describe('catalog service', () => {
     await expect(catalog.assertCanReadData(ANONYMOUS, closed.id)).rejects.toBeInstanceOf(UnauthenticatedError);
     await expect(catalog.assertCanReadData(outsider, closed.id)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(catalog.assertCanReadData(member, closed.id)).resolves.toBeUndefined();
-    expect(await catalog.getDatasetForAccess(ANONYMOUS, closed.id)).toEqual({ id: closed.id, orgnr: ORG, state: 'published', accessRights: 'NON_PUBLIC' });
+    expect(await catalog.getDatasetForAccess(ANONYMOUS, closed.id)).toEqual({ id: closed.id, orgnr: ORG, state: 'published', accessRights: 'NON_PUBLIC', hidden: false });
   });
 });
 

@@ -6,8 +6,9 @@
 // Changes that touch more than one table (state + audit log, distribution + dataset) run in one transaction.
 import crypto from 'node:crypto';
 import { sql, type Expression, type RawBuilder, type SelectQueryBuilder } from 'kysely';
-import type { Actor } from '../access/model';
+import { ANONYMOUS as ANONYMOUS_ACTOR, type Actor } from '../access/model';
 import { recordAudit } from '../access/audit';
+import { authorizeData, datasetResourceFor, resolveDataAccess } from '../access/data-access';
 import { authorize, datasetVisibility } from '../access/service';
 import type { Database, Db, DbOrTx } from '../database';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors';
@@ -247,6 +248,10 @@ function datasetColumns(input: DatasetPatch, p: Problems): Partial<DatasetRow> {
   if (modified !== undefined) cols.modified = modified;
   const landing = cleanUrl(input.landingPage, '/landingPage', p);
   if (landing !== undefined) cols.landing_page = landing;
+  if (input.hidden !== undefined) {
+    if (typeof input.hidden === 'boolean') cols.hidden = input.hidden ? 1 : 0;
+    else p.add('/hidden', 'invalid_hidden', 'hidden is true or false.');
+  }
   if (input.legalBasis !== undefined) {
     const lb = input.legalBasis;
     const r = cleanFreeText(lb.restriction, '/legalBasis/restriction', 2000, p);
@@ -260,13 +265,17 @@ function datasetColumns(input: DatasetPatch, p: Problems): Partial<DatasetRow> {
 }
 
 /** What stops a dataset from being published (empty when it may be). */
-export function missingForPublish(ds: Pick<Dataset, 'title' | 'description' | 'publisher' | 'accessRights' | 'licence'>): FieldProblem[] {
+export function missingForPublish(ds: Pick<Dataset, 'title' | 'description' | 'publisher' | 'accessRights' | 'licence'> & { contactPoint?: ContactPoint }): FieldProblem[] {
   const out: FieldProblem[] = [];
   if (!ds.title.nb && !ds.title.en && !ds.title.nn) out.push({ field: '/title', code: 'required_for_publish', message: 'A title is required to publish.' });
   if (!ds.description.nb && !ds.description.en && !ds.description.nn) out.push({ field: '/description', code: 'required_for_publish', message: 'A description is required to publish.' });
   if (!ds.publisher.orgnr) out.push({ field: '/orgnr', code: 'required_for_publish', message: 'A publisher is required to publish.' });
   if (!ds.accessRights) out.push({ field: '/accessRights', code: 'required_for_publish', message: 'Access rights are required to publish.' });
   if (ds.accessRights === 'PUBLIC' && !ds.licence) out.push({ field: '/licence', code: 'required_for_publish', message: 'A dataset with public access needs a licence to be published.' });
+  // Restricted and non-public data is shared on request: whoever wants it must know whom to ask (issue 7).
+  if ((ds.accessRights === 'RESTRICTED' || ds.accessRights === 'NON_PUBLIC') && ds.contactPoint !== undefined && !ds.contactPoint.email && !ds.contactPoint.phone && !ds.contactPoint.url) {
+    out.push({ field: '/contactPoint', code: 'contact_required_for_publish', message: 'A dataset with restricted or non-public access needs a contact point (e-mail, phone or URL) to be published.' });
+  }
   return out;
 }
 
@@ -319,6 +328,7 @@ export function presentDataset(r: DatasetRow & { publisher_name: string }, distr
     modified: r.modified,
     landingPage: r.landing_page,
     legalBasis: { restriction: r.legal_basis_restriction, processing: r.legal_basis_processing, access: r.legal_basis_access },
+    hidden: Boolean(Number(r.hidden)),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     publishedAt: r.published_at,
@@ -360,10 +370,6 @@ async function findDistributions(db: DbOrTx, datasetIds: string[]): Promise<Map<
  */
 function jsonValues(column: Expression<string>): RawBuilder<string> {
   return sql<string>`replace(replace(replace(${column}, '"nb":', ''), '"nn":', ''), '"en":', '')`;
-}
-
-function resourceOf(row: { orgnr: string; state: DatasetState; access_rights: AccessRights }) {
-  return { type: 'dataset' as const, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights };
 }
 
 export interface ListDatasetsOptions {
@@ -432,7 +438,34 @@ export function whereVisible<O>(qb: SelectQueryBuilder<Database, 'datasets', O>,
   const visibility = datasetVisibility(actor);
   if (visibility.allStates === 'all') return qb;
   const orgs = visibility.allStates;
-  return qb.where((eb) => (orgs.length > 0 ? eb.or([eb('datasets.state', '=', 'published'), eb('datasets.orgnr', 'in', orgs)]) : eb('datasets.state', '=', 'published')));
+  const grantees = visibility.grantees;
+  const now = nowIso();
+  return qb.where((eb) => {
+    // Published and not hidden (hidden counts only on NON_PUBLIC datasets, as in decide()) …
+    const notHidden = eb.or([eb('datasets.hidden', '=', 0), eb('datasets.access_rights', '!=', 'NON_PUBLIC')]);
+    const alternatives = [eb.and([eb('datasets.state', '=', 'published'), notHidden])];
+    // … or the actor's own organisation's, in any state …
+    if (orgs.length > 0) alternatives.push(eb('datasets.orgnr', 'in', orgs));
+    // … or hidden but published, with an active grant to an organisation the actor acts for.
+    if (grantees.length > 0) {
+      alternatives.push(
+        eb.and([
+          eb('datasets.state', '=', 'published'),
+          eb.exists(
+            eb
+              .selectFrom('access_grants')
+              .select('access_grants.id')
+              .whereRef('access_grants.dataset_id', '=', 'datasets.id')
+              .where('access_grants.grantee_orgnr', 'in', grantees)
+              .where('access_grants.state', '=', 'active')
+              .where('access_grants.valid_from', '<=', now)
+              .where('access_grants.valid_to', '>', now),
+          ),
+        ]),
+      );
+    }
+    return eb.or(alternatives);
+  });
 }
 
 export function createCatalogService({ db }: { db: Db }) {
@@ -440,8 +473,9 @@ export function createCatalogService({ db }: { db: Db }) {
   async function visibleRow(actor: Actor, id: string) {
     const row = await findDatasetRow(db, id);
     if (!row) throw datasetNotFound(id);
-    authorize(actor, 'dataset:read-metadata', resourceOf(row), () => datasetNotFound(id));
-    return row;
+    const resource = await datasetResourceFor(db, actor, row);
+    authorize(actor, 'dataset:read-metadata', resource, () => datasetNotFound(id));
+    return { ...row, resource };
   }
 
   async function load(id: string): Promise<Dataset> {
@@ -468,6 +502,7 @@ export function createCatalogService({ db }: { db: Db }) {
       const title = input.title ?? {};
       if (!title.nb?.trim() && !title.en?.trim()) p.add('/title', 'required', 'A title in bokmål or English is required.');
       if (input.accessRights === undefined) p.add('/accessRights', 'required', `Access rights are required: ${ACCESS_RIGHTS.join(', ')}.`);
+      if (cols.hidden === 1 && cols.access_rights !== 'NON_PUBLIC') p.add('/hidden', 'hidden_requires_non_public', 'Only a dataset with non-public access can be hidden.');
       p.throwIfAny();
       const org = await db.selectFrom('organizations').select('orgnr').where('orgnr', '=', orgnr).executeTakeFirst();
       if (!org) throw new ValidationError([{ field: '/orgnr', code: 'unknown_organization', message: `Organisation ${orgnr} is not registered.` }]);
@@ -517,21 +552,21 @@ export function createCatalogService({ db }: { db: Db }) {
     },
 
     /** The facts the access door needs, after checking the actor may see the dataset at all (tables domain). */
-    async getDatasetForAccess(actor: Actor, id: string): Promise<{ id: string; orgnr: string; state: DatasetState; accessRights: AccessRights }> {
+    async getDatasetForAccess(actor: Actor, id: string): Promise<{ id: string; orgnr: string; state: DatasetState; accessRights: AccessRights; hidden: boolean }> {
       const row = await visibleRow(actor, id);
-      return { id: row.id, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights };
+      return { id: row.id, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights, hidden: row.resource.hidden === true };
     },
 
     /** Throws unless the actor may read the dataset's data (404 hidden, 401 anonymous, 403 not allowed). */
     async assertCanReadData(actor: Actor, id: string): Promise<void> {
       const row = await visibleRow(actor, id);
-      authorize(actor, 'dataset:read-data', resourceOf(row), () => datasetNotFound(id));
+      authorizeData(await resolveDataAccess(db, actor, { id, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights, hidden: row.resource.hidden }), () => datasetNotFound(id));
     },
 
     /** Throws unless the actor may change the dataset (used by the tables domain for uploads). */
     async assertCanUpdate(actor: Actor, id: string): Promise<void> {
       const row = await visibleRow(actor, id);
-      authorize(actor, 'dataset:update', resourceOf(row), () => datasetNotFound(id));
+      authorize(actor, 'dataset:update', row.resource, () => datasetNotFound(id));
     },
 
     async listDatasets(actor: Actor, opts: ListDatasetsOptions): Promise<{ items: Dataset[]; total: number }> {
@@ -563,9 +598,10 @@ export function createCatalogService({ db }: { db: Db }) {
 
     async updateDataset(actor: Actor, id: string, patch: DatasetPatch): Promise<Dataset> {
       const row = await visibleRow(actor, id);
-      authorize(actor, 'dataset:update', resourceOf(row), () => datasetNotFound(id));
+      authorize(actor, 'dataset:update', row.resource, () => datasetNotFound(id));
       const p = new Problems();
       const cols = datasetColumns(patch, p);
+      if (Number(cols.hidden ?? row.hidden) === 1 && (cols.access_rights ?? row.access_rights) !== 'NON_PUBLIC') p.add('/hidden', 'hidden_requires_non_public', 'Only a dataset with non-public access can be hidden.');
       if (patch.title !== undefined) {
         const merged = JSON.parse(cols.title ?? '{}') as LangText;
         if (!merged.nb && !merged.en) p.add('/title', 'required', 'A title in bokmål or English is required.');
@@ -591,7 +627,7 @@ export function createCatalogService({ db }: { db: Db }) {
 
     async publishDataset(actor: Actor, id: string): Promise<Dataset> {
       const row = await visibleRow(actor, id);
-      authorize(actor, 'dataset:publish', resourceOf(row), () => datasetNotFound(id));
+      authorize(actor, 'dataset:publish', row.resource, () => datasetNotFound(id));
       if (row.state === 'published') throw new ConflictError('The dataset is already published.', 'already_published');
       const current = await load(id);
       const missing = missingForPublish(current);
@@ -614,7 +650,7 @@ export function createCatalogService({ db }: { db: Db }) {
 
     async archiveDataset(actor: Actor, id: string): Promise<Dataset> {
       const row = await visibleRow(actor, id);
-      authorize(actor, 'dataset:archive', resourceOf(row), () => datasetNotFound(id));
+      authorize(actor, 'dataset:archive', row.resource, () => datasetNotFound(id));
       if (row.state === 'archived') throw new ConflictError('The dataset is already archived.', 'already_archived');
       const now = nowIso();
       await db.transaction().execute(async (tx) => {
@@ -631,7 +667,7 @@ export function createCatalogService({ db }: { db: Db }) {
 
     async addDistribution(actor: Actor, datasetId: string, input: DistributionInput): Promise<Distribution> {
       const row = await visibleRow(actor, datasetId);
-      authorize(actor, 'dataset:update', resourceOf(row), () => datasetNotFound(datasetId));
+      authorize(actor, 'dataset:update', row.resource, () => datasetNotFound(datasetId));
       const p = new Problems();
       const cols = cleanDistribution(input, p, false);
       p.throwIfAny();
@@ -670,7 +706,7 @@ export function createCatalogService({ db }: { db: Db }) {
 
     async updateDistribution(actor: Actor, datasetId: string, distributionId: string, patch: DistributionInput): Promise<Distribution> {
       const row = await visibleRow(actor, datasetId);
-      authorize(actor, 'dataset:update', resourceOf(row), () => datasetNotFound(datasetId));
+      authorize(actor, 'dataset:update', row.resource, () => datasetNotFound(datasetId));
       const existing = await distributionRow(datasetId, distributionId);
       const p = new Problems();
       const cols = cleanDistribution(patch, p, true);
@@ -692,7 +728,7 @@ export function createCatalogService({ db }: { db: Db }) {
 
     async deleteDistribution(actor: Actor, datasetId: string, distributionId: string): Promise<void> {
       const row = await visibleRow(actor, datasetId);
-      authorize(actor, 'dataset:update', resourceOf(row), () => datasetNotFound(datasetId));
+      authorize(actor, 'dataset:update', row.resource, () => datasetNotFound(datasetId));
       await distributionRow(datasetId, distributionId);
       const now = nowIso();
       await db.transaction().execute(async (tx) => {
@@ -705,13 +741,14 @@ export function createCatalogService({ db }: { db: Db }) {
     /** Published datasets, registered organisations, and ready tables of published datasets. */
     async counts(): Promise<{ datasets: number; organizations: number; tables: number }> {
       const [d, o, t] = await Promise.all([
-        db.selectFrom('datasets').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'published').executeTakeFirstOrThrow(),
+        whereVisible(db.selectFrom('datasets'), ANONYMOUS_ACTOR).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
         db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
         db
           .selectFrom('tables')
           .innerJoin('datasets', 'datasets.id', 'tables.dataset_id')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('datasets.state', '=', 'published')
+          .where((eb) => eb.or([eb('datasets.hidden', '=', 0), eb('datasets.access_rights', '!=', 'NON_PUBLIC')]))
           .where('tables.current_version_id', 'is not', null)
           .executeTakeFirstOrThrow(),
       ]);

@@ -1,5 +1,5 @@
 // The `datafabrikken` command: serve, worker, migrate, seed, user create, org create/add-member/approve/reject/pending,
-// registry import/recheck, token create.
+// registry import/recheck, token create, audit verify.
 // Each command parses its flags with node:util parseArgs, has --help, prints results as text or --json, and exits
 // non-zero with a clear message on failure (1 = the operation failed, 2 = the command line was wrong).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -323,6 +323,24 @@ reached.`,
         });
         print(io, values.json === true, { token, ...record }, `${token}\n(This token is shown once. Scopes: ${scopes.join(', ')}; expires: ${record.expiresAt ?? 'never'}.)`);
         return 0;
+      });
+    },
+  },
+  {
+    name: 'audit verify',
+    summary: 'Verify the audit log\'s hash chain; exit 1 naming the first entry that was changed, removed or reordered.',
+    usage: 'datafabrikken audit verify [--json]',
+    options: { ...JSON_OPT },
+    async run({ values, io }) {
+      return withServices(io, async (services) => {
+        const r = await services.auditLog.verify();
+        const text = r.ok
+          ? `Audit log intact: ${r.entries} entries verified.`
+          : `Audit log TAMPERED: entry seq ${r.problem?.seq ?? '?'} (id ${r.problem?.id ?? '?'}) fails (${r.problem?.reason ?? 'unknown'}); ${r.entries} entries before it verified.`;
+        if (r.ok) print(io, values.json === true, r, text);
+        else if (values.json === true) io.out(JSON.stringify(r, null, 2));
+        else io.err(text);
+        return r.ok ? 0 : 1;
       });
     },
   },

@@ -253,6 +253,9 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
       {ready && !canRead ? (
         <div class="ds-alert" data-color="info">
           <p class="ds-paragraph">{t(request.actor.user ? 'tables.rows.noAccess' : 'tables.rows.signIn')}</p>
+          <p>
+            <a class="ds-link" href={request.actor.user ? urls.accessRequestNew(datasetId) : urls.signIn(urls.accessRequestNew(datasetId))}>{t(request.actor.user ? 'access.dataset.ask' : 'access.dataset.signInToAsk')}</a>
+          </p>
         </div>
       ) : null}
       <p class="ds-paragraph" data-size="sm">

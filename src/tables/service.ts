@@ -28,7 +28,7 @@ import type { Actor, Resource } from '../access/model';
 import { recordAudit } from '../access/audit';
 import { authorize, decide } from '../access/service';
 import { visibleTable } from '../access/table-visibility';
-import { authorizeData, resolveDataAccess, type DataResource } from '../access/data-access';
+import { authorizeData, datasetResourceFor, resolveDataAccess, type DataResource } from '../access/data-access';
 import { recordConsentUse } from '../consent/access';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Db, DbOrTx } from '../database';
@@ -110,12 +110,13 @@ interface DatasetAccessRow {
   orgnr: string;
   state: DatasetState;
   access_rights: AccessRights;
+  hidden: number;
 }
 
 // --- queries (db or transaction first, STYLE §6) -------------------------------------------------------------------
 
 async function findDatasetForAccess(db: DbOrTx, id: string): Promise<DatasetAccessRow | undefined> {
-  return db.selectFrom('datasets').select(['id', 'orgnr', 'state', 'access_rights']).where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('datasets').select(['id', 'orgnr', 'state', 'access_rights', 'hidden']).where('id', '=', id).executeTakeFirst();
 }
 
 async function findTable(db: DbOrTx, datasetId: string, name: string): Promise<TableRow | undefined> {
@@ -353,11 +354,11 @@ function valueFreeParams(params: Record<string, unknown>): Record<string, string
 }
 
 function dataResource(d: DatasetAccessRow): DataResource {
-  return { id: d.id, orgnr: d.orgnr, state: d.state, accessRights: d.access_rights };
+  return { id: d.id, orgnr: d.orgnr, state: d.state, accessRights: d.access_rights, hidden: Boolean(Number(d.hidden)) && d.access_rights === 'NON_PUBLIC' };
 }
 
-function datasetResource(d: DatasetAccessRow): Resource {
-  return { type: 'dataset', orgnr: d.orgnr, state: d.state, accessRights: d.access_rights };
+function datasetResource(d: DatasetAccessRow & { grantee?: boolean }): Resource {
+  return { type: 'dataset', orgnr: d.orgnr, state: d.state, accessRights: d.access_rights, hidden: Boolean(Number(d.hidden)), grantee: d.grantee };
 }
 
 /** A file name safe as the last segment of a blob key: letters, digits, '.', '_' and '-' only, never empty. */
@@ -405,12 +406,19 @@ export function createTablesService(deps: TablesServiceDeps) {
   const downloads = new Map<string, Promise<string>>();
 
   /** The dataset, if the actor may see its metadata; 404 otherwise (drafts of other organisations stay invisible). */
-  async function visibleDataset(actor: Actor, datasetId: string): Promise<DatasetAccessRow> {
+  async function visibleDataset(actor: Actor, datasetId: string): Promise<DatasetAccessRow & { grantee?: boolean }> {
     const notFound = () => new NotFoundError('Dataset', datasetId, 'dataset_not_found');
     const dataset = await findDatasetForAccess(db, datasetId);
     if (!dataset) throw notFound();
-    authorize(actor, 'dataset:read-metadata', datasetResource(dataset), notFound);
-    return dataset;
+    // Hidden datasets: 404 unless a member, the operator or a grant holder (datasetResourceFor looks the grant up).
+    const resource = await datasetResourceFor(db, actor, dataset);
+    authorize(actor, 'dataset:read-metadata', resource, notFound);
+    return { ...dataset, grantee: resource.grantee };
+  }
+
+  async function grantee(grantId: string | undefined): Promise<string | undefined> {
+    if (!grantId) return undefined;
+    return (await db.selectFrom('access_grants').select('grantee_orgnr').where('id', '=', grantId).executeTakeFirst())?.grantee_orgnr;
   }
 
   async function tableOf(datasetId: string, name: string): Promise<TableRow> {
@@ -719,6 +727,11 @@ export function createTablesService(deps: TablesServiceDeps) {
       const dataset = await visibleDataset(actor, datasetId);
       const table = await tableOf(datasetId, name);
       const access = await resolveDataAccess(db, actor, dataResource(dataset), { id: table.id });
+      // A refused read by a signed-in user or machine client is on record too (a revoked grant used mid-download shows
+      // here); anonymous refusals are not, so nobody can fill the log without an account.
+      if (!access.allow && (actor.user || actor.client)) {
+        await recordAudit(db, actor, { action: 'table.read.denied', resourceType: 'table', resourceId: table.id, details: { datasetId, table: name, status: access.status, reason: access.reason } });
+      }
       authorizeData(access, () => new NotFoundError('Dataset', datasetId, 'dataset_not_found'));
       if (!table.current_version_id) {
         throw new ConflictError(`Table "${name}" has no ready version yet; its ingest is still running or has failed.`, 'table_not_ready');
@@ -735,6 +748,8 @@ export function createTablesService(deps: TablesServiceDeps) {
       const total = where && parquet ? await engine.countRows(parquet, where) : Number(version.row_count ?? 0);
       const rows = offset >= total ? [] : await engine.readRows(parquet ?? (await localParquet(version)), { offset, limit: size, ...(where ? { where } : {}) });
       if (dataset.access_rights !== 'PUBLIC') {
+        // The organisation the read was made for: the grant's grantee, else the owner (members) or the machine client's.
+        const readFor = access.basis === 'grant' ? ((await grantee(access.grantId)) ?? null) : access.basis === 'member' ? dataset.orgnr : (actor.client?.orgnr ?? null);
         await db.transaction().execute(async (tx) => {
           await recordAudit(tx, actor, {
             action: 'table.read',
@@ -748,6 +763,7 @@ export function createTablesService(deps: TablesServiceDeps) {
               size,
               rows: rows.length,
               basis: access.basis,
+              orgnr: readFor,
               ...(access.grantId ? { grantId: access.grantId } : {}),
               ...(restriction ? { consentIds: restriction.consentIds } : {}),
             },

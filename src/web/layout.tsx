@@ -44,6 +44,14 @@ function Header(props: { request: FastifyRequest }): RawHtml {
             {actor.user ? (
               <>
                 <li>
+                  <a class="ds-link" href={urls.accessRequests()}>{t('layout.nav.accessRequests')}</a>
+                </li>
+                <li>
+                  <a class="ds-link" href={urls.notifications()} aria-current={path === urls.notifications() ? 'page' : undefined}>
+                    {props.request.unreadNotifications ? t('layout.nav.notifications', { count: props.request.unreadNotifications }) : t('layout.nav.notificationsNone')}
+                  </a>
+                </li>
+                <li>
                   <a class="ds-link" href={urls.account()}>{t('layout.nav.account')}</a>
                 </li>
                 <li>

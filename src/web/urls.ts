@@ -97,6 +97,20 @@ export const urls = {
     const s = params.toString();
     return s ? `${path}?${s}` : path;
   },
+  // --- access (issue 7: access requests, agreements, notifications, audit log) ---
+  accessRequests: () => '/tilgang/soknader',
+  accessRequestNew: (datasetId: string) => withQuery('/tilgang/soknader/ny', { datasett: datasetId }),
+  accessRequest: (id: string) => `/tilgang/soknader/${enc(id)}`,
+  accessRequestAction: (id: string, action: 'godkjenn' | 'avslaa' | 'sporsmal' | 'svar' | 'trekk' | 'aksepter') => `/tilgang/soknader/${enc(id)}/${action}`,
+  accessQueue: (orgnr: string, q?: Query) => withQuery(`/virksomheter/${enc(orgnr)}/tilgangssoknader`, q),
+  agreement: (grantId: string) => `/tilgang/avtaler/${enc(grantId)}`,
+  agreementPdf: (grantId: string) => `/tilgang/avtaler/${enc(grantId)}.pdf`,
+  agreementJson: (grantId: string) => `/tilgang/avtaler/${enc(grantId)}.jsonld`,
+  grantAction: (grantId: string, action: 'tilbakekall' | 'forny') => `/tilgang/avtaler/${enc(grantId)}/${action}`,
+  notifications: () => '/varsler',
+  notificationsRead: () => '/varsler/lest',
+  datasetAudit: (id: string) => `/datasett/${enc(id)}/logg`,
+  datasetAuditCsv: (id: string) => `/datasett/${enc(id)}/logg.csv`,
   apiDocs: () => '/api',
   api: {
     openapi: () => '/api/v1/openapi.json',
@@ -133,6 +147,21 @@ export const urls = {
     consentDecision: (id: string, action: 'accept' | 'reject' | 'revoke') => `/api/v1/consents/${enc(id)}/${action}`,
     consentEvents: (orgnr: string, q?: Query) => withQuery(`/api/v1/organizations/${enc(orgnr)}/consent-events`, q),
     tableConsent: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/consent`,
+    // --- access ---
+    accessRequests: () => '/api/v1/access-requests',
+    accessRequest: (id: string) => `/api/v1/access-requests/${enc(id)}`,
+    accessRequestAction: (id: string, action: 'approve' | 'reject' | 'ask' | 'answer' | 'withdraw' | 'accept') => `/api/v1/access-requests/${enc(id)}/${action}`,
+    accessQueue: (orgnr: string, q?: Query) => withQuery(`/api/v1/organizations/${enc(orgnr)}/access-requests`, q),
+    grant: (id: string) => `/api/v1/grants/${enc(id)}`,
+    grantAction: (id: string, action: 'revoke' | 'renew') => `/api/v1/grants/${enc(id)}/${action}`,
+    agreement: (id: string) => `/api/v1/grants/${enc(id)}/agreement`,
+    agreementPdf: (id: string) => `/api/v1/grants/${enc(id)}/agreement.pdf`,
+    datasetGrants: (id: string) => `/api/v1/datasets/${enc(id)}/grants`,
+    datasetAudit: (id: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/audit`, q),
+    datasetAuditCsv: (id: string) => `/api/v1/datasets/${enc(id)}/audit.csv`,
+    datasetUsage: (id: string) => `/api/v1/datasets/${enc(id)}/usage`,
+    notifications: () => '/api/v1/notifications',
+    notificationsRead: () => '/api/v1/notifications/read',
     contentItem: (id: string) => `/api/v1/content/${enc(id)}`,
     // identity
     oauthToken: () => '/api/v1/oauth/token',

@@ -32,6 +32,7 @@ beforeAll(async () => {
     title: { nb: 'Testdatasett med begrenset tilgang' },
     description: { nb: 'Et datasett som bare finnes i denne testen, for å prøve filteret på tilgang.' },
     accessRights: 'RESTRICTED',
+    contactPoint: { email: 'data@example.no' },
   });
   await catalog.publishDataset(CLI_ACTOR, restricted.id);
   restrictedId = restricted.id;

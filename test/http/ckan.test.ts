@@ -41,7 +41,7 @@ async function upload(datasetId: string, name: string, content: Buffer, token: s
 }
 
 async function publishedDataset(input: Parameters<TestApp['services']['catalog']['createDataset']>[1]) {
-  const ds = await t.services.catalog.createDataset(CLI_ACTOR, { description: { nb: 'Beskrivelse.' }, licence: 'http://data.norge.no/nlod/no/2.0', ...input });
+  const ds = await t.services.catalog.createDataset(CLI_ACTOR, { description: { nb: 'Beskrivelse.' }, licence: 'http://data.norge.no/nlod/no/2.0', contactPoint: { email: 'data@example.no' }, ...input });
   await t.services.catalog.publishDataset(CLI_ACTOR, ds.id);
   return ds.id;
 }

@@ -67,6 +67,7 @@ beforeAll(async () => {
       accessRights,
       licence: 'http://data.norge.no/nlod/no/2.0',
       issued: '2023-01-15',
+      contactPoint: { email: 'data@example.no' },
     });
     if (publish) await catalog.publishDataset(CLI_ACTOR, ds.id);
     return ds.id;

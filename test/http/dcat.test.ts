@@ -30,6 +30,8 @@ async function dataset(orgnr: string, title: string, accessRights: AccessRights 
     accessRights,
     // DCAT-AP-NO makes dcat:theme mandatory (the catalogue's publish rules do not, yet: see the report).
     themes: ['http://publications.europa.eu/resource/authority/data-theme/GOVE'],
+    // Restricted and non-public datasets need a contact point to be published (issue 7).
+    ...(accessRights === 'PUBLIC' ? {} : { contactPoint: { email: 'data@example.no' } }),
     ...extra,
   });
   if (publish) await t.services.catalog.publishDataset(CLI_ACTOR, ds.id);

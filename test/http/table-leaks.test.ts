@@ -84,6 +84,7 @@ beforeAll(async () => {
       description: { nb: 'Tilskudd per foretak.' },
       accessRights: access,
       licence: 'http://data.norge.no/nlod/no/2.0',
+      contactPoint: { email: 'data@example.no' },
     });
     await catalog.publishDataset(CLI_ACTOR, ds.id);
     datasets[access] = ds.id;

@@ -64,6 +64,7 @@ beforeAll(async () => {
     description: { nb: 'Data med begrenset tilgang.' },
     accessRights: 'RESTRICTED',
     licence: 'http://data.norge.no/nlod/no/2.0',
+    contactPoint: { email: 'data@example.no' },
   });
   await catalog.publishDataset(CLI_ACTOR, restricted.id);
   restrictedId = restricted.id;

@@ -42,6 +42,8 @@ export interface Config {
    * trusts that many hops; a list trusts those addresses or CIDR ranges.
    */
   trustProxy: boolean | number | string[];
+  /** The SQL sandbox (src/sql): per-query time and memory limits and how many queries run at once. */
+  sql: { timeoutMs: number; memoryLimit: string; maxConcurrent: number };
 }
 
 export interface ConfigKey {
@@ -78,6 +80,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: 'false',
     description: 'Trust X-Forwarded-For from a reverse proxy: false (none), true (any), a hop count, or a comma-separated list of proxy addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). Sign-in throttling uses the client address this yields.',
   },
+  { name: 'SQL_TIMEOUT_MS', default: '10000', description: 'Time limit of one SQL query (POST /api/v1/sql, /sql) in milliseconds; longer queries are interrupted (408).' },
+  { name: 'SQL_MEMORY_LIMIT', default: '512MB', description: 'DuckDB memory limit of one SQL query (each runs in its own sandbox instance).' },
+  { name: 'SQL_CONCURRENCY', default: '2', description: 'SQL queries that run at once; others wait up to SQL_TIMEOUT_MS for a slot, then get 503.' },
 ];
 
 export class ConfigError extends Error {
@@ -188,6 +193,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
     throw new ConfigError(`DUCKDB_MEMORY_LIMIT must look like 512MB or 2GB, got "${memoryLimit}"`);
   }
+  const sqlMemoryLimit = blankToUndefined(env.SQL_MEMORY_LIMIT) ?? '512MB';
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(sqlMemoryLimit)) {
+    throw new ConfigError(`SQL_MEMORY_LIMIT must look like 512MB or 2GB, got "${sqlMemoryLimit}"`);
+  }
+  const sqlTimeoutMs = int(env, 'SQL_TIMEOUT_MS', 10_000);
+  if (sqlTimeoutMs < 100) throw new ConfigError(`SQL_TIMEOUT_MS must be at least 100, got ${sqlTimeoutMs}`);
   const config: Config = {
     port,
     host,
@@ -207,6 +218,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runWorkerInProcess: bool(env, 'WORKER', true),
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: trustProxy(env),
+    sql: { timeoutMs: sqlTimeoutMs, memoryLimit: sqlMemoryLimit, maxConcurrent: Math.max(1, int(env, 'SQL_CONCURRENCY', 2)) },
   };
   return { ...config, ...overrides };
 }

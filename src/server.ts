@@ -40,6 +40,8 @@ import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
+import { sqlApi } from './sql/api';
+import { sqlPages } from './sql/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -249,6 +251,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(competenceApi, { prefix: API_PREFIX, services });
   await app.register(ckanApi, { services });
   await app.register(dataPackageApi, { prefix: API_PREFIX, services });
+  await app.register(sqlApi, { prefix: API_PREFIX, services });
+  await app.register(sqlPages, { services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });

@@ -12,6 +12,9 @@ import { createTablesService } from './tables/service';
 import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
+import { createSqlService } from './sql/service';
+import { createSqlSandbox } from './sql/sandbox';
+import path from 'node:path';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -26,7 +29,8 @@ export function createServices(platform: Platform) {
   const base = platform.config.baseUrl;
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
+  return { sql, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

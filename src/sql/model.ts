@@ -67,6 +67,7 @@ export type SqlErrorCode =
   | 'sql_invalid'
   | 'sql_runtime_error'
   | 'sql_memory_limit'
+  | 'sql_result_too_large'
   | 'sql_timeout'
   | 'sql_busy'
   | 'sql_unsupported_format';

@@ -66,6 +66,8 @@ export class SandboxRuntimeError extends Error {
 }
 
 const GRACE_MS = 2000;
+/** The largest result, as JSON text: further rows are cut off (`truncated`). */
+export const MAX_RESULT_BYTES = 32 * 1024 * 1024;
 const STATEMENT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(StatementType).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k]));
 
 function message(err: unknown): string {
@@ -94,7 +96,8 @@ function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').slice(0, 500);
 }
 
-class Slots {
+/** At most `max` holders at once; the rest wait in order, each up to its own time limit (then 503 `sql_busy`). */
+export class Slots {
   private busy = 0;
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly max: number) {}
@@ -128,7 +131,7 @@ export interface SqlSandbox {
   /** Parses and checks one statement (no tables needed): the tables it reads, or a SqlError. */
   analyse(sql: string): Promise<StatementAnalysis>;
   /** Runs a statement analyse() accepted over exactly these tables. */
-  run(sql: string, tables: SandboxTable[], opts: { maxRows: number }): Promise<SandboxResult>;
+  run(sql: string, tables: SandboxTable[], opts: { maxRows: number; maxBytes?: number }): Promise<SandboxResult>;
   close(): Promise<void>;
 }
 
@@ -175,6 +178,10 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
         throw new SqlError('sql_syntax_error', `The statement is not valid SQL: ${firstLine(message(err)).replace(/^Parser Error: /, '')}`, { detail: firstLine(message(err)) });
       }
       if (count === 0) throw new SqlError('sql_empty', 'The statement is empty: write one SELECT.');
+      if (count > 1 && !tree.error && (tree.statements ?? []).length === 1) {
+        // One statement that DuckDB rewrites into several: PIVOT without an IN list first creates an enum type.
+        throw new SqlError('sql_several_statements', 'This statement needs DuckDB to run more than one statement (a PIVOT without IN): list the values, e.g. PIVOT … ON column IN (\'a\', \'b\').', { count });
+      }
       if (count > 1) throw new SqlError('sql_several_statements', `Send exactly one statement; this has ${count}.`, { count });
       if (tree.error) {
         if (tree.error_type === 'parser') throw new SqlError('sql_syntax_error', `The statement is not valid SQL: ${firstLine(String(tree.error_message ?? ''))}`);
@@ -188,7 +195,7 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
     }
   }
 
-  async function run(sql: string, tables: SandboxTable[], { maxRows }: { maxRows: number }): Promise<SandboxResult> {
+  async function run(sql: string, tables: SandboxTable[], { maxRows, maxBytes = MAX_RESULT_BYTES }: { maxRows: number; maxBytes?: number }): Promise<SandboxResult> {
     if (closed) throw new SqlError('sql_busy', 'The SQL service is shutting down.');
     const release = await slots.acquire(opts.timeoutMs);
     const dir = path.join(opts.tempDir, randomUUID());
@@ -253,6 +260,7 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
       const columns: SqlColumn[] = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
       const rows: unknown[][] = [];
       let truncated = false;
+      let bytes = 0;
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
@@ -261,7 +269,17 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
             truncated = true;
             break;
           }
-          rows.push(row.map((v) => toJsonValue(v as DuckDBValue)));
+          const values = row.map((v) => toJsonValue(v as DuckDBValue));
+          // The answer is built in memory (and again as JSON): bound it by size as well as by rows.
+          bytes += JSON.stringify(values).length;
+          if (bytes > maxBytes) {
+            if (rows.length === 0) {
+              throw new SqlError('sql_result_too_large', `One row of the result is larger than the limit of ${Math.round(maxBytes / 1e6)} MB.`, { limitMb: Math.round(maxBytes / 1e6) });
+            }
+            truncated = true;
+            break;
+          }
+          rows.push(values);
         }
         if (truncated) break;
       }

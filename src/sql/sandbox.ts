@@ -1,33 +1,37 @@
 // The DuckDB sandbox for user SQL. Separate from the table engine (src/platform/engine): user SQL never runs on an
-// instance that can read or write files.
+// instance that can read or write files, and never in the web process.
 //
-// 1. Parse (a long-lived parser instance, external access off and configuration locked, no tables): DuckDB's
-//    extract_statements counts the statements and reports syntax errors; json_serialize_sql gives the parse tree of a
-//    SELECT (anything else is refused there) and ./model.ts analyseStatement() walks it: tables read, table functions
-//    (only range/generate_series/unnest), refused scalar functions, qualified names.
-// 2. Run (a fresh in-memory instance per query, closed afterwards): memory_limit, threads, temp_directory with a size
-//    cap, extension install/load off. The tables the statement reads become catalogue entries under their SQL names,
-//    created BEFORE the lock: an open table is a VIEW over read_parquet of its file, and that one file is put in
-//    `allowed_paths`; a consent-restricted table is a TABLE holding only its permitted rows (copied while external
-//    access is still on, its file never allowed), so no way around the filter exists even inside DuckDB. Then
-//    `SET enable_external_access=false; SET lock_configuration=true`. Measured (DuckDB 1.5.6): with external access
-//    off, a view over read_parquet fails ("file system operations are disabled") unless the file is in
-//    allowed_paths; with it there the view reads and read_csv('/etc/passwd'), COPY … TO, ATTACH, INSTALL/LOAD and SET
-//    all fail. The statement is prepared (binding: unknown columns, types) and must be a SELECT, then streamed chunk
-//    by chunk until `maxRows + 1` rows, so a row limit stops the work early.
-// 3. Time: a timer interrupts the connection at `timeoutMs` (DuckDB checks for interrupts between chunks; a cross
-//    join of two ranges stops within milliseconds). Should a query not stop within a grace period the caller still
-//    gets its 408 and the instance is closed when DuckDB returns; its slot stays taken until then, so runaway queries
-//    cannot pile up. At most `maxConcurrent` queries run at once (each holds up to memory_limit); others wait for a
-//    slot up to `timeoutMs`, then get 503 `sql_busy`.
+// 1. Parse (here, in a long-lived parser instance: external access off, configuration locked, no tables): DuckDB's
+//    json_serialize_sql gives the parse tree of a SELECT (anything else is refused there) and extract_statements
+//    counts the statements and reports syntax errors; ./model.ts analyseStatement() walks the tree: tables read, table
+//    functions (only range/generate_series/unnest), refused scalar functions, qualified names.
+// 2. Run (./execute.ts, in a worker process, ./worker.ts): a fresh in-memory instance per query with memory_limit,
+//    threads, a capped temp_directory and extension install/load off; views/tables for exactly the tables named,
+//    created before external access is switched off and the configuration locked (details in ./execute.ts).
+// 3. Limits the worker cannot escape. At `timeoutMs` the query is interrupted (DuckDB checks between chunks: a cross
+//    join of two ranges stops within milliseconds); if the worker has not answered GRACE_MS later it is killed
+//    (SIGKILL): measured, repeat('x', 400000000) or range(0, 100000000) as a scalar neither check for interrupts nor
+//    count against memory_limit, and ran to the end holding ~0.4–1 GB each when they ran in-process. The worker is
+//    also killed when its resident memory passes memory_limit + RSS_HEADROOM (polled from /proc on Linux). Either way
+//    the caller gets its 408 or 400 at once, the memory goes back to the system, and the next query gets a fresh
+//    worker. Workers are kept warm between queries (one per slot); at most `maxConcurrent` queries run at once, others
+//    wait for a slot up to `timeoutMs`, then get 503 `sql_busy`.
 // No DuckDB message reaches a caller from here except parse and bind errors (made of the statement's own text and
-// column names); runtime errors carry only their class (`kind`), and the service decides what to say.
-import { mkdir, rm } from 'node:fs/promises';
+// column names); runtime errors carry their class (`kind`) and DuckDB's text separately, and the service decides.
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance, StatementType, type DuckDBValue } from '@duckdb/node-api';
-import { sqlIdent, sqlString, toJsonValue } from '../platform/engine/duckdb';
-import { analyseStatement, leadingKeyword, SqlError, type SqlColumn, type StatementAnalysis } from './model';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { memoryBytes } from '../platform/engine/duckdb';
+import { BASE_CONFIG, firstLine, message, SandboxRuntimeError, type RuntimeKind, type SandboxResult, type SandboxTable } from './execute';
+import { analyseStatement, leadingKeyword, SqlError, type SqlErrorCode, type StatementAnalysis } from './model';
+import type { WorkerReply, WorkerRequest } from './worker';
+
+export { SandboxRuntimeError, type RuntimeKind, type SandboxResult, type SandboxTable } from './execute';
 
 export interface SandboxOptions {
   memoryLimit: string;
@@ -40,60 +44,27 @@ export interface SandboxOptions {
   maxTempSize?: string;
 }
 
-export interface SandboxTable {
-  /** The SQL name, e.g. 974760673/befolkning-1a2b3c4d/kommuner. */
-  name: string;
-  /** A local Parquet file. */
-  file: string;
-  /** Only rows whose column (as text) is one of values. */
-  restriction?: { column: string; values: string[] };
-}
-
-export interface SandboxResult {
-  columns: SqlColumn[];
-  rows: unknown[][];
-  truncated: boolean;
-}
-
-/** The class of a runtime failure, from DuckDB's error type; never its text. */
-export type RuntimeKind = 'conversion' | 'out_of_range' | 'invalid_input' | 'divide_by_zero' | 'memory' | 'other';
-
-/** A failure while the statement ran: `kind` for everyone, `detail` (DuckDB's text) only for the service to judge. */
-export class SandboxRuntimeError extends Error {
-  constructor(readonly kind: RuntimeKind, readonly detail: string) {
-    super(`SQL runtime error (${kind})`);
-  }
-}
-
-const GRACE_MS = 2000;
+/** After the interrupt, how long a worker may take to answer before it is killed. */
+const GRACE_MS = 1000;
+/** Resident memory a worker may use beyond memory_limit (Node, DuckDB's own code, the result being built). */
+const RSS_HEADROOM = 384 * 1024 * 1024;
+const WATCHDOG_MS = 100;
+const WORKER_START_MS = 20_000;
 /** The largest result, as JSON text: further rows are cut off (`truncated`). */
 export const MAX_RESULT_BYTES = 32 * 1024 * 1024;
-const STATEMENT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(StatementType).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k]));
+const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** tsx's loader, so the worker runs the TypeScript sources like the rest of the app (no build step). */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** DuckDB prefixes messages with the error type ("Conversion Error: …"); that type is all we keep. */
-function kindOf(err: unknown): RuntimeKind {
-  const type = /^([A-Za-z ]+?) Error:/.exec(message(err))?.[1]?.toLowerCase() ?? '';
-  if (type === 'conversion') return 'conversion';
-  if (type === 'out of range') return 'out_of_range';
-  if (type === 'invalid input') return 'invalid_input';
-  if (type === 'out of memory') return 'memory';
-  if (type.includes('divide')) return 'divide_by_zero';
-  return 'other';
-}
-
-/** The error type DuckDB gave a failed prepare, if it is one made from the statement and schema alone. */
-function bindErrorType(err: unknown): string | undefined {
-  const type = /^([A-Za-z ]+?) Error:/.exec(message(err))?.[1];
-  return type && ['Binder', 'Catalog', 'Parser', 'Not implemented', 'Syntax'].includes(type) ? type : undefined;
-}
-
-/** DuckDB's message without its LINE/caret excerpt (which repeats the statement). */
-function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').slice(0, 500);
+/** Resident memory of a process in bytes (Linux /proc), or undefined where that cannot be read. */
+function residentBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** At most `max` holders at once; the rest wait in order, each up to its own time limit (then 503 `sql_busy`). */
@@ -137,17 +108,11 @@ export interface SqlSandbox {
 
 /** Opens nothing until the first query: the parser instance starts on first use, each query opens its own instance. */
 export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
-  const baseConfig = {
-    memory_limit: opts.memoryLimit,
-    threads: String(Math.max(1, opts.threads)),
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-    allow_community_extensions: 'false',
-  };
+  const rssCap = memoryBytes(opts.memoryLimit) + RSS_HEADROOM;
   let parser: Promise<DuckDBInstance> | undefined;
   const openParser = (): Promise<DuckDBInstance> => {
     parser ??= (async () => {
-      const instance = await DuckDBInstance.create(':memory:', { ...baseConfig, memory_limit: '64MB', threads: '1' });
+      const instance = await DuckDBInstance.create(':memory:', { ...BASE_CONFIG, memory_limit: '64MB', threads: '1' });
       const c = await instance.connect();
       await c.run('SET enable_external_access = false');
       await c.run('SET lock_configuration = true');
@@ -157,7 +122,6 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
     return parser;
   };
   const slots = new Slots(Math.max(1, opts.maxConcurrent));
-  const running = new Set<DuckDBConnection>();
   let closed = false;
 
   async function analyse(sql: string): Promise<StatementAnalysis> {
@@ -195,132 +159,106 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
     }
   }
 
+  const idle: ChildProcess[] = [];
+  const busy = new Set<ChildProcess>();
+  let nextId = 1;
+
+  function spawnWorker(): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+      const child = fork(WORKER_FILE, [], { execArgv: ['--import', TSX_LOADER], env: {}, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced' });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('The SQL worker did not start.'));
+      }, WORKER_START_MS);
+      const onExit = () => {
+        clearTimeout(timer);
+        reject(new Error('The SQL worker exited while starting.'));
+      };
+      child.once('exit', onExit);
+      child.once('error', onExit);
+      child.once('message', (msg: WorkerReply) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('error', onExit);
+        if (msg.type === 'ready') resolve(child);
+        else reject(new Error('The SQL worker sent an unexpected first message.'));
+      });
+    });
+  }
+
   async function run(sql: string, tables: SandboxTable[], { maxRows, maxBytes = MAX_RESULT_BYTES }: { maxRows: number; maxBytes?: number }): Promise<SandboxResult> {
     if (closed) throw new SqlError('sql_busy', 'The SQL service is shutting down.');
     const release = await slots.acquire(opts.timeoutMs);
-    const dir = path.join(opts.tempDir, randomUUID());
-    let instance: DuckDBInstance | undefined;
-    let conn: DuckDBConnection | undefined;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const cleanup = async () => {
-      clearTimeout(timer);
-      if (conn) {
-        running.delete(conn);
-        conn.closeSync();
-      }
-      instance?.closeSync();
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      release();
-    };
-    const work = (async (): Promise<SandboxResult> => {
-      await mkdir(dir, { recursive: true });
-      instance = await DuckDBInstance.create(':memory:', { ...baseConfig, temp_directory: dir, max_temp_directory_size: opts.maxTempSize ?? '1GB' });
-      conn = await instance.connect();
-      running.add(conn);
-      const c = conn;
-      timer = setTimeout(() => {
-        timedOut = true;
-        c.interrupt();
-      }, opts.timeoutMs);
-      const open: string[] = [];
-      for (const t of tables) {
-        if (t.restriction) {
-          const p = await c.prepare(
-            `CREATE TABLE ${sqlIdent(t.name)} AS SELECT * FROM read_parquet(${sqlString(t.file)}) WHERE list_contains($1::VARCHAR[], CAST(${sqlIdent(t.restriction.column)} AS VARCHAR))`,
-          );
-          p.bindList(1, t.restriction.values);
-          await p.run();
-          p.destroySync();
-        } else {
-          await c.run(`CREATE VIEW ${sqlIdent(t.name)} AS SELECT * FROM read_parquet(${sqlString(t.file)})`);
-          open.push(t.file);
-        }
-      }
-      if (open.length > 0) await c.run(`SET allowed_paths = [${open.map(sqlString).join(', ')}]`);
-      await c.run('SET enable_external_access = false');
-      await c.run('SET lock_configuration = true');
-
-      const extracted = await c.extractStatements(sql);
-      if (extracted.count !== 1) throw new SqlError('sql_several_statements', 'Send exactly one statement.', { count: extracted.count });
-      let prepared;
-      try {
-        prepared = await extracted.prepare(0);
-      } catch (err) {
-        if (timedOut) throw err;
-        const type = bindErrorType(err);
-        if (type) throw new SqlError('sql_invalid', `The statement cannot run: ${firstLine(message(err))}`, { kind: type });
-        throw new SandboxRuntimeError(kindOf(err), message(err));
-      }
-      if (prepared.statementType !== StatementType.SELECT) {
-        const name = STATEMENT_NAMES[prepared.statementType] ?? 'This';
-        throw new SqlError('sql_not_read_only', `${name} statements are not allowed: send one read-only SELECT.`, { statement: name });
-      }
-      const result = await prepared.stream();
-      const columns: SqlColumn[] = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
-      const rows: unknown[][] = [];
-      let truncated = false;
-      let bytes = 0;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        for (const row of chunk.getRows()) {
-          if (rows.length >= maxRows) {
-            truncated = true;
-            break;
-          }
-          const values = row.map((v) => toJsonValue(v as DuckDBValue));
-          // The answer is built in memory (and again as JSON): bound it by size as well as by rows.
-          bytes += JSON.stringify(values).length;
-          if (bytes > maxBytes) {
-            if (rows.length === 0) {
-              throw new SqlError('sql_result_too_large', `One row of the result is larger than the limit of ${Math.round(maxBytes / 1e6)} MB.`, { limitMb: Math.round(maxBytes / 1e6) });
-            }
-            truncated = true;
-            break;
-          }
-          rows.push(values);
-        }
-        if (truncated) break;
-      }
-      prepared.destroySync();
-      return { columns, rows, truncated };
-    })();
-
-    const translate = (err: unknown): Error => {
-      if (timedOut) return new SqlError('sql_timeout', `The query ran longer than the limit of ${opts.timeoutMs / 1000} seconds and was stopped.`, { seconds: opts.timeoutMs / 1000 });
-      if (err instanceof SqlError || err instanceof SandboxRuntimeError) return err;
-      const kind = kindOf(err);
-      return new SandboxRuntimeError(kind, message(err));
-    };
-
-    let hardStop: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      hardStop = setTimeout(() => {
-        timedOut = true;
-        conn?.interrupt();
-        reject(new Error('deadline'));
-      }, opts.timeoutMs + GRACE_MS);
-    });
-    // The work settles (and frees its slot) on its own; the caller stops waiting at the deadline at the latest.
-    const settled = work.then(
-      async (r) => {
-        await cleanup();
-        return r;
-      },
-      async (err: unknown) => {
-        await cleanup();
-        throw translate(err);
-      },
-    );
-    settled.catch(() => undefined);
+    let child: ChildProcess;
     try {
-      return await Promise.race([settled, deadline]);
+      child = idle.pop() ?? (await spawnWorker());
     } catch (err) {
-      throw translate(err);
-    } finally {
-      clearTimeout(hardStop);
+      release();
+      throw err;
     }
+    busy.add(child);
+    const id = nextId++;
+    const worker = child;
+    return new Promise<SandboxResult>((resolve, reject) => {
+      let stopped: 'time' | 'memory' | undefined;
+      let settled = false;
+      const timeout = () => new SqlError('sql_timeout', `The query ran longer than the limit of ${opts.timeoutMs / 1000} seconds and was stopped.`, { seconds: opts.timeoutMs / 1000 });
+      const finish = (keep: boolean, outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(interruptTimer);
+        clearTimeout(killTimer);
+        clearInterval(watchdog);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        busy.delete(worker);
+        if (keep && !closed && worker.connected && idle.length < opts.maxConcurrent) {
+          idle.push(worker);
+        } else {
+          worker.kill('SIGKILL');
+          // A killed worker left its spill directory behind; and the next query should not wait for a new worker.
+          void rm(request.limits.tempDir, { recursive: true, force: true }).catch(() => undefined);
+          if (!closed) void spawnWorker().then((c) => (closed || idle.length >= opts.maxConcurrent ? c.kill('SIGKILL') : idle.push(c)), () => undefined);
+        }
+        release();
+        outcome();
+      };
+      const onMessage = (msg: WorkerReply) => {
+        if (msg.type === 'ready' || msg.id !== id) return;
+        if (stopped === 'time') return finish(true, () => reject(timeout()));
+        if (msg.type === 'result') return finish(true, () => resolve(msg.result));
+        const e = msg.error;
+        return finish(true, () => reject(e.kind === 'sql' ? new SqlError(e.code as SqlErrorCode, e.message, e.params, e.status) : new SandboxRuntimeError(e.runtimeKind as RuntimeKind, e.detail)));
+      };
+      const onExit = () => finish(false, () => reject(stopped === 'memory' ? new SandboxRuntimeError('memory', '') : stopped === 'time' ? timeout() : new SandboxRuntimeError('other', 'The SQL worker stopped.')));
+      const interruptTimer = setTimeout(() => {
+        stopped = 'time';
+        if (worker.connected) worker.send({ type: 'interrupt', id } satisfies WorkerRequest);
+      }, opts.timeoutMs);
+      const killTimer = setTimeout(() => {
+        stopped = 'time';
+        finish(false, () => reject(timeout()));
+      }, opts.timeoutMs + GRACE_MS);
+      const watchdog = setInterval(() => {
+        const rss = residentBytes(worker.pid);
+        if (rss !== undefined && rss > rssCap) {
+          stopped = 'memory';
+          finish(false, () => reject(new SandboxRuntimeError('memory', '')));
+        }
+      }, WATCHDOG_MS);
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      const request: Extract<WorkerRequest, { type: 'run' }> = {
+        type: 'run',
+        id,
+        sql,
+        tables,
+        maxRows,
+        maxBytes,
+        limits: { memoryLimit: opts.memoryLimit, threads: opts.threads, tempDir: path.join(opts.tempDir, randomUUID()), maxTempSize: opts.maxTempSize ?? '1GB' },
+      };
+      worker.send(request);
+    });
   }
 
   return {
@@ -329,7 +267,8 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const c of running) c.interrupt();
+      for (const child of [...idle, ...busy]) child.kill('SIGKILL');
+      idle.length = 0;
       if (parser) (await parser).closeSync();
     },
   };

@@ -115,8 +115,15 @@ interface PageState {
   status?: number;
 }
 
+/** The same query as a curl command (the statement as a JSON string inside single quotes, for a POSIX shell). */
+export function curlSnippet(baseUrl: string, sql: string): string {
+  const body = JSON.stringify({ sql }).replace(/'/g, "'\\''");
+  return `curl -X POST '${baseUrl}${urls.api.sql()}?_format=csv' \\\n  -H 'content-type: application/json' \\\n  -d '${body}'`;
+}
+
 async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: Parameters<DomainPlugin>[1]['services'], state: PageState): Promise<FastifyReply> {
   const t = request.t;
+  const baseUrl = services.platform.config.baseUrl;
   const all = await services.sql.readableTables(request.actor);
   // The dataset's own tables first, when the page was opened from a dataset.
   const mine = state.datasetId ? all.items.filter((x) => x.datasetId === state.datasetId) : [];
@@ -160,9 +167,12 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
       {state.result ? <ResultGrid request={request} result={state.result} /> : null}
       <SchemaList request={request} tables={tables} truncated={all.truncated} />
       <p class="ds-paragraph">
-        {t('sql.api')} <code>POST {urls.api.sql()}</code> ·{' '}
+        {t('sql.api')} ·{' '}
         <a class="ds-link" href={urls.api.sqlTables()} type="application/json">{t('sql.schema.json')}</a>
       </p>
+      <pre class="df-snippet" tabindex="0" aria-label={t('sql.api')}>
+        <code>{curlSnippet(baseUrl, sql)}</code>
+      </pre>
     </div>,
   );
 }

@@ -139,7 +139,7 @@ export function createSqlSandbox(opts: SandboxOptions): SqlSandbox {
       try {
         count = (await conn.extractStatements(sql)).count;
       } catch (err) {
-        throw new SqlError('sql_syntax_error', `The statement is not valid SQL: ${firstLine(message(err)).replace(/^Parser Error: /, '')}`, { detail: firstLine(message(err)) });
+        throw new SqlError('sql_syntax_error', `The statement is not valid SQL: ${firstLine(message(err)).replace(/^(Failed to extract statements: )?(Parser Error: )?/, '')}`);
       }
       if (count === 0) throw new SqlError('sql_empty', 'The statement is empty: write one SELECT.');
       if (count > 1 && !tree.error && (tree.statements ?? []).length === 1) {

@@ -199,11 +199,12 @@ describe('rejections (part 8): a clear 400 naming the problem', () => {
     ['SELECT 1; DROP TABLE x', 'sql_several_statements', 'exactly one'],
     ['SELEC 1', 'sql_syntax_error', 'syntax error'],
     ['SELECT * FROM', 'sql_syntax_error', 'syntax error'],
+    [`SELECT ${'1 + '.repeat(3000)}1`, 'sql_syntax_error', 'depth'],
     ['', 'sql_empty', 'empty'],
     ['  -- nothing but a comment', 'sql_empty', 'empty'],
   ];
   for (const [sql, code, named, details] of cases) {
-    it(`${sql || '(empty)'} → ${code}`, async () => {
+    it(`${sql.length > 80 ? `${sql.slice(0, 60)}… (${sql.length} characters)` : sql || '(empty)'} → ${code}`, async () => {
       const res = await run(sql, bearer(editor));
       expect(res.statusCode, res.body).toBe(400);
       const err = res.json().error;
@@ -212,6 +213,12 @@ describe('rejections (part 8): a clear 400 naming the problem', () => {
       if (details) expect(err.details).toMatchObject(details);
     });
   }
+
+  it('survives deep nesting (3,000 parentheses) without a crash', async () => {
+    const res = await run(`SELECT ${'('.repeat(3000)}1${')'.repeat(3000)} AS deep`);
+    expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
+    expect(res.json().rows).toEqual([[1]]);
+  });
 
   it('refuses a statement over the length limit, unknown fields and a body that is not JSON', async () => {
     const long = await run(`SELECT ${'1 + '.repeat(6000)}1`);

@@ -45,6 +45,26 @@ async function fails(sql: string): Promise<string> {
   throw new Error(`${sql} ran`);
 }
 
+describe('the DuckDB behaviour the sandbox is built on (fails if an upgrade changes it)', () => {
+  it('a view over read_parquet stops reading once external access is off, unless its file is in allowed_paths', async () => {
+    const inst = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const c = await inst.connect();
+    try {
+      await c.run(`CREATE VIEW plain AS SELECT * FROM read_parquet('${open}')`);
+      await c.run(`CREATE VIEW allowed AS SELECT * FROM read_parquet('${secret}')`);
+      await c.run(`SET allowed_paths = ['${secret}']`);
+      await c.run('SET enable_external_access = false');
+      await c.run('SET lock_configuration = true');
+      await expect(c.run('SELECT count(*) FROM plain')).rejects.toThrow(/Permission Error/);
+      expect((await c.runAndReadAll('SELECT count(*)::INT FROM allowed')).getRows()).toEqual([[10]]);
+      await expect(c.run("SET allowed_paths = ['/etc/passwd']")).rejects.toThrow(/locked/);
+    } finally {
+      c.closeSync();
+      inst.closeSync();
+    }
+  });
+});
+
 describe('the sandbox without the parse-tree check', () => {
   it('reads open tables through views and restricted tables as only their rows', async () => {
     expect((await sandbox.run('SELECT count(*) FROM o', TABLES(), { maxRows: 10 })).rows).toEqual([[100]]);

@@ -15,6 +15,9 @@ import type { ReadableTable } from './service';
 
 void Fragment;
 
+/** Codes whose English message carries DuckDB's own words (the parser's or binder's), shown beside the translation. */
+const DUCKDB_WORDS = new Set(['sql_syntax_error', 'sql_invalid']);
+
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?)$/;
 
 function titleOf(t: LangText, locale: string): string {
@@ -130,6 +133,7 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
   const tables = [...mine, ...all.items.filter((x) => x.datasetId !== state.datasetId)];
   const sql = state.sql || exampleFor(mine[0] ?? all.items[0]);
   const errorKey = state.error ? `sql.error.${state.error.code}` : '';
+  const hintKey = state.error ? `sql.hint.${state.error.code}` : '';
   const limits = services.sql.limits;
   return sendPage(
     request,
@@ -147,7 +151,12 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
       {state.error ? (
         <div class="ds-alert" data-color="danger" role="alert" id="sql-error">
           <h2 class="ds-heading" data-size="xs">{hasKey(errorKey) ? t(errorKey, state.error.params) : t('sql.error.generic')}</h2>
-          <p class="ds-paragraph">{state.error.message}</p>
+          {hasKey(hintKey) ? <p class="ds-paragraph">{t(hintKey, state.error.params)}</p> : null}
+          {DUCKDB_WORDS.has(state.error.code) || !hasKey(hintKey) ? (
+            <p class="ds-paragraph" lang="en">
+              {state.error.message}
+            </p>
+          ) : null}
         </div>
       ) : null}
       <form method="post" action={urls.sql()} class="df-stack">

@@ -73,6 +73,7 @@ async function journey(width: number): Promise<void> {
   await page.getByRole('button', { name: 'Kjør spørringen' }).click();
   await page.waitForSelector('#sql-error');
   expect(await page.locator('#sql-error').textContent()).toContain('Funksjonen read_csv er ikke tillatt');
+  expect(await page.locator('#sql-error').textContent()).toContain('Bruk tabellene i listen under');
   expect(await page.getByLabel('SQL-spørring').inputValue()).toBe("SELECT * FROM read_csv('/etc/passwd')");
   await check(`sql error ${width}px`);
 }

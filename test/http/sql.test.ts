@@ -376,6 +376,7 @@ describe('the /sql page', () => {
     const bad = await t.app.inject({ method: 'POST', url: '/sql?lang=en', headers: { ...FORM_HEADERS, cookie }, payload: form({ _csrf: csrf, sql: 'DROP TABLE x' }) });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Only SELECT is allowed (DROP is not)');
+    expect(bad.body).toContain('You can only read data here');
     expect(bad.body).toContain('DROP TABLE x</textarea>');
     const noCsrf = await t.app.inject({ method: 'POST', url: '/sql', headers: { ...FORM_HEADERS, cookie }, payload: form({ sql: 'SELECT 1' }) });
     expect(noCsrf.statusCode).toBe(403);

@@ -789,5 +789,17 @@ export const en: Catalogue = {
   'sql.error.sql_timeout': 'The query took longer than {seconds} seconds and was stopped',
   'sql.error.sql_busy': 'Many queries are running; try again in a moment',
   'sql.error.consent_column_missing': 'The table lacks the column the consents refer to',
+  'sql.hint.sql_empty': 'Write one SELECT query in the field.',
+  'sql.hint.sql_too_long': 'The query can be at most {limit} characters.',
+  'sql.hint.sql_several_statements': 'Remove semicolons and extra statements, and send one SELECT.',
+  'sql.hint.sql_not_read_only': 'You can only read data here: changes, files, settings and extensions are not available.',
+  'sql.hint.sql_function_not_allowed': 'Functions that read files, other databases or run other SQL are not allowed. Use the tables in the list below.',
+  'sql.hint.sql_table_not_found': 'Table names are written in double quotes, as in the list below, for example "974760673/dataset-1a2b3c4d/table".',
+  'sql.hint.sql_runtime_error': 'A value could not be converted to the type you asked for, or a number got too large. TRY_CAST gives NULL instead of an error.',
+  'sql.hint.sql_memory_limit': 'Filter or group more, or select fewer columns.',
+  'sql.hint.sql_result_too_large': 'Select fewer or shorter columns.',
+  'sql.hint.sql_timeout': 'Filter earlier, or avoid cross products (JOIN without a condition).',
+  'sql.hint.sql_busy': 'Try again in a few seconds.',
+  'sql.error.sql_result_too_large': 'A row of the result is too large',
   // --- sql ---
 };

@@ -790,6 +790,18 @@ export const nb = {
   'sql.error.sql_timeout': 'Spørringen tok lengre tid enn {seconds} sekunder og ble stoppet',
   'sql.error.sql_busy': 'Mange spørringer kjører nå; prøv igjen om litt',
   'sql.error.consent_column_missing': 'Tabellen mangler kolonnen samtykkene gjelder',
+  'sql.hint.sql_empty': 'Skriv én SELECT-spørring i feltet.',
+  'sql.hint.sql_too_long': 'Spørringen kan være på høyst {limit} tegn.',
+  'sql.hint.sql_several_statements': 'Fjern semikolon og ekstra spørringer, og send én SELECT.',
+  'sql.hint.sql_not_read_only': 'Her kan du bare lese data: endringer, filer, innstillinger og utvidelser er ikke tilgjengelige.',
+  'sql.hint.sql_function_not_allowed': 'Funksjoner som leser filer, andre databaser eller kjører annen SQL, er ikke tillatt. Bruk tabellene i listen under.',
+  'sql.hint.sql_table_not_found': 'Tabellnavn skrives i doble anførselstegn, slik de står i listen under, for eksempel "974760673/datasett-1a2b3c4d/tabell".',
+  'sql.hint.sql_runtime_error': 'En verdi kunne ikke gjøres om til typen du ba om, eller et tall ble for stort. TRY_CAST gir NULL i stedet for feil.',
+  'sql.hint.sql_memory_limit': 'Filtrer eller grupper mer, eller velg færre kolonner.',
+  'sql.hint.sql_result_too_large': 'Velg færre eller kortere kolonner.',
+  'sql.hint.sql_timeout': 'Filtrer tidligere, eller unngå kryssprodukter (JOIN uten betingelse).',
+  'sql.hint.sql_busy': 'Prøv igjen om noen sekunder.',
+  'sql.error.sql_result_too_large': 'En rad i resultatet er for stor',
   // --- sql ---
 } as const;
 

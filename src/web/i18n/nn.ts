@@ -785,5 +785,17 @@ export const nn: Catalogue = {
   'sql.error.sql_timeout': 'Spørjinga tok lengre tid enn {seconds} sekund og vart stoppa',
   'sql.error.sql_busy': 'Mange spørjingar køyrer no; prøv igjen om litt',
   'sql.error.consent_column_missing': 'Tabellen manglar kolonnen samtykka gjeld',
+  'sql.hint.sql_empty': 'Skriv éi SELECT-spørjing i feltet.',
+  'sql.hint.sql_too_long': 'Spørjinga kan vere på høgst {limit} teikn.',
+  'sql.hint.sql_several_statements': 'Fjern semikolon og ekstra spørjingar, og send éin SELECT.',
+  'sql.hint.sql_not_read_only': 'Her kan du berre lese data: endringar, filer, innstillingar og utvidingar er ikkje tilgjengelege.',
+  'sql.hint.sql_function_not_allowed': 'Funksjonar som les filer, andre databasar eller køyrer anna SQL, er ikkje tillatne. Bruk tabellane i lista under.',
+  'sql.hint.sql_table_not_found': 'Tabellnamn blir skrivne i doble hermeteikn, slik dei står i lista under, til dømes "974760673/datasett-1a2b3c4d/tabell".',
+  'sql.hint.sql_runtime_error': 'Ein verdi kunne ikkje gjerast om til typen du bad om, eller eit tal vart for stort. TRY_CAST gir NULL i staden for feil.',
+  'sql.hint.sql_memory_limit': 'Filtrer eller grupper meir, eller vel færre kolonnar.',
+  'sql.hint.sql_result_too_large': 'Vel færre eller kortare kolonnar.',
+  'sql.hint.sql_timeout': 'Filtrer tidlegare, eller unngå kryssprodukt (JOIN utan vilkår).',
+  'sql.hint.sql_busy': 'Prøv igjen om nokre sekund.',
+  'sql.error.sql_result_too_large': 'Ei rad i resultatet er for stor',
   // --- sql ---
 };

@@ -57,7 +57,11 @@ export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** DuckDB prefixes messages with the error type ("Conversion Error: …"); that type is all we keep. */
+/**
+ * DuckDB's error type, from the fixed prefix of its message ("Conversion Error: …"): @duckdb/node-api 1.5.6 throws a
+ * plain Error with only a message (duckdb_result_error_type is not bound), so the prefix — DuckDB's own type name,
+ * never data — is the only structured part there is. Nothing after it is read.
+ */
 export function kindOf(err: unknown): RuntimeKind {
   const type = /^([A-Za-z ]+?) Error:/.exec(message(err))?.[1]?.toLowerCase() ?? '';
   if (type === 'conversion') return 'conversion';

@@ -25,6 +25,11 @@ export interface SandboxResult {
   columns: SqlColumn[];
   rows: unknown[][];
   truncated: boolean;
+  /**
+   * For each consent-restricted table, by SQL name: how many of its permitted rows the statement could read, per value
+   * of the restriction column (per consenting subject) — what a record of consent use counts.
+   */
+  restrictedRows: Record<string, Record<string, number>>;
 }
 
 export interface InstanceLimits {
@@ -106,6 +111,7 @@ export async function executeQuery(
   onConnection(c);
   try {
     const open: string[] = [];
+    const restrictedRows: Record<string, Record<string, number>> = {};
     for (const t of tables) {
       if (t.restriction) {
         const p = await c.prepare(
@@ -114,6 +120,8 @@ export async function executeQuery(
         p.bindList(1, t.restriction.values);
         await p.run();
         p.destroySync();
+        const counts = await c.runAndReadAll(`SELECT CAST(${sqlIdent(t.restriction.column)} AS VARCHAR) AS v, count(*)::BIGINT AS n FROM ${sqlIdent(t.name)} GROUP BY 1`);
+        restrictedRows[t.name] = Object.fromEntries(counts.getRows().map(([v, n]) => [String(v), Number(n)]));
       } else {
         await c.run(`CREATE VIEW ${sqlIdent(t.name)} AS SELECT * FROM read_parquet(${sqlString(t.file)})`);
         open.push(t.file);
@@ -165,7 +173,7 @@ export async function executeQuery(
       if (truncated) break;
     }
     prepared.destroySync();
-    return { columns, rows, truncated };
+    return { columns, rows, truncated, restrictedRows };
   } catch (err) {
     if (err instanceof SqlError || err instanceof SandboxRuntimeError) throw err;
     throw new SandboxRuntimeError(kindOf(err), message(err));

@@ -189,14 +189,15 @@ export function createSqlService(deps: SqlServiceDeps) {
                 truncated: result.truncated,
                 basis: r.access.basis,
                 ...(r.access.grantId ? { grantId: r.access.grantId } : {}),
-                ...(r.access.rows !== 'all' ? { consentIds: r.access.rows.consentIds } : {}),
+                ...(r.access.rows !== 'all' ? { consentIds: r.access.rows.consentIds, rowsAvailable: result.restrictedRows[r.name] ?? {} } : {}),
                 sql: sql.slice(0, 4000),
               },
             });
           }
         });
       }
-      return { ...result, tables: resolved.map((r) => r.name), elapsedMs: Math.round(performance.now() - started), queryId };
+      const { restrictedRows: _counts, ...answer } = result;
+      return { ...answer, tables: resolved.map((r) => r.name), elapsedMs: Math.round(performance.now() - started), queryId };
     },
 
     /** Every table with a ready version the actor may read (at most MAX_SCHEMA_TABLES), optionally of one dataset. */

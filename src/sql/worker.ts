@@ -4,7 +4,7 @@
 // to the end) is stopped by SIGKILL at the deadline or when the process grows past its memory cap, and the web
 // process never holds that memory. Messages: `run` → `result` | `error`; `interrupt` interrupts the running query.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { executeQuery, message, SandboxRuntimeError, type InstanceLimits, type SandboxTable } from './execute';
+import { executeQuery, message, SandboxRuntimeError, type InstanceLimits, type SandboxResult, type SandboxTable } from './execute';
 import { SqlError } from './model';
 
 export type WorkerRequest =
@@ -17,7 +17,7 @@ export type WorkerError =
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'result'; id: number; result: { columns: { name: string; type: string }[]; rows: unknown[][]; truncated: boolean } }
+  | { type: 'result'; id: number; result: SandboxResult }
   | { type: 'error'; id: number; error: WorkerError };
 
 let current: { id: number; conn?: DuckDBConnection } | undefined;

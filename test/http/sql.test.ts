@@ -345,7 +345,7 @@ describe('access', () => {
       const listed = await service.readableTables(actor);
       expect(listed.items.find((x) => x.name === names.tilskudd)).toMatchObject({ restricted: true, rowCount: null });
       const entry = (await t.db.selectFrom('audit_log').selectAll().where('action', '=', 'sql.read').execute()).map((e) => JSON.parse(e.details)).find((d) => d.queryId === agg.queryId);
-      expect(entry).toMatchObject({ basis: 'consent', consentIds: ['c1', 'c2'], rows: 1 });
+      expect(entry).toMatchObject({ basis: 'consent', consentIds: ['c1', 'c2'], rows: 1, rowsAvailable: { '0301': 1, '4601': 1 } });
     } finally {
       await sandbox.close();
     }

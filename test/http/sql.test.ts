@@ -3,6 +3,7 @@
 // owner's editor, an outsider of another organisation, anonymous callers. Every rejection of part 8 is a 400/408 with
 // its own code; a table the caller may not read answers exactly like one that does not exist; nothing of the
 // restricted table reaches an outsider, and not even its owner gets its values back inside an error message.
+import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDataAccess } from '../../src/access/data-access';
 import { CLI_ACTOR } from '../../src/access/model';
@@ -103,6 +104,22 @@ describe('names and the schema list', () => {
     const one = (await t.app.inject({ url: `/api/v1/sql/tables?dataset=${ids.fylker}` })).json();
     expect(one.items.map((x: { name: string }) => x.name)).toEqual([names.fylker]);
     expect((await t.app.inject({ url: '/api/v1/sql/tables?nope=1' })).statusCode).toBe(400);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes the JSON answers the server sends (validated against the published schemas)', async () => {
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+    const ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', nullable: true });
+    const post = doc.paths['/api/v1/sql'].post;
+    expect(post.description).toContain('sql_table_not_found');
+    expect(Object.keys(post.responses['200'].content).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
+    const validateQuery = ajv.compile(post.responses['200'].content['application/json'].schema);
+    const res = (await run(`SELECT * FROM ${q(names.kommuner)} k JOIN ${q(names.fylker)} f USING (fylke)`)).json();
+    expect(validateQuery(res) ? [] : validateQuery.errors).toEqual([]);
+    const validateTables = ajv.compile(doc.paths['/api/v1/sql/tables'].get.responses['200'].content['application/json'].schema);
+    const tables = (await t.app.inject({ url: '/api/v1/sql/tables', headers: bearer(editor) })).json();
+    expect(validateTables(tables) ? [] : validateTables.errors).toEqual([]);
   });
 });
 

@@ -159,6 +159,7 @@ describe('allowed query shapes', () => {
   it('cuts the result at maxRows and says so', async () => {
     const res = await run(`SELECT * FROM ${q(names.kommuner)}`, {}, { maxRows: 2 });
     expect(res.json()).toMatchObject({ rowCount: 2, truncated: true });
+    expect(res.headers['x-sql-truncated']).toBe('true');
     expect((await run('SELECT 1', {}, { maxRows: 10_001 })).json().error.code).toBe('sql_invalid');
     expect((await run('SELECT 1', {}, { maxRows: 0 })).statusCode).toBe(400);
   });
@@ -168,6 +169,7 @@ describe('allowed query shapes', () => {
     const csvRes = await run(sql, {}, {}, '/api/v1/sql?_format=csv');
     expect(csvRes.statusCode, csvRes.body).toBe(200);
     expect(csvRes.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csvRes.headers['x-sql-truncated']).toBe('false');
     expect(csvRes.body).toBe("navn,innbyggere,formel,minus\r\nBergen,291940,'=1+2,-5\r\nOslo,717710,'=1+2,-5\r\n");
     const nd = await run(sql, { accept: 'application/x-ndjson' });
     expect(nd.headers['content-type']).toMatch(/^application\/x-ndjson/);

@@ -55,6 +55,8 @@ export interface OidcConfig {
   scopes: string;
   /** The button's text on the sign-in page, e.g. "ID-porten" → "Logg inn med ID-porten". */
   label: string;
+  /** The SQL sandbox (src/sql): per-query time and memory limits and how many queries run at once. */
+  sql: { timeoutMs: number; memoryLimit: string; maxConcurrent: number };
 }
 
 export interface ConfigKey {
@@ -97,6 +99,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'OIDC_ACR_MIN', default: '(unset = not checked)', description: 'Lowest accepted level of assurance (`acr`): idporten-loa-substantial or idporten-loa-high (also low/substantial/high and the eIDAS URIs); sent as acr_values and checked on the ID token.' },
   { name: 'OIDC_SCOPES', default: 'openid profile email', description: 'Scopes asked for at sign-in (must include openid).' },
   { name: 'OIDC_LABEL', default: 'ID-porten', description: 'Name of the provider on the sign-in button ("Logg inn med …").' },
+  { name: 'SQL_TIMEOUT_MS', default: '10000', description: 'Time limit of one SQL query (POST /api/v1/sql, /sql) in milliseconds; longer queries are interrupted (408).' },
+  { name: 'SQL_MEMORY_LIMIT', default: '512MB', description: 'DuckDB memory limit of one SQL query (each runs in its own sandbox instance).' },
+  { name: 'SQL_CONCURRENCY', default: '2', description: 'SQL queries that run at once; others wait up to SQL_TIMEOUT_MS for a slot, then get 503.' },
 ];
 
 export class ConfigError extends Error {
@@ -239,6 +244,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     throw new ConfigError(`DUCKDB_MEMORY_LIMIT must look like 512MB or 2GB, got "${memoryLimit}"`);
   }
   const oidc = oidcConfig(env);
+  const sqlMemoryLimit = blankToUndefined(env.SQL_MEMORY_LIMIT) ?? '512MB';
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(sqlMemoryLimit)) {
+    throw new ConfigError(`SQL_MEMORY_LIMIT must look like 512MB or 2GB, got "${sqlMemoryLimit}"`);
+  }
+  const sqlTimeoutMs = int(env, 'SQL_TIMEOUT_MS', 10_000);
+  if (sqlTimeoutMs < 100) throw new ConfigError(`SQL_TIMEOUT_MS must be at least 100, got ${sqlTimeoutMs}`);
   const config: Config = {
     port,
     host,
@@ -259,6 +270,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: trustProxy(env),
     oidc,
+    sql: { timeoutMs: sqlTimeoutMs, memoryLimit: sqlMemoryLimit, maxConcurrent: Math.max(1, int(env, 'SQL_CONCURRENCY', 2)) },
   };
   return { ...config, ...overrides };
 }

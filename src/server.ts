@@ -47,6 +47,8 @@ import { identityPages } from './identity/pages';
 import { accessRequestsApi } from './access-requests/api';
 import { accessRequestsPages } from './access-requests/pages';
 import { notificationCountHook } from './notifications/service';
+import { sqlApi } from './sql/api';
+import { sqlPages } from './sql/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -263,6 +265,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(ckanApi, { services });
   await app.register(dataPackageApi, { prefix: API_PREFIX, services });
   await app.register(consentApi, { prefix: API_PREFIX, services });
+  await app.register(sqlApi, { prefix: API_PREFIX, services });
+  await app.register(sqlPages, { services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });

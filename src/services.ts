@@ -17,6 +17,9 @@ import { createIdentityService } from './identity/service';
 import { createAccessRequestsService } from './access-requests/service';
 import { createAuditLogService } from './access/audit-log';
 import { createNotificationsService } from './notifications/service';
+import { createSqlService } from './sql/service';
+import { createSqlSandbox } from './sql/sandbox';
+import path from 'node:path';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -36,7 +39,8 @@ export function createServices(platform: Platform) {
   const notifications = createNotificationsService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
   const accessRequests = createAccessRequestsService({ db, notifications });
   const auditLog = createAuditLogService({ db });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

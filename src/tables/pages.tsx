@@ -310,6 +310,11 @@ export async function tablesSection(request: FastifyRequest, services: Services,
       <p class="ds-paragraph">
         <a class="ds-link" href={urls.guide('bruke-api-et')}>{t('competence.link.api')}</a>
       </p>
+      {canRead && tables.some((x) => x.currentVersion !== null) ? (
+        <p class="ds-paragraph">
+          <a class="ds-link" href={urls.sql({ dataset: datasetId })}>{t('sql.link.dataset')}</a>
+        </p>
+      ) : null}
       {canUpload ? (
         <p>
           <a class="ds-button" data-variant="secondary" href={urls.tableUpload(datasetId)}>

@@ -776,6 +776,12 @@ export function createTablesService(deps: TablesServiceDeps) {
       return out;
     },
 
+    /**
+     * A local copy of a ready version's Parquet file, for query layers (src/sql) that decided data access themselves
+     * with resolveDataAccess(); never hand the path to a caller.
+     */
+    localParquet,
+
     /** The dataset an ingest job belongs to, for deciding who may see the job (GET /jobs/{id}). */
     async datasetResourceOf(datasetId: string): Promise<Resource | undefined> {
       const dataset = await findDatasetForAccess(db, datasetId);

@@ -112,6 +112,8 @@ export const urls = {
   datasetAudit: (id: string) => `/datasett/${enc(id)}/logg`,
   datasetAuditCsv: (id: string) => `/datasett/${enc(id)}/logg.csv`,
   apiDocs: () => '/api',
+  /** The SQL page (src/sql); `dataset` lists that dataset's tables first and starts the editor with one of them. */
+  sql: (q?: Query) => withQuery('/sql', q),
   api: {
     openapi: () => '/api/v1/openapi.json',
     me: () => '/api/v1/me',
@@ -139,6 +141,8 @@ export const urls = {
     rowsCsv: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows.csv`,
     dataPackage: (id: string) => `/api/v1/datasets/${enc(id)}/datapackage`,
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,
+    sql: (q?: Query) => withQuery('/api/v1/sql', q),
+    sqlTables: (q?: Query) => withQuery('/api/v1/sql/tables', q),
     sharingWizard: (q?: Query) => withQuery('/api/v1/sharing-wizard', q),
     sharingWizardEvaluate: () => '/api/v1/sharing-wizard/evaluate',
     content: (q?: Query) => withQuery('/api/v1/content', q),

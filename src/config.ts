@@ -44,6 +44,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** OpenID Connect sign-in (ID-porten or any OpenID provider); undefined when OIDC_ISSUER is unset. */
   oidc: OidcConfig | undefined;
+  /** The SQL sandbox (src/sql): per-query time and memory limits and how many queries run at once. */
+  sql: { timeoutMs: number; memoryLimit: string; maxConcurrent: number };
 }
 
 export interface OidcConfig {
@@ -55,8 +57,6 @@ export interface OidcConfig {
   scopes: string;
   /** The button's text on the sign-in page, e.g. "ID-porten" → "Logg inn med ID-porten". */
   label: string;
-  /** The SQL sandbox (src/sql): per-query time and memory limits and how many queries run at once. */
-  sql: { timeoutMs: number; memoryLimit: string; maxConcurrent: number };
 }
 
 export interface ConfigKey {

@@ -42,6 +42,8 @@ export interface Config {
    * trusts that many hops; a list trusts those addresses or CIDR ranges.
    */
   trustProxy: boolean | number | string[];
+  /** QUALITY_ALLOW_PRIVATE_URLS: let the metadata-quality URL check reach loopback/private addresses (closed networks). */
+  qualityAllowPrivateUrls: boolean;
 }
 
 export interface ConfigKey {
@@ -78,6 +80,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: 'false',
     description: 'Trust X-Forwarded-For from a reverse proxy: false (none), true (any), a hop count, or a comma-separated list of proxy addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). Sign-in throttling uses the client address this yields.',
   },
+  { name: 'QUALITY_ALLOW_PRIVATE_URLS', default: 'false', description: 'Let the metadata-quality check of external distribution URLs reach loopback and private addresses (only for closed networks).' },
 ];
 
 export class ConfigError extends Error {
@@ -207,6 +210,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runWorkerInProcess: bool(env, 'WORKER', true),
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: trustProxy(env),
+    qualityAllowPrivateUrls: bool(env, 'QUALITY_ALLOW_PRIVATE_URLS', false),
   };
   return { ...config, ...overrides };
 }

@@ -7,6 +7,7 @@ import type { ContentItemsTable } from './competence/model';
 import type { ConsentEventsTable, ConsentsTable, ConsentTablesTable } from './consent/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
+import type { QualityUrlChecksTable } from './quality/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
 
@@ -30,6 +31,7 @@ export interface Database {
   consent_tables: ConsentTablesTable;
   consents: ConsentsTable;
   consent_events: ConsentEventsTable;
+  quality_url_checks: QualityUrlChecksTable;
 }
 
 export type Db = Kysely<Database>;

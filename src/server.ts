@@ -42,6 +42,7 @@ import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
 import { consentApi } from './consent/api';
 import { consentPages } from './consent/pages';
+import { qualityApi } from './quality/api';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -252,6 +253,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(ckanApi, { services });
   await app.register(dataPackageApi, { prefix: API_PREFIX, services });
   await app.register(consentApi, { prefix: API_PREFIX, services });
+  await app.register(qualityApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });

@@ -9,6 +9,7 @@ import * as m20261201_005_sharing_assessments from './20261201-005-sharing-asses
 import * as m20261201_006_content_items from './20261201-006-content-items';
 import * as m20261202_000_dataset_flags from './20261202-000-dataset-flags';
 import * as m20261202_003_consent from './20261202-003-consent';
+import * as m20261202_009_quality from './20261202-009-quality';
 
 export const migrations: Record<string, Migration> = {
   '20261126-001-foundation': m20261126_001_foundation,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '20261201-006-content-items': m20261201_006_content_items,
   '20261202-000-dataset-flags': m20261202_000_dataset_flags,
   '20261202-003-consent': m20261202_003_consent,
+  '20261202-009-quality': m20261202_009_quality,
 };

@@ -135,6 +135,11 @@ describe('each missing field loses exactly its points', () => {
     expect(earned(r, 'categoryAvailability')).toBe(30);
   });
 
+  it('the dataset licence counts before the first distribution', () => {
+    const r = scoreDataset(complete({ distributions: [] }), {});
+    expect(earned(r, 'licenceAvailability') + earned(r, 'knownLicence')).toBe(30);
+  });
+
   it('a distribution licence counts when the dataset has none', () => {
     const r = scoreDataset(complete({ licence: null, distributions: [dist({ licence: 'http://creativecommons.org/licenses/by/4.0/' })] }), reachable);
     expect(earned(r, 'licenceAvailability') + earned(r, 'knownLicence')).toBe(30);
@@ -208,6 +213,31 @@ describe('ratings', () => {
     const r = scoreDataset(empty);
     expect(r.rating).toBe('poor');
     expect(r.score + r.hints.reduce((s, h) => s + h.points, 0)).toBe(430);
+  });
+
+  it('every dataset-level hint of an empty draft pays exactly what it promises when followed', () => {
+    const empty = complete({ keywords: {}, themes: [], spatial: [], temporal: { start: null, end: null }, description: {}, licence: null, contactPoint: {}, issued: null, modified: null, distributions: [] });
+    const fixes: Record<string, Partial<Dataset>> = {
+      keywordAvailability: { keywords: { nb: ['x'] } },
+      categoryAvailability: { losThemes: ['https://psi.norge.no/los/tema/befolkning'] },
+      spatialAvailability: { spatial: ['03'] },
+      temporalAvailability: { temporal: { start: null, end: '2025-12-31' } },
+      dcatApCompliance: { description: { en: 'Something.' } },
+      licenceAvailability: { licence: 'https://example.no/lisens' },
+      knownLicence: { licence: 'http://creativecommons.org/publicdomain/zero/1.0/' },
+      contactPointAvailability: { contactPoint: { phone: '+47 22 00 00 00' } },
+      dateIssuedAvailability: { issued: '2024-01-01' },
+      dateModifiedAvailability: { modified: '2024-01-01' },
+    };
+    const r = scoreDataset(empty);
+    const datasetHints = r.hints.filter((h) => METRICS.find((m) => m.id === h.metric)!.level === 'dataset');
+    expect(datasetHints.map((h) => h.metric).sort()).toEqual(Object.keys(fixes).sort());
+    for (const h of datasetHints) {
+      const fixed = scoreDataset({ ...empty, ...fixes[h.metric] });
+      // A known licence is also a licence: that fix pays both.
+      const expected = h.metric === 'knownLicence' ? 30 : h.points;
+      expect(fixed.score - r.score, h.metric).toBe(expected);
+    }
   });
 
   it('an organisation summary averages scores and counts ratings', () => {

@@ -57,8 +57,8 @@ export const METRICS: readonly Metric[] = [
   { id: 'dcatApCompliance', dimension: 'interoperability', points: 30, level: 'dataset', expressible: true, target: field('description_nb') },
   { id: 'formatMatch', dimension: 'interoperability', points: 15, level: 'distribution', expressible: true, target: dists },
   { id: 'syntaxValid', dimension: 'interoperability', points: 15, level: 'distribution', expressible: true, target: dists },
-  { id: 'licenceAvailability', dimension: 'reusability', points: 20, level: 'distribution', expressible: true, target: field('licence') },
-  { id: 'knownLicence', dimension: 'reusability', points: 10, level: 'distribution', expressible: true, target: field('licence') },
+  { id: 'licenceAvailability', dimension: 'reusability', points: 20, level: 'dataset', expressible: true, target: field('licence') },
+  { id: 'knownLicence', dimension: 'reusability', points: 10, level: 'dataset', expressible: true, target: field('licence') },
   { id: 'accessRightsAvailability', dimension: 'reusability', points: 10, level: 'dataset', expressible: true, target: field('accessRights') },
   { id: 'accessRightsVocabularyAlignment', dimension: 'reusability', points: 5, level: 'dataset', expressible: true, target: field('accessRights') },
   { id: 'contactPointAvailability', dimension: 'reusability', points: 20, level: 'dataset', expressible: true, target: field('contact_email') },
@@ -195,6 +195,11 @@ export function datasetRules(ds: Dataset): Record<string, boolean> {
     // A vCard needs a way to reach someone: e-mail, phone or a contact page (a name alone is not a contact point).
     contactPointAvailability: nonEmpty(cp.email) || nonEmpty(cp.phone) || nonEmpty(cp.url),
     publisherAvailability: nonEmpty(ds.publisher?.orgnr),
+    // The MQA reads dct:license on distributions; ours inherit the dataset's (src/tables: a new table's distribution
+    // takes the dataset licence), so the dataset's licence or any distribution's counts — also before the first
+    // distribution, so that the hint "add a licence" pays what it promises.
+    licenceAvailability: nonEmpty(ds.licence) || (ds.distributions ?? []).some((d) => nonEmpty(d.licence)),
+    knownLicence: findLicence(ds.licence) !== undefined || (ds.distributions ?? []).some((d) => findLicence(d.licence) !== undefined),
     dateIssuedAvailability: nonEmpty(ds.issued),
     dateModifiedAvailability: nonEmpty(ds.modified),
   };
@@ -203,7 +208,6 @@ export function datasetRules(ds: Dataset): Record<string, boolean> {
 /** Distribution-level rules for one distribution: metric id → met. */
 export function distributionRules(ds: Dataset, d: Distribution, facts: DistributionFacts): Record<string, boolean> {
   const type = fileTypeOf(d.format, d.mediaType);
-  const licence = d.licence ?? ds.licence;
   const accessCheck = facts.accessCheck ?? (d.accessUrl ? null : facts.downloadCheck);
   const bodyCheck = facts.downloadCheck ?? facts.accessCheck;
   let formatMatch = false;
@@ -230,8 +234,6 @@ export function distributionRules(ds: Dataset, d: Distribution, facts: Distribut
     formatMediaTypeMachineInterpretable: type?.machineReadable === true,
     formatMatch,
     syntaxValid,
-    licenceAvailability: nonEmpty(licence),
-    knownLicence: findLicence(licence) !== undefined,
     rightsAvailability: false,
     byteSizeAvailability: d.byteSize !== null || (facts.hosted && facts.hostedByteSize !== null),
   };

@@ -131,6 +131,13 @@ describe('GET /api/v1/datasets/{id}/quality', () => {
     expect(unknown.json()).toMatchObject({ error: expect.anything() });
   });
 
+  it('refuses hostile ids with 4xx, not a crash', async () => {
+    // Fastify's router refuses a path parameter over 100 characters with 414 before the route runs.
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/datasets/${'x'.repeat(101)}/quality` })).statusCode).toBe(414);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/datasets/%00/quality' })).statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/organizations/${'9'.repeat(21)}/quality` })).statusCode).toBe(400);
+  });
+
   it('checks external URLs in a job: pending first, then 2xx counts and 404 does not; no second job while fresh', async () => {
     const first = await quality(externalId);
     expect(first.body.checks.map((c) => c.state)).toEqual(['pending', 'pending']);

@@ -26,7 +26,6 @@ export async function startServer(opts: { seed?: boolean } = {}): Promise<Runnin
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);
   services.tables.registerJobs();
-  services.quality.registerJobs();
   await platform.jobs.start();
   if (opts.seed) {
     const { seedAll } = await import('../../src/cli/serve');

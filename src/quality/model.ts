@@ -206,7 +206,7 @@ export function datasetRules(ds: Dataset): Record<string, boolean> {
 }
 
 /** Distribution-level rules for one distribution: metric id → met. */
-export function distributionRules(ds: Dataset, d: Distribution, facts: DistributionFacts): Record<string, boolean> {
+export function distributionRules(d: Distribution, facts: DistributionFacts): Record<string, boolean> {
   const type = fileTypeOf(d.format, d.mediaType);
   const accessCheck = facts.accessCheck ?? (d.accessUrl ? null : facts.downloadCheck);
   const bodyCheck = facts.downloadCheck ?? facts.accessCheck;
@@ -291,7 +291,7 @@ export function scoreDataset(ds: Dataset, facts: Readonly<Record<string, Distrib
   const dsMet = datasetRules(ds);
   let best: { id: string; met: Record<string, boolean>; points: number } | null = null;
   for (const d of ds.distributions ?? []) {
-    const met = distributionRules(ds, d, facts[d.id] ?? NO_FACTS);
+    const met = distributionRules(d, facts[d.id] ?? NO_FACTS);
     const points = distributionPoints(met);
     if (!best || points > best.points) best = { id: d.id, met, points };
   }

@@ -110,6 +110,10 @@ describe('checkUrl', () => {
     expect(await checkUrl(`http://[::1]:${port}/ok.csv`, { ...allowed, allowPrivate: false })).toMatchObject({ ok: false, error: 'private_address' });
     expect(await checkUrl('http://10.0.0.1/x', { ...allowed, allowPrivate: false })).toMatchObject({ ok: false, error: 'private_address' });
     expect(await checkUrl('http://169.254.169.254/latest/meta-data', { ...allowed, allowPrivate: false })).toMatchObject({ ok: false, error: 'private_address' });
+    // Other spellings of loopback that URL parsing normalises (hex, a single number, IPv4-mapped IPv6).
+    for (const u of [`http://0x7f000001:${port}/ok.csv`, `http://2130706433:${port}/ok.csv`, `http://[::ffff:127.0.0.1]:${port}/ok.csv`]) {
+      expect(await checkUrl(u, { ...allowed, allowPrivate: false }), u).toMatchObject({ ok: false, error: 'private_address' });
+    }
     expect(hits.length).toBe(before);
   });
 

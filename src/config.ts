@@ -46,6 +46,8 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** The SQL sandbox (src/sql): per-query time and memory limits and how many queries run at once. */
   sql: { timeoutMs: number; memoryLimit: string; maxConcurrent: number };
+  /** QUALITY_ALLOW_PRIVATE_URLS: let the metadata-quality URL check reach loopback/private addresses (closed networks). */
+  qualityAllowPrivateUrls: boolean;
 }
 
 export interface OidcConfig {
@@ -102,6 +104,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'SQL_TIMEOUT_MS', default: '10000', description: 'Time limit of one SQL query (POST /api/v1/sql, /sql) in milliseconds; longer queries are interrupted (408).' },
   { name: 'SQL_MEMORY_LIMIT', default: '512MB', description: 'DuckDB memory limit of one SQL query (each runs in its own sandbox instance).' },
   { name: 'SQL_CONCURRENCY', default: '2', description: 'SQL queries that run at once; others wait up to SQL_TIMEOUT_MS for a slot, then get 503.' },
+  { name: 'QUALITY_ALLOW_PRIVATE_URLS', default: 'false', description: 'Let the metadata-quality check of external distribution URLs reach loopback and private addresses (only for closed networks).' },
 ];
 
 export class ConfigError extends Error {
@@ -271,6 +274,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: trustProxy(env),
     oidc,
     sql: { timeoutMs: sqlTimeoutMs, memoryLimit: sqlMemoryLimit, maxConcurrent: Math.max(1, int(env, 'SQL_CONCURRENCY', 2)) },
+    qualityAllowPrivateUrls: bool(env, 'QUALITY_ALLOW_PRIVATE_URLS', false),
   };
   return { ...config, ...overrides };
 }

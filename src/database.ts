@@ -8,6 +8,7 @@ import type { ConsentEventsTable, ConsentsTable, ConsentTablesTable } from './co
 import type { ClientAccessTokensTable, ClientAssertionJtisTable, MachineClientsTable, OidcFlowsTable, OidcLinksTable } from './identity/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
+import type { QualityUrlChecksTable } from './quality/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
 import type { AccessGrantsTable, AccessRequestsTable } from './access-requests/model';
@@ -41,6 +42,7 @@ export interface Database {
   access_requests: AccessRequestsTable;
   access_grants: AccessGrantsTable;
   notifications: NotificationsTable;
+  quality_url_checks: QualityUrlChecksTable;
 }
 
 export type Db = Kysely<Database>;

@@ -49,6 +49,7 @@ import { accessRequestsPages } from './access-requests/pages';
 import { notificationCountHook } from './notifications/service';
 import { sqlApi } from './sql/api';
 import { sqlPages } from './sql/pages';
+import { qualityApi } from './quality/api';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -267,6 +268,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(consentApi, { prefix: API_PREFIX, services });
   await app.register(sqlApi, { prefix: API_PREFIX, services });
   await app.register(sqlPages, { services });
+  await app.register(qualityApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });

@@ -20,6 +20,7 @@ import { createNotificationsService } from './notifications/service';
 import { createSqlService } from './sql/service';
 import { createSqlSandbox } from './sql/sandbox';
 import path from 'node:path';
+import { createQualityService } from './quality/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -40,7 +41,8 @@ export function createServices(platform: Platform) {
   const accessRequests = createAccessRequestsService({ db, notifications });
   const auditLog = createAuditLogService({ db });
   const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, jobs: platform.jobs, platform };
+  const quality = createQualityService({ db, catalog, organisations, jobs: platform.jobs, check: { allowPrivate: platform.config.qualityAllowPrivateUrls } });
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -14,6 +14,7 @@ import { setFlash, takeFlash } from '../web/flash';
 import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
 import { assessmentWarning } from '../wizard/dataset-pages';
+import { qualityEditorHints, qualitySection } from '../quality/pages';
 import { commaList, errorFor, formBody, list, localiseProblems, pageNumber, queryParams, str, type Form } from './forms';
 import { ACCESS_RIGHTS, type AccessRights, type Dataset, type DatasetInput, type DatasetPatch, type LangText } from './model';
 import { missingForPublish, titleIn } from './service';
@@ -382,6 +383,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
   const missing = canEdit && ds.state !== 'published' ? localiseDatasetProblems(t, missingForPublish(ds), {}) : [];
   const shownProblems = labelled(t, publishProblems.length > 0 ? publishProblems : missing);
   const tables = await tablesSection(request, services, id);
+  const quality = await qualitySection(request, services, id, canEdit); // metadata quality (src/quality)
   const hasDataPackage = await services.dataPackages.available(actor, id);
   // The sharing assessment (editors only): stops are a warning here, and publishing then goes through a confirmation.
   const assessment = canEdit ? await assessmentWarning(request, services, id) : null;
@@ -523,6 +525,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
         )}
       </section>
       {tables}
+      {quality}
       <p>
         <a class="ds-link" href={urls.api.dataset(id)} type="application/json">{t('catalog.detail.json')}</a>
         {hasDataPackage ? ' · ' : null}
@@ -642,6 +645,7 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
     const t = request.t;
     // Shown where the access level is chosen: the sharing assessment's stops, with links back to their steps.
     const assessment = await assessmentWarning(request, services, id);
+    const quality = await qualityEditorHints(request, services, id); // metadata quality hints (src/quality)
     return sendPage(
       request,
       reply,
@@ -650,6 +654,7 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
         <h1 class="ds-heading" data-size="lg">{t('catalog.edit.title')}</h1>
         <ErrorSummary title={t('error.validation_failed')} problems={labelled(t, problems)} />
         {assessment?.html}
+        {quality}
         <DatasetForm request={request} action={urls.datasetEdit(id)} form={form} problems={problems} submit={t('catalog.edit.submit')} cancel={urls.dataset(id)} />
       </section>,
     );

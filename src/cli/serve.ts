@@ -48,6 +48,7 @@ async function open(env: Record<string, string | undefined>, log: ServeOptions['
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);
   services.tables.registerJobs();
+  services.quality.registerJobs();
   return { config, platform, services };
 }
 

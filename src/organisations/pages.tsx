@@ -13,6 +13,7 @@ import { errorFor, formBody, localiseProblems, pageNumber, queryParams, str, typ
 import { hasKey, type Locale, type Translate } from '../web/i18n/index';
 import { Fragment, h, type RawHtml } from '../web/jsx';
 import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
+import { organisationQualitySection } from '../quality/pages';
 import { urls } from '../web/urls';
 import { MEMBER_ROLES, type ClaimView, type MemberView, type OrganizationStatus, type OrganizationView } from './model';
 
@@ -233,6 +234,7 @@ async function renderOrganization(
   const isAdmin = role === 'admin' || actor.user?.isOperator === true;
   const canEdit = isAdmin || role === 'editor';
   const members = canSeeMembers ? await services.organisations.listMembers(actor, orgnr) : [];
+  const quality = await organisationQualitySection(request, services, orgnr); // metadata quality (src/quality)
   return sendPage(
     request,
     reply,
@@ -315,6 +317,7 @@ async function renderOrganization(
           </p>
         ) : null}
       </section>
+      {quality}
       {canSeeMembers ? <MembersSection request={request} org={org} members={members} isAdmin={isAdmin} form={memberForm.form} problems={memberForm.problems} /> : null}
       {isAdmin ? (
         <p>

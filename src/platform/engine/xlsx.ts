@@ -11,7 +11,7 @@
 //      its declared size is a bomb too (a directory can lie) — and reads workbook.xml (sheet names, order, the 1904
 //      date system), its relationships (which sheetN.xml each sheet is), and of each sheet the number of <row>
 //      elements, the widest row holding a value and the merged ranges. That count is the independent one;
-//   4. exceljs's streaming WorkbookReader reads the chosen sheet: cached formula values, shared and rich text
+//   4. exceljs's streaming WorkbookReader (./exceljs-reader.ts: with a UTF-8 fix) reads the chosen sheet: cached formula values, shared and rich text
 //      flattened, Excel dates by the cell's number format. The rows it gives must equal the raw <row> count.
 // Then the table is found in the sheet: title rows above it (rows with at most one value before the first row with
 // two or more) are skipped as 'leading', like CSV title lines; the header row is taken when its cells are all text and
@@ -21,14 +21,19 @@
 import { open as openFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Unzip, UnzipInflate } from 'fflate';
-import ExcelJS from 'exceljs';
+import type ExcelJSType from 'exceljs';
+import { ExcelJS } from './exceljs-reader';
 import { columnNames, looksLikeHeader } from './dialect';
 import { EngineError, type CsvReadOptions, type IngestNote, type SheetInfo, type SkippedLines } from './index';
 import { dateCell, numberCell, StagingWriter, type FixedColumn, type StagedCell } from './staging';
 
-/** An entry larger than this (uncompressed) may not expand more than MAX_RATIO times. */
+/**
+ * An entry larger than RATIO_FROM_BYTES (uncompressed) may not expand more than MAX_RATIO times. One deflate layer
+ * expands at most ~1,030 times, and a legitimate part can come close (a 1 MB cell of one repeated letter: 870 times),
+ * so the ratio only counts for large parts: real sheets of 64 MB and more expand 5–30 times.
+ */
 export const MAX_RATIO = 200;
-const RATIO_FROM_BYTES = 1 << 20;
+const RATIO_FROM_BYTES = 64 * 1024 * 1024;
 /** Default limit of all entries together, uncompressed. */
 export const MAX_UNCOMPRESSED_BYTES = 4 * 1024 ** 3;
 /** Rows kept in memory to find the title rows and the header. */
@@ -490,7 +495,7 @@ export async function stageXlsx(path: string, { opts, csvPath, limits }: XlsxSta
   let pendingBlank: number[] = [];
   let decided = false;
 
-  const toRow = (row: ExcelJS.Row): BufferedRow => {
+  const toRow = (row: ExcelJSType.Row): BufferedRow => {
     const cells: (StagedCell | null)[] = new Array<StagedCell | null>(width).fill(null);
     let filled = 0;
     let formula = false;
@@ -553,7 +558,7 @@ export async function stageXlsx(path: string, { opts, csvPath, limits }: XlsxSta
     });
     for await (const ws of reader) {
       if (Number((ws as unknown as { id: unknown }).id) !== sheet.id) continue; // not iterated: exceljs drains it
-      for await (const row of ws as AsyncIterable<ExcelJS.Row>) {
+      for await (const row of ws as AsyncIterable<ExcelJSType.Row>) {
         emitted++;
         const r = toRow(row);
         if (!decided) {

@@ -663,6 +663,8 @@ function importPage(
   // Which read options apply: the format the content turned out to be (the upload's extension until it is read).
   const format = latest?.detail?.sourceFormat ?? 'csv';
   const textual = format === 'csv' || format === 'tsv';
+  // The workbook's sheets: from the newest version that read it (a failed read, e.g. of a wrong sheet, has none).
+  const sheets = table.versions.find((v) => v.detail?.sheets?.length)?.detail?.sheets ?? [];
   const typeOptions: [string, string][] = [['', t('tables.option.type.auto')], ...COLUMN_TYPE_OVERRIDES.map((c): [string, string] => [c, t(`tables.option.type.${c}` as MessageKey)])];
   return sendPage(
     request,
@@ -730,7 +732,7 @@ function importPage(
                   value={values.sheet ?? ''}
                   options={[
                     ['', t('tables.option.auto')],
-                    ...(latest.detail?.sheets ?? []).map((sh): [string, string] => [
+                    ...sheets.map((sh): [string, string] => [
                       sh.name,
                       t('tables.option.sheet.item', { name: sh.name, rows: numberFormat(request).format(sh.rows), columns: numberFormat(request).format(sh.columns) }),
                     ]),

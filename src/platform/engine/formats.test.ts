@@ -115,6 +115,36 @@ describe('an XLSX made from a fixture gives the same table', () => {
   }, 120_000);
 });
 
+describe('every other file of the shared data folder ingests with the right types', () => {
+  const types = (r: IngestResult) => Object.fromEntries(r.columns.map((c) => [c.name, `${c.type}${c.keptAsText ? `/${c.keptAsText}` : ''}${c.semanticType ? `@${c.semanticType}` : ''}`]));
+  it('farms, subsidies with space thousands, counties, a correspondence, kindergartens, the 2024 renumbering', async () => {
+    const foretak = await engine.tableToParquet(fixture('ldir_foretak_orgnr_komnr_gardsnr.csv'), out());
+    expect(foretak.rowCount).toBe(54_733);
+    expect(types(foretak)).toEqual({
+      orgnr: 'VARCHAR/identifier_name@orgnr', komnr: 'VARCHAR/leading_zeros@kommunenummer', gardsnr: 'BIGINT', bruksnr: 'BIGINT', festenr: 'BIGINT',
+      produsentnummer_8: 'VARCHAR/leading_zeros', produsentnummer_10: 'VARCHAR/leading_zeros',
+    });
+    const industriTable = out();
+    const industri = await engine.tableToParquet(fixture('ldir_pristilskudd_industriforetak_2019_thousandsep.csv'), industriTable);
+    expect(industri.detected.thousandsSeparator).toBe(' ');
+    expect(types(industri)).toMatchObject({ orgnr: 'VARCHAR/identifier_name@orgnr', t_prisnedkorn: 'BIGINT' });
+    expect((await engine.readRows(industriTable, { offset: 0, limit: 1 }))[0]?.t_prisnedkorn).toBe(371491);
+    const fylkerTable = out();
+    const fylker = await engine.tableToParquet(fixture('ssb_klass104_fylker_2024_latin1.csv'), fylkerTable);
+    expect(fylker.detected.encoding).toBe('windows-1252');
+    expect(types(fylker)).toMatchObject({ code: 'VARCHAR/leading_zeros', level: 'BIGINT', name: 'VARCHAR' });
+    expect((await engine.readRows(fylkerTable, { offset: 0, limit: 20 })).map((r) => r.name)).toContain('Møre og Romsdal');
+    const corrTable = out();
+    const corr = await engine.tableToParquet(fixture('ssb_klass_corr1236_kommune_orgnr_latin1.csv'), corrTable);
+    expect(types(corr)).toMatchObject({ targetCode: 'VARCHAR/leading_zeros', sourceName: 'VARCHAR', targetName: 'VARCHAR' });
+    expect((await engine.readRows(corrTable, { offset: 0, limit: 1 }))[0]).toMatchObject({ sourceName: 'FÆRDER KOMMUNE', targetName: 'Færder' });
+    const barnehager = await engine.tableToParquet(fixture('stavanger_barnehager.bom.csv'), out());
+    expect(types(barnehager)).toEqual({ nord: 'DOUBLE', oest: 'DOUBLE', breddegrad: 'DOUBLE', lengdegrad: 'DOUBLE', adresse: 'VARCHAR', barnehagens_navn: 'VARCHAR' });
+    const reform = await engine.tableToParquet(fixture('kommunenummer_2023_til_2024.csv'), out());
+    expect(types(reform)).toMatchObject({ kommunenummer_2023: 'VARCHAR/leading_zeros@kommunenummer', kommunenummer_2024: 'VARCHAR/leading_zeros@kommunenummer' });
+  }, 60_000);
+});
+
 describe('XLSX reading', () => {
   it('skips title rows, combines a merged group header over two rows, reads dates, formulas, rich text and errors', async () => {
     const path = await writeXlsx(join(work, 'merged.xlsx'), (wb) => {

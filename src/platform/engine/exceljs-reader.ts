@@ -1,9 +1,9 @@
 // exceljs's streaming reader, loaded privately with one fix. exceljs 4.4.0 (lib/utils/parse-sax.js) decodes every
 // inflated chunk of a part on its own, so a letter whose UTF-8 bytes straddle two chunks ("Å" = C3 85) becomes two
 // U+FFFD — measured: 1 of 24,899 names of the Landbruksdirektoratet fixture lost its "Å" in an XLSX round trip. The
-// fix decodes with one streaming, fatal TextDecoder per part (invalid UTF-8 fails instead of becoming U+FFFD). It is
-// loaded into a private copy of exceljs's modules (the shared module cache is restored afterwards), so other users
-// of exceljs in the process are not touched whatever the load order.
+// fix decodes with one streaming, fatal TextDecoder per part (invalid UTF-8 fails instead of becoming U+FFFD). When
+// exceljs is not loaded yet the fixed module is put in the shared module cache (everyone gets the fix); when it is,
+// a private copy of exceljs's modules is loaded with the fix and the shared cache restored, so others are untouched.
 import { createRequire, Module } from 'node:module';
 import { dirname, sep } from 'node:path';
 import type ExcelJSType from 'exceljs';
@@ -38,19 +38,30 @@ function fixedParseSax(SaxesParser: new () => { on(e: string, cb: (v: unknown) =
 }
 
 function load(): typeof ExcelJSType {
-  const root = dirname(require.resolve('exceljs/package.json')) + sep;
+  const saxPath = require.resolve('exceljs/lib/utils/parse-sax.js');
+  const entry = require.resolve('exceljs/lib/exceljs.nodejs.js');
   const cache = require.cache;
-  const saved = Object.entries(cache).filter(([k]) => k.startsWith(root));
-  for (const [k] of saved) delete cache[k];
-  try {
-    const saxPath = require.resolve('exceljs/lib/utils/parse-sax.js');
+  const fixed = () => {
     const saxes = createRequire(saxPath)('saxes') as { SaxesParser: Parameters<typeof fixedParseSax>[0] };
     const mod = new Module(saxPath);
     mod.filename = saxPath;
     mod.loaded = true;
     mod.exports = fixedParseSax(saxes.SaxesParser);
-    cache[saxPath] = mod;
-    return require('exceljs') as typeof ExcelJSType;
+    return mod;
+  };
+  // exceljs not loaded yet: the fix goes into the shared module cache, so every user of exceljs in the process gets
+  // it. (The entry file is required, not the package main, which an ES module import may have registered unloaded.)
+  if (!cache[saxPath]) {
+    cache[saxPath] = fixed();
+    return require(entry) as typeof ExcelJSType;
+  }
+  // Loaded already with the broken decoder: a private copy of its modules, the shared cache restored afterwards.
+  const root = dirname(require.resolve('exceljs/package.json')) + sep;
+  const saved = Object.entries(cache).filter(([k]) => k.startsWith(root));
+  for (const [k] of saved) delete cache[k];
+  try {
+    cache[saxPath] = fixed();
+    return require(entry) as typeof ExcelJSType;
   } finally {
     for (const k of Object.keys(cache)) if (k.startsWith(root)) delete cache[k];
     for (const [k, v] of saved) cache[k] = v;

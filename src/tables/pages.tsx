@@ -665,6 +665,13 @@ function importPage(
   const textual = format === 'csv' || format === 'tsv';
   // The workbook's sheets: from the newest version that read it (a failed read, e.g. of a wrong sheet, has none).
   const sheets = table.versions.find((v) => v.detail?.sheets?.length)?.detail?.sheets ?? [];
+  if (!form && format === 'xlsx') {
+    // Title rows and header rows belong to the sheet that was read: prefilled only when the publisher gave them, so
+    // reading another sheet finds its own.
+    const given = latest?.detail?.givenOptions ?? {};
+    values.skipLines = given.skipLines === undefined ? '' : String(given.skipLines);
+    values.headerRows = given.headerRows === undefined ? '' : String(given.headerRows);
+  }
   const typeOptions: [string, string][] = [['', t('tables.option.type.auto')], ...COLUMN_TYPE_OVERRIDES.map((c): [string, string] => [c, t(`tables.option.type.${c}` as MessageKey)])];
   return sendPage(
     request,
@@ -743,8 +750,9 @@ function importPage(
                   id="opt-headerRows"
                   name="headerRows"
                   label={t('tables.option.headerRows')}
-                  value={values.headerRows ?? '1'}
+                  value={values.headerRows ?? ''}
                   options={[
+                    ['', t('tables.option.auto')],
                     ['1', t('tables.option.headerRows.one')],
                     ['2', t('tables.option.headerRows.two')],
                   ]}

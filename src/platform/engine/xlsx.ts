@@ -245,10 +245,10 @@ class SheetScanner {
     if (rowTags) this.rows += rowTags.length;
     for (const m of body.matchAll(/<c\s([^>]*?)(\/?)>/g)) {
       if (m[2] === '/') continue; // <c …/> holds no value
-      const r = /\br="\$?([A-Z]{1,3})\$?\d+"/.exec(m[1] as string);
+      const r = /\br=["']\$?([A-Z]{1,3})\$?\d+["']/.exec(m[1] as string);
       if (r) this.columns = Math.max(this.columns, colNumber(r[1] as string));
     }
-    for (const m of body.matchAll(/<mergeCell\s[^>]*?ref="([A-Z$]+\d+):([A-Z$]+\d+)"/g)) {
+    for (const m of body.matchAll(/<mergeCell\s[^>]*?ref=["']([A-Z$]+\d+):([A-Z$]+\d+)["']/g)) {
       const a = parseRef(m[1] as string);
       const b = parseRef(m[2] as string);
       if (a && b && this.merges.length < 10_000) this.merges.push({ top: Math.min(a.row, b.row), bottom: Math.max(a.row, b.row), left: Math.min(a.col, b.col), right: Math.max(a.col, b.col) });
@@ -500,13 +500,16 @@ export async function stageXlsx(path: string, { opts, csvPath, limits }: XlsxSta
     let filled = 0;
     let formula = false;
     let error = false;
+    let beyond = false;
     row.eachCell({ includeEmpty: false }, (cell, col) => {
-      if (col > width) return;
+      // The raw pass measured the widest row holding a value; a value beyond it means the two reads disagree.
+      if (col > width) { beyond = true; return; }
       const out = convertCell(cell.value, cell.numFmt, wb.date1904);
       if (out.note === 'formula_without_value') { formula = true; formulaCols.add(col - 1); }
       if (out.note === 'error_value') { error = true; errorCols.add(col - 1); }
       if (out.cell) { cells[col - 1] = out.cell; filled++; }
     });
+    if (beyond) throw new EngineError('record_count_mismatch', `Row ${row.number} of the sheet holds a value beyond the ${width} columns counted in the file. The file was not imported.`, { expected: width, read: width + 1, line: row.number });
     if (formula) formulaRows.add(row.number);
     if (error) errorRows.add(row.number);
     return { number: row.number, cells, filled };

@@ -559,8 +559,10 @@ export async function stageXlsx(path: string, { opts, csvPath, limits }: XlsxSta
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
       sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore',
     });
+    // Sheets other than the chosen one are not iterated: exceljs drains them unparsed. The loop runs to the end of
+    // the file (no break), so the zip reader is never cut off mid-stream.
     for await (const ws of reader) {
-      if (Number((ws as unknown as { id: unknown }).id) !== sheet.id) continue; // not iterated: exceljs drains it
+      if (Number((ws as unknown as { id: unknown }).id) !== sheet.id) continue;
       for await (const row of ws as AsyncIterable<ExcelJSType.Row>) {
         emitted++;
         const r = toRow(row);
@@ -571,7 +573,6 @@ export async function stageXlsx(path: string, { opts, csvPath, limits }: XlsxSta
           await writeData(r);
         }
       }
-      break;
     }
     if (!decided) await decide();
     await (writer as StagingWriter).close();

@@ -39,12 +39,27 @@ export const SourceOptionsSchema = Type.Object(
     columnTypes: Type.Optional(
       Type.Record(Type.String(), Type.String(), { description: 'Type per column name: text, integer, decimal, date, timestamp or boolean.' }),
     ),
+    sheet: Type.Optional(Type.String({ description: 'XLSX: the sheet to read, by name (default: the first sheet holding a value; `import.sheets` lists them).' })),
+    headerRows: Type.Optional(Type.Integer({ description: 'XLSX: 1, or 2 for a group header row (cells merged across columns) above the column names.' })),
   },
   { additionalProperties: false, description: 'How to read the file; every field is optional (the engine decides what is missing).' },
 );
 
+const SheetSchema = Type.Object({
+  name: Type.String(),
+  rows: Type.Integer({ description: 'Rows in the sheet (as stored in the workbook).' }),
+  columns: Type.Integer({ description: 'The widest row holding a value.' }),
+});
+
+const NoteSchema = Type.Object({
+  reason: Type.String({ description: 'formula_without_value, error_value, missing_keys, nested_as_json or timezone_to_utc.' }),
+  count: Type.Integer(),
+  lines: Type.Optional(Type.Array(Type.Integer(), { description: 'The first (at most 100) sheet rows, records or lines.' })),
+  columns: Type.Optional(Type.Array(Type.String(), { description: 'The columns concerned.' })),
+});
+
 const SkippedSchema = Type.Object({
-  reason: Type.String({ description: 'comment, blank or leading.' }),
+  reason: Type.String({ description: 'comment, blank or leading (for XLSX: sheet rows).' }),
   count: Type.Integer(),
   lines: Type.Array(Type.Integer(), { description: 'The first (at most 100) line numbers, 1-based.' }),
 });
@@ -57,6 +72,8 @@ const ImportSchema = Type.Object(
     givenOptions: Type.Object({}, { additionalProperties: true, description: 'The options the publisher gave.' }),
     recordCount: Type.Union([Type.Integer(), Type.Null()], { description: 'Records in the file by an independent count, before skipping.' }),
     skipped: Type.Array(SkippedSchema),
+    sheets: Type.Optional(Type.Array(SheetSchema, { description: 'XLSX: every sheet of the workbook, in order.' })),
+    notes: Type.Optional(Type.Array(NoteSchema, { description: 'Cells and records changed on purpose (reason codes and positions, never values).' })),
     errorParams: Type.Object({}, { additionalProperties: true, description: 'Line numbers and counts for the failure code.' }),
     fromVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'The version whose stored file this version read again.' }),
     jobId: Type.Union([Type.String(), Type.Null()]),
@@ -350,7 +367,7 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
         tags,
         summary: 'Upload a file as a table',
         description:
-          'multipart/form-data with the fields `name` (table name: a–z, 0–9, "_" and "-", up to 63 characters), optional `title`, optional `sourceOptions` (a JSON object of read options: encoding, delimiter, quote, escape, header, skipLines, commentPrefix, decimalSeparator, thousandsSeparator, columnTypes; unknown keys are a 400, invalid values a 422; what is not given is detected), then `file` (delimited text: .csv, .tsv, .tab, .txt or no extension; XLSX, JSON, Parquet and PDF are refused with 422). Send the fields before the file. Uploading to an existing name adds a new version. Answers 202 with the ingest job; the new version becomes visible when the job succeeds. Editors of the publishing organisation only.',
+          'multipart/form-data with the fields `name` (table name: a–z, 0–9, "_" and "-", up to 63 characters), optional `title`, optional `sourceOptions` (a JSON object of read options: encoding, delimiter, quote, escape, header, skipLines, commentPrefix, decimalSeparator, thousandsSeparator, columnTypes; unknown keys are a 400, invalid values a 422; what is not given is detected), then `file` (CSV/TSV, XLSX, JSON, NDJSON or Parquet — read by content, not by name; .xls and PDF are refused with 422; without `name` the table is named after the file, "Tilskudd 2022.xlsx" → tilskudd-2022). Send the fields before the file. Uploading to an existing name adds a new version. Answers 202 with the ingest job; the new version becomes visible when the job succeeds. Editors of the publishing organisation only.',
         consumes: ['multipart/form-data'],
         params: DatasetParams,
         security: [{ bearer: [] }],

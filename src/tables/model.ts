@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { CsvReadOptions, KeptAsTextReason, SemanticType, SkippedLines } from '../platform/engine/index';
+import type { CsvReadOptions, IngestNote, KeptAsTextReason, SemanticType, SheetInfo, SkippedLines } from '../platform/engine/index';
 
 export interface TablesTable {
   id: string;
@@ -29,7 +29,7 @@ export interface TableVersionsTable {
   version: number;
   state: TableVersionState;
   source_blob_key: string; // the uploaded file
-  source_format: string; // csv | tsv
+  source_format: string; // csv | tsv | xlsx | json | ndjson | parquet: by extension until ingested, then by content
   source_options: string; // JSON CsvReadOptions: what the file was read with (the complete set once ingested)
   given_options: string; // JSON CsvReadOptions: what the publisher gave (the rest was detected)
   parquet_blob_key: string | null;
@@ -46,6 +46,8 @@ export interface TableVersionsTable {
   job_id: string | null;
   created_at: string;
   ready_at: string | null;
+  /** JSON { sheets?: SheetInfo[], notes: IngestNote[] } (migration 20261202-008): a workbook's sheets, what was changed on purpose. */
+  source_info: string;
 }
 
 export type TableRow = Selectable<TablesTable>;
@@ -76,6 +78,10 @@ export interface TableVersionDetail {
   givenOptions: CsvReadOptions;
   recordCount: number | null;
   skipped: SkippedLines[];
+  /** XLSX: the workbook's sheets (the import page offers them). */
+  sheets?: SheetInfo[];
+  /** Cells and records changed on purpose: formulas without a value, error cells, missing JSON keys, nested values. */
+  notes?: IngestNote[];
   /** Line numbers, counts and limits for the failure message. */
   errorParams: Record<string, string | number>;
   fromVersion: number | null;

@@ -360,7 +360,7 @@ function uploadPage(request: FastifyRequest, reply: FastifyReply, datasetId: str
       <form method="post" action={urls.tableUpload(datasetId)} enctype="multipart/form-data" class="df-form" novalidate>
         {/* First field on purpose: readTableUpload checks it before it reads the file. */}
         <CsrfField token={request.csrfToken} />
-        <TextField id="name" label={t('tables.upload.name')} description={t('tables.upload.name.desc')} value={form.name} required error={errorOf('name')} autocomplete="off" />
+        <TextField id="name" label={t('tables.upload.name')} description={t('tables.upload.name.desc')} value={form.name} error={errorOf('name')} autocomplete="off" />
         <TextField id="title" label={t('tables.upload.tableTitle')} value={form.title} error={errorOf('title')} />
         <div class="ds-field">
           <label class="ds-label" for="file">
@@ -441,6 +441,8 @@ function formFromOptions(o: CsvReadOptions, columns: ColumnSchema[]): OptionsFor
     commentPrefix: o.commentPrefix ?? '',
     decimalSeparator: o.decimalSeparator ?? '.',
     thousandsSeparator: o.thousandsSeparator === ' ' ? 'space' : o.thousandsSeparator ? o.thousandsSeparator : 'none',
+    sheet: o.sheet ?? '',
+    headerRows: String(o.headerRows ?? 1),
   };
   columns.forEach((c, i) => (form[`col${i}`] = o.columnTypes?.[c.name] ?? ''));
   return form;
@@ -469,6 +471,11 @@ function optionsFromForm(form: OptionsForm, columns: ColumnSchema[]): { options:
     if (v) types[c.name] = v;
   });
   if (Object.keys(types).length > 0) options.columnTypes = types as CsvReadOptions['columnTypes'];
+  if (form.sheet) options.sheet = form.sheet;
+  if (form.headerRows) {
+    if (form.headerRows === '1' || form.headerRows === '2') options.headerRows = Number(form.headerRows);
+    else problems.push({ field: '/sourceOptions/headerRows', code: 'invalid_option', message: 'headerRows must be 1 or 2.' });
+  }
   return { options, problems };
 }
 
@@ -482,6 +489,8 @@ const OPTION_FIELD_IDS: Record<string, string> = {
   commentPrefix: 'opt-commentPrefix',
   decimalSeparator: 'opt-decimalSeparator',
   thousandsSeparator: 'opt-thousandsSeparator',
+  sheet: 'opt-sheet',
+  headerRows: 'opt-headerRows',
 };
 
 function optionFieldId(field: string, columns: ColumnSchema[]): string {
@@ -538,9 +547,34 @@ function ReadReport(props: { request: FastifyRequest; version: TableVersion }): 
   const mark = (key: keyof CsvReadOptions) => (given[key] !== undefined ? ` (${t('tables.import.given')})` : '');
   const yesNo = (b: boolean | undefined) => (b === undefined ? '–' : t(b ? 'tables.import.yes' : 'tables.import.no'));
   const skippedTotal = (d?.skipped ?? []).reduce((n, s) => n + s.count, 0);
+  const format = d?.sourceFormat ?? 'csv';
+  const textual = format === 'csv' || format === 'tsv';
+  const formatKey = `tables.format.${format}`;
   return (
     <div class="df-stack">
       <dl class="df-meta">
+        <dt>{t('tables.import.format')}</dt>
+        <dd>{hasKey(formatKey) ? t(formatKey as MessageKey) : format}</dd>
+        {format === 'xlsx' ? (
+          <>
+            <dt>{t('tables.option.sheet')}</dt>
+            <dd>{(o.sheet ?? '–') + mark('sheet')}</dd>
+            <dt>{t('tables.option.header')}</dt>
+            <dd>{yesNo(o.header) + mark('header')}</dd>
+            <dt>{t('tables.option.headerRows')}</dt>
+            <dd>{String(o.headerRows ?? 1) + mark('headerRows')}</dd>
+            <dt>{t('tables.option.skipRows')}</dt>
+            <dd>{String(o.skipLines ?? 0) + mark('skipLines')}</dd>
+          </>
+        ) : null}
+        {!textual && format !== 'parquet' ? (
+          <>
+            <dt>{t('tables.option.decimalSeparator')}</dt>
+            <dd>{charName(t, o.decimalSeparator) + mark('decimalSeparator')}</dd>
+          </>
+        ) : null}
+        {textual ? (
+        <>
         <dt>{t('tables.option.encoding')}</dt>
         <dd>{(o.encoding ?? '–') + mark('encoding')}</dd>
         <dt>{t('tables.option.delimiter')}</dt>
@@ -557,6 +591,8 @@ function ReadReport(props: { request: FastifyRequest; version: TableVersion }): 
         <dd>{charName(t, o.decimalSeparator) + mark('decimalSeparator')}</dd>
         <dt>{t('tables.option.thousandsSeparator')}</dt>
         <dd>{charName(t, o.thousandsSeparator ?? '') + mark('thousandsSeparator')}</dd>
+        </>
+        ) : null}
         {v.state === 'ready' ? (
           <>
             <dt>{t('tables.import.rows')}</dt>
@@ -583,6 +619,32 @@ function ReadReport(props: { request: FastifyRequest; version: TableVersion }): 
         </div>
       ) : v.state === 'ready' ? (
         <p class="ds-paragraph">{t('tables.import.noneSkipped')}</p>
+      ) : null}
+      {(d?.notes ?? []).length > 0 ? (
+        <div class="ds-alert" data-color="warning">
+          <p class="ds-paragraph">{t('tables.import.notes')}</p>
+          <ul class="ds-list">
+            {(d?.notes ?? []).map((n) => {
+              const key = `tables.note.${n.reason}`;
+              const params = {
+                count: fmt.format(n.count),
+                lines: (n.lines ?? []).slice(0, 10).join(', ') + ((n.lines?.length ?? 0) > 10 || n.count > (n.lines?.length ?? 0) ? ' …' : ''),
+                columns: (n.columns ?? []).slice(0, 10).join(', ') + ((n.columns?.length ?? 0) > 10 ? ' …' : ''),
+              };
+              return <li>{hasKey(key) ? t(key as MessageKey, params) : n.reason}</li>;
+            })}
+          </ul>
+        </div>
+      ) : null}
+      {d?.sheets && d.sheets.length > 0 ? (
+        <>
+          <p class="ds-paragraph">{t('tables.import.sheets')}</p>
+          <ul class="ds-list">
+            {d.sheets.map((sh) => (
+              <li>{t('tables.option.sheet.item', { name: sh.name, rows: fmt.format(sh.rows), columns: fmt.format(sh.columns) })}</li>
+            ))}
+          </ul>
+        </>
       ) : null}
     </div>
   );
@@ -612,6 +674,18 @@ function importPage(
   const pending = latest?.state === 'pending';
   const jobId = latest?.detail?.jobId;
   const here = urls.tableImport(datasetId, table.name);
+  // Which read options apply: the format the content turned out to be (the upload's extension until it is read).
+  const format = latest?.detail?.sourceFormat ?? 'csv';
+  const textual = format === 'csv' || format === 'tsv';
+  // The workbook's sheets: from the newest version that read it (a failed read, e.g. of a wrong sheet, has none).
+  const sheets = table.versions.find((v) => v.detail?.sheets?.length)?.detail?.sheets ?? [];
+  if (!form && format === 'xlsx') {
+    // Title rows and header rows belong to the sheet that was read: prefilled only when the publisher gave them, so
+    // reading another sheet finds its own.
+    const given = latest?.detail?.givenOptions ?? {};
+    values.skipLines = given.skipLines === undefined ? '' : String(given.skipLines);
+    values.headerRows = given.headerRows === undefined ? '' : String(given.headerRows);
+  }
   const typeOptions: [string, string][] = [['', t('tables.option.type.auto')], ...COLUMN_TYPE_OVERRIDES.map((c): [string, string] => [c, t(`tables.option.type.${c}` as MessageKey)])];
   return sendPage(
     request,
@@ -670,6 +744,38 @@ function importPage(
           <form method="post" action={here} class="df-form" novalidate aria-labelledby="options-heading">
             <CsrfField token={request.csrfToken} />
             <input type="hidden" name="fromVersion" value={String(latest.version)} />
+            {format === 'xlsx' ? (
+              <>
+                <Select
+                  id="opt-sheet"
+                  name="sheet"
+                  label={t('tables.option.sheet')}
+                  value={values.sheet ?? ''}
+                  options={[
+                    ['', t('tables.option.auto')],
+                    ...sheets.map((sh): [string, string] => [
+                      sh.name,
+                      t('tables.option.sheet.item', { name: sh.name, rows: numberFormat(request).format(sh.rows), columns: numberFormat(request).format(sh.columns) }),
+                    ]),
+                  ]}
+                  error={errorOf('opt-sheet')}
+                />
+                <Select
+                  id="opt-headerRows"
+                  name="headerRows"
+                  label={t('tables.option.headerRows')}
+                  value={values.headerRows ?? ''}
+                  options={[
+                    ['', t('tables.option.auto')],
+                    ['1', t('tables.option.headerRows.one')],
+                    ['2', t('tables.option.headerRows.two')],
+                  ]}
+                  error={errorOf('opt-headerRows')}
+                />
+              </>
+            ) : null}
+            {textual ? (
+            <>
             <Select
               id="opt-encoding"
               name="encoding"
@@ -698,6 +804,10 @@ function importPage(
               ]}
               error={errorOf('opt-quote')}
             />
+            </>
+            ) : null}
+            {textual || format === 'xlsx' ? (
+            <>
             <fieldset class="ds-fieldset">
               <legend class="ds-label">{t('tables.option.header')}</legend>
               <div class="ds-field">
@@ -716,12 +826,15 @@ function importPage(
             <TextField
               id="opt-skipLines"
               name="skipLines"
-              label={t('tables.option.skipLines')}
+              label={t(format === 'xlsx' ? 'tables.option.skipRows' : 'tables.option.skipLines')}
               description={t('tables.option.skipLines.desc', { max: MAX_SKIP_LINES })}
               value={values.skipLines ?? '0'}
               inputmode="numeric"
               error={errorOf('opt-skipLines')}
             />
+            </>
+            ) : null}
+            {textual ? (
             <TextField
               id="opt-commentPrefix"
               name="commentPrefix"
@@ -730,6 +843,9 @@ function importPage(
               value={values.commentPrefix ?? ''}
               error={errorOf('opt-commentPrefix')}
             />
+            ) : null}
+            {format !== 'parquet' ? (
+            <>
             <Select
               id="opt-decimalSeparator"
               name="decimalSeparator"
@@ -754,7 +870,9 @@ function importPage(
               ]}
               error={errorOf('opt-thousandsSeparator')}
             />
-            {columns.length > 0 ? (
+            </>
+            ) : null}
+            {columns.length > 0 && format !== 'parquet' ? (
               <fieldset class="ds-fieldset">
                 <legend class="ds-label">{t('tables.option.columnTypes')}</legend>
                 {columns.map((c, i) => (

@@ -267,9 +267,13 @@ describe('tables service', () => {
       status: 422,
       problems: [expect.objectContaining({ field: '/name', code: 'invalid_table_name' })],
     });
-    await expect(tables.createTableFromFile(editor, 'ds-public', { name: 'ok', filePath: '/dev/null', filename: 'x.xlsx' })).rejects.toMatchObject({
+    await expect(tables.createTableFromFile(editor, 'ds-public', { name: 'ok', filePath: '/dev/null', filename: 'x.docx' })).rejects.toMatchObject({
       status: 422,
       problems: [expect.objectContaining({ code: 'unsupported_format' })],
+    });
+    await expect(tables.createTableFromFile(editor, 'ds-public', { name: 'ok', filePath: '/dev/null', filename: 'Gammel.XLS' })).rejects.toMatchObject({
+      status: 422,
+      problems: [expect.objectContaining({ field: '/file', code: 'xls_unsupported', message: expect.stringMatching(/save it as \.xlsx/) })],
     });
     await expect(tables.rows(ANONYMOUS, 'ds-public', 'missing', {})).rejects.toMatchObject({ status: 404, code: 'table_not_found' });
     expect(() => parsePage({ size: 1001 })).toThrow(/_size/);
@@ -307,15 +311,32 @@ describe('import rules', () => {
     expect(checkReadOptions({ columnTypes: { b: 'text' } }, ['a'])[0]?.code).toBe('unknown_column');
   });
 
-  it('refusedFormat recognises what the ingest cannot read yet by its first bytes', async () => {
+  it('refusedFormat refuses only PDF by its first bytes: every table format is read by content in the ingest', async () => {
     const { refusedFormat } = await import('./service');
-    expect(refusedFormat(Buffer.from([0x50, 0x4b, 0x03, 0x04]))).toBe('xlsx');
-    expect(refusedFormat(Buffer.from('PAR1xxxx'))).toBe('parquet');
     expect(refusedFormat(Buffer.from('%PDF-1.4'))).toBe('pdf');
-    expect(refusedFormat(Buffer.from('\uFEFF  {"a":1}'))).toBe('json');
-    expect(refusedFormat(Buffer.from('[{"a":1}]'))).toBe('json');
-    expect(refusedFormat(Buffer.from('[kode];navn\n'))).toBeNull();
+    expect(refusedFormat(Buffer.from([0x50, 0x4b, 0x03, 0x04]))).toBeNull();
+    expect(refusedFormat(Buffer.from('PAR1xxxx'))).toBeNull();
+    expect(refusedFormat(Buffer.from('\uFEFF  {"a":1}'))).toBeNull();
     expect(refusedFormat(Buffer.from('kode;navn\n0301;Oslo\n'))).toBeNull();
+  });
+
+  it('derives a table name from the file name', async () => {
+    const { tableNameFromFilename, TABLE_NAME_PATTERN } = await import('./service');
+    expect(tableNameFromFilename('Tilskudd 2022.xlsx')).toBe('tilskudd-2022');
+    expect(tableNameFromFilename('C:\\Users\\x\\Kommuner i Trøndelag (2024).CSV')).toBe('kommuner-i-trondelag-2024');
+    expect(tableNameFromFilename('Ærlige Åsmund.json')).toBe('aerlige-asmund');
+    expect(tableNameFromFilename('___.csv')).toBe('tabell');
+    expect(tableNameFromFilename('data')).toBe('data');
+    const long = tableNameFromFilename(`${'a b '.repeat(40)}.csv`);
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(TABLE_NAME_PATTERN.test(long)).toBe(true);
+  });
+
+  it('checks the XLSX read options', async () => {
+    const { checkReadOptions } = await import('./service');
+    expect(checkReadOptions({ sheet: 'Data 2022', headerRows: 2 })).toEqual([]);
+    expect(checkReadOptions({ sheet: ' ' }).map((p) => p.field)).toEqual(['/sourceOptions/sheet']);
+    expect(checkReadOptions({ headerRows: 3 }).map((p) => p.field)).toEqual(['/sourceOptions/headerRows']);
   });
 
   it('formats numbers for the page language without rounding them', async () => {

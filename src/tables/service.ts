@@ -41,7 +41,9 @@ import {
   TEXT_ENCODINGS,
   type ColumnInfo,
   type CsvReadOptions,
+  type IngestNote,
   type KeptAsTextReason,
+  type SheetInfo,
   type SkippedLines,
   type TableEngine,
 } from '../platform/engine/index';
@@ -54,9 +56,13 @@ export const INGEST_TABLE_JOB = 'ingestTable';
 export const TABLE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
-/** File name extensions the ingest understands (all read as delimited text; the delimiter is sniffed); files without
- * an extension are accepted too, and the content decides (see refusedFormat). */
-export const ACCEPTED_EXTENSIONS = ['csv', 'tsv', 'txt', 'tab'] as const;
+/** File name extensions the ingest understands; files without an extension are accepted too. The name never decides
+ * how a file is read: the engine dispatches by content (tableToParquet), so a CSV named .xlsx is read as CSV. */
+export const ACCEPTED_EXTENSIONS = ['csv', 'tsv', 'txt', 'tab', 'xlsx', 'json', 'ndjson', 'jsonl', 'parquet'] as const;
+/** Formats of the upload by its extension, until the engine has read it (then: by content). */
+const FORMAT_OF_EXTENSION: Record<string, string> = { tsv: 'tsv', tab: 'tsv', xlsx: 'xlsx', json: 'json', ndjson: 'ndjson', jsonl: 'ndjson', parquet: 'parquet' };
+/** The longest sheet name Excel allows is 31 characters; names up to this length are accepted. */
+const MAX_SHEET_NAME = 100;
 /** Most lines a publisher may skip at the top of a file (title lines above a table). */
 export const MAX_SKIP_LINES = 1000;
 const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
@@ -71,7 +77,7 @@ export interface TablesServiceDeps {
   db: Db;
   blobs: BlobStore;
   jobs: Pick<JobQueue, 'register' | 'enqueue'>;
-  engine: Pick<TableEngine, 'csvToParquet' | 'readRows' | 'countRows'>;
+  engine: Pick<TableEngine, 'tableToParquet' | 'readRows' | 'countRows'>;
   dataDir: string;
   logger?: { warn(obj: object, msg?: string): void };
 }
@@ -190,6 +196,7 @@ export function presentVersion(v: TableVersionRow): TableVersion {
       byteSize: num(v.byte_size),
       sourceFormat: v.source_format,
       sourceOptions: parseJson<CsvReadOptions>(v.source_options, {}),
+      ...sourceInfo(v.source_info),
       givenOptions: parseJson<CsvReadOptions>(v.given_options, {}),
       recordCount: num(v.record_count),
       skipped: parseJson<SkippedLines[]>(v.skipped, []),
@@ -198,6 +205,12 @@ export function presentVersion(v: TableVersionRow): TableVersion {
       jobId: v.job_id,
     },
   };
+}
+
+/** The sheets of a workbook and the notes of an ingest, as stored (see migration 20261202-008). */
+function sourceInfo(raw: string | null | undefined): { sheets?: SheetInfo[]; notes: IngestNote[] } {
+  const info = parseJson<{ sheets?: SheetInfo[]; notes?: IngestNote[] }>(raw ?? '{}', {});
+  return { ...(info.sheets ? { sheets: info.sheets } : {}), notes: info.notes ?? [] };
 }
 
 function presentTable(t: TableRow, versions: TableVersionRow[]): TableDetail {
@@ -253,6 +266,11 @@ export function checkReadOptions(o: CsvReadOptions, columns?: string[]): FieldPr
   } else if (o.thousandsSeparator && o.thousandsSeparator === o.decimalSeparator) {
     bad('thousandsSeparator', 'invalid_option', 'The thousands separator cannot be the decimal separator.');
   }
+  // eslint-disable-next-line no-control-regex
+  if (o.sheet !== undefined && (o.sheet.trim() === '' || o.sheet.length > MAX_SHEET_NAME || /[\u0000-\u001f]/.test(o.sheet))) {
+    bad('sheet', 'invalid_option', `sheet must be a sheet name of 1–${MAX_SHEET_NAME} characters.`);
+  }
+  if (o.headerRows !== undefined && o.headerRows !== 1 && o.headerRows !== 2) bad('headerRows', 'invalid_option', 'headerRows must be 1 or 2.');
   if (o.columnTypes !== undefined) {
     const entries = Object.entries(o.columnTypes);
     if (entries.length > 2000) bad('columnTypes', 'invalid_option', 'columnTypes can name at most 2000 columns.');
@@ -268,15 +286,12 @@ export function checkReadOptions(o: CsvReadOptions, columns?: string[]): FieldPr
 }
 
 /**
- * Formats the ingest cannot read yet, recognised from the first bytes (a file name can lie or be missing): ZIP
- * containers (XLSX, ODS), Parquet, PDF and JSON. Hand-written: four fixed signatures, no library needed.
+ * Uploads refused at once by their first bytes (a file name can lie or be missing): PDF documents, which are no
+ * table in any format. Everything else is stored and the ingest decides by content — CSV/TSV, XLSX, JSON, NDJSON,
+ * Parquet — and names what it cannot read (an old .xls, an encrypted workbook, a ZIP archive, binary data).
  */
-export function refusedFormat(head: Buffer): 'xlsx' | 'parquet' | 'pdf' | 'json' | null {
-  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) return 'xlsx';
-  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+export function refusedFormat(head: Buffer): 'pdf' | null {
   if (head.subarray(0, 4).toString('latin1') === '%PDF') return 'pdf';
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (text.startsWith('{') || (text.startsWith('[') && /^\[\s*[{["\d\]-]/.test(text))) return 'json';
   return null;
 }
 
@@ -285,9 +300,27 @@ function unsupportedFormat(what: string): ValidationError {
     {
       field: '/file',
       code: 'unsupported_format',
-      message: `${what} cannot be read as a table yet; upload delimited text (CSV): .csv, .tsv, .tab, .txt or a file without an extension.`,
+      message: `${what} cannot be read as a table; upload CSV or other delimited text (.csv, .tsv, .tab, .txt), an Excel workbook (.xlsx), JSON or NDJSON (.json, .ndjson, .jsonl) or Parquet (.parquet).`,
     },
   ]);
+}
+
+/**
+ * A table name from a file name: the name without its extension, lower case, letters folded to a–z (æ → ae, ø → o,
+ * å → a, accents dropped), every other run of characters one "-", at most 63 characters ("Tilskudd 2022.xlsx" →
+ * "tilskudd-2022"); "tabell" when nothing is left.
+ */
+export function tableNameFromFilename(filename: string): string {
+  const base = (filename.split(/[\\/]/).pop() ?? '').replace(/\.[A-Za-z0-9]{1,8}$/, '');
+  const name = base
+    .toLowerCase()
+    .replace(/æ/g, 'ae').replace(/ø/g, 'o').replace(/å/g, 'a')
+    .normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return TABLE_NAME_PATTERN.test(name) ? name : 'tabell';
 }
 
 /** Passes a stream through after checking its first bytes with refusedFormat(); fails it with a 422 otherwise. */
@@ -299,8 +332,7 @@ function contentGuard(): Transform {
     decided = true;
     const all = Buffer.concat(head);
     head = [];
-    const refused = refusedFormat(all.subarray(0, 512));
-    if (refused) return unsupportedFormat(refused === 'xlsx' ? 'A spreadsheet or ZIP file' : refused === 'json' ? 'JSON' : refused === 'pdf' ? 'A PDF file' : 'A Parquet file');
+    if (refusedFormat(all.subarray(0, 512))) return unsupportedFormat('A PDF file');
     self.push(all);
     return null;
   };
@@ -332,6 +364,17 @@ export function ingestErrorMessage(code: string, params: Record<string, string |
     field_too_long: `A field is longer than the limit${where}.`,
     file_too_complex: 'The file is too complex to read within the limits.',
     invalid_argument: 'A read option is not valid for this file.',
+    xls_unsupported: 'The file is an old Excel workbook (.xls); save it as .xlsx or CSV.',
+    xlsx_encrypted: 'The workbook is protected with a password; remove the password and upload it again.',
+    xlsx_invalid: 'The workbook is damaged or not an Excel workbook.',
+    xlsx_zip_bomb: 'The workbook expands to far more data than it holds (a zip bomb); it was not opened.',
+    xlsx_sheet_not_found: 'The workbook has no sheet of the chosen name.',
+    xlsx_sheet_empty: 'The sheet holds no values.',
+    json_invalid: `The file is not valid JSON${where}.`,
+    json_not_array: `The JSON file is not an array of objects nor one object a line${where}.`,
+    json_not_objects: `A record of the JSON file is not an object${where}.`,
+    parquet_unsupported_type: 'A column of the Parquet file has a type a table cannot hold.',
+    invalid_parquet: 'The file is not a valid Parquet file.',
   };
   return `Ingest failed [${code}]: ${known[code] ?? 'The file could not be processed because of an internal error.'}`;
 }
@@ -485,7 +528,7 @@ export function createTablesService(deps: TablesServiceDeps) {
       await ctx.progress(20, 'Reading the file and deciding column types');
       const givenOptions = parseJson<CsvReadOptions>(version.given_options, {});
       const out = path.join(dir, 'table.parquet');
-      const converted = await engine.csvToParquet(source, out, givenOptions);
+      const converted = await engine.tableToParquet(source, out, givenOptions);
       await ctx.progress(80, `Storing ${converted.rowCount} rows as Parquet`);
       const byteSize = (await stat(out)).size;
       const parquetKey = `tables/${payload.tableId}/${version.id}.parquet`;
@@ -510,6 +553,9 @@ export function createTablesService(deps: TablesServiceDeps) {
             byte_size: byteSize,
             columns: JSON.stringify(converted.columns.map(storedColumn)),
             source_options: JSON.stringify(converted.detected),
+            // What the content turned out to be (the extension only guessed), the workbook's sheets, the notes.
+            source_format: converted.format === 'csv' && converted.detected.delimiter === '\t' ? 'tsv' : converted.format,
+            source_info: JSON.stringify({ ...(converted.sheets ? { sheets: converted.sheets } : {}), notes: converted.notes }),
             ready_at: readyAt,
           })
           .where('id', '=', version.id)
@@ -575,7 +621,8 @@ export function createTablesService(deps: TablesServiceDeps) {
       authorize(actor, 'dataset:update', datasetResource(dataset));
 
       const problems: FieldProblem[] = [];
-      const name = (input.name ?? '').trim();
+      // No name given: one from the file's name ("Tilskudd 2022.xlsx" → tilskudd-2022).
+      const name = (input.name ?? '').trim() || (input.filename ? tableNameFromFilename(input.filename) : '');
       const title = (input.title ?? '').trim() || name;
       if (!TABLE_NAME_PATTERN.test(name)) {
         problems.push({
@@ -590,6 +637,8 @@ export function createTablesService(deps: TablesServiceDeps) {
       const ext = extensionOf(input.filename ?? '');
       if (!input.filename) {
         problems.push({ field: '/file', code: 'required', message: 'Choose a file to upload.' });
+      } else if (ext === 'xls') {
+        problems.push({ field: '/file', code: 'xls_unsupported', message: 'Old Excel workbooks (.xls, Excel 97–2003) cannot be read; open the file in Excel and save it as .xlsx (Excel Workbook) or CSV.' });
       } else if (ext !== '' && !(ACCEPTED_EXTENSIONS as readonly string[]).includes(ext)) {
         problems.push(unsupportedFormat(`A ".${ext}" file`).problems[0] as FieldProblem);
       }
@@ -631,7 +680,7 @@ export function createTablesService(deps: TablesServiceDeps) {
           const version = await nextVersion(tx, table.id);
           await tx
             .insertInto('table_versions')
-            .values(newVersionRow(versionId, table.id, version, sourceKey, ext === 'tsv' || ext === 'tab' ? 'tsv' : 'csv', options, null, now))
+            .values(newVersionRow(versionId, table.id, version, sourceKey, FORMAT_OF_EXTENSION[ext] ?? 'csv', options, null, now))
             .execute();
           await recordAudit(tx, actor, {
             action: 'table.upload',
@@ -816,6 +865,7 @@ function newVersionRow(id: string, tableId: string, version: number, sourceKey: 
     error_params: '{}',
     from_version: fromVersion,
     job_id: null,
+    source_info: '{}',
     created_at: now,
     ready_at: null,
   };

@@ -45,6 +45,8 @@ import {
   type ConvertResult,
   type FileKind,
   type CsvReadOptions,
+  type IngestNote,
+  type IngestResult,
   type KeptAsTextReason,
   type ParquetDescription,
   type SemanticType,
@@ -56,6 +58,9 @@ import {
 import { detectEncoding, looksLikeUtf16WithoutBom, sniffFileKind, transcodeToUtf8 } from './encoding';
 import { columnNames, detectDialect, looksLikeHeader } from './dialect';
 import { RecordScanner, type ScanDialect, type ScanResult } from './records';
+import type { FixedColumn } from './staging';
+import { stageXlsx } from './xlsx';
+import { stageJson } from './json';
 import {
   classSql,
   decideConvention,
@@ -274,9 +279,10 @@ interface ColumnStats {
 }
 
 /** The aggregate expressions for column `c` of the staging file. */
-function statsSql(c: string): string[] {
+function statsSql(c: string, counts = false): string[] {
   const v = `NULLIF(trim(${c}), '')`;
-  return [`count(${c})`, `count(${v})`, `histogram(${classSql(v)})`];
+  // A column its format already typed (./staging.ts) needs only its counts.
+  return [`count(${c})`, `count(${v})`, counts ? 'NULL' : `histogram(${classSql(v)})`];
 }
 
 function readStats(values: unknown[]): ColumnStats {
@@ -347,6 +353,15 @@ function planColumn(name: string, s: ColumnStats, ctx: PlanContext): ColumnPlan 
   if (k('ts') === s.n) return typed('TIMESTAMP', `CAST(${v} AS TIMESTAMP)`);
   if (k('bool') === s.n) return typed('BOOLEAN', `(lower(${v}) = 'true')`);
   return text();
+}
+
+/** The plan of a column its source format typed (XLSX, JSON: ./staging.ts): a cast, no inference. */
+function fixedPlan(name: string, s: ColumnStats, rows: number, f: FixedColumn): ColumnPlan {
+  const c = sqlIdent(name);
+  const v = `NULLIF(trim(${c}), '')`;
+  if (f.type === 'VARCHAR') return { info: { name, type: 'VARCHAR', nullable: s.raw < rows, ...(f.keptAsText ? { keptAsText: f.keptAsText } : {}) }, expr: c };
+  const expr = f.type === 'BOOLEAN' ? `(lower(${v}) = 'true')` : `CAST(${v} AS ${f.type})`;
+  return { info: { name, type: f.type, nullable: s.n < rows }, expr };
 }
 
 function hasPlusSign(s: ColumnStats): boolean {
@@ -531,7 +546,11 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     }
   }
 
-  async function convertText(readPath: string, work: string, encoding: TextEncodingName, parquetPath: string, readOpts: CsvReadOptions): Promise<ConvertResult> {
+  /**
+   * `fixed`: columns (by index) a typed source format already typed (XLSX, JSON staging files): cast, not inferred,
+   * and left out of the file's number convention.
+   */
+  async function convertText(readPath: string, work: string, encoding: TextEncodingName, parquetPath: string, readOpts: CsvReadOptions, fixed?: Map<number, FixedColumn>): Promise<ConvertResult> {
     const { sample, partial } = await readSample(readPath);
     if (!partial && sample.toString('utf8').replace(/^\uFEFF/, '').trim() === '') {
       throw new EngineError('file_empty', 'The file is empty: it holds only blank lines.', {});
@@ -629,8 +648,10 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         if (names.length <= LONG_STATS_FROM) {
           for (const b of batches) for (let from = 0; from < b.length; from += STATS_BATCH) statsBatches.push(b.slice(from, from + STATS_BATCH));
         }
+        const indexOf = new Map(names.map((n, i) => [n, i]));
+        const isFixed = (name: string) => fixed?.has(indexOf.get(name) as number) === true && !readOpts.columnTypes?.[name];
         for (const batch of statsBatches) {
-          const exprs = batch.flatMap((name, i) => statsSql(sqlIdent(name)).map((e, j) => `${e} AS s${i}_${j}`));
+          const exprs = batch.flatMap((name, i) => statsSql(sqlIdent(name), isFixed(name)).map((e, j) => `${e} AS s${i}_${j}`));
           let agg: Record<string, DuckDBValue> | undefined;
           try {
             [agg] = await rowsOf(conn, `SELECT ${exprs.join(', ')} FROM ${srcOf(batch[0] as string)}`);
@@ -642,7 +663,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         const classTotals: Record<string, number> = {};
         stats.forEach((s, i) => {
           const override = readOpts.columnTypes?.[names[i] as string];
-          if (override === 'text') return;
+          if (override === 'text' || isFixed(names[i] as string)) return;
           for (const cls of NUMBER_CLASSES) classTotals[cls] = (classTotals[cls] ?? 0) + (s.classes.get(cls) ?? 0);
         });
         const convention = decideConvention(classTotals, {
@@ -651,6 +672,8 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
         });
         const plans = names.map((name, i) => {
           const override = readOpts.columnTypes?.[name];
+          const typed = fixed?.get(i);
+          if (typed && !override) return fixedPlan(name, stats[i] as ColumnStats, rows, typed);
           return planColumn(name, stats[i] as ColumnStats, { rows, ...convention, ...(override ? { override } : {}) });
         });
         await checkOverrides(conn, srcOf, plans);
@@ -830,8 +853,139 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     });
   }
 
+  /** Dispatches by content (rules in ./index.ts, `tableToParquet`). */
+  async function tableToParquet(path: string, parquetPath: string, readOpts: CsvReadOptions = {}): Promise<IngestResult> {
+    const { size } = await statFile(path, 'table');
+    if (size === 0) throw new EngineError('file_empty', 'The file is empty.');
+    const kind = await sniffFileKind(path);
+    if (kind === 'xls' || kind === 'xlsx' || kind === 'zip') return typedSource('xlsx', path, parquetPath, readOpts);
+    if (kind === 'json') return typedSource('json', path, parquetPath, readOpts);
+    if (kind === 'parquet') return parquetIn(path, parquetPath);
+    const csv = await csvToParquet(path, parquetPath, readOpts);
+    return { ...csv, format: 'csv', notes: [] };
+  }
+
+  /** XLSX and JSON: the source is staged as CSV with its typed columns, then read by the CSV path. */
+  async function typedSource(kind: 'xlsx' | 'json', path: string, parquetPath: string, readOpts: CsvReadOptions): Promise<IngestResult> {
+    checkOptions(readOpts);
+    const work = join(opts.tempDir, `ingest-${randomUUID()}`);
+    await mkdir(work, { recursive: true });
+    try {
+      const csvPath = join(work, 'staged.csv');
+      const maxColumns = maxColumnsFor(opts.memoryLimit);
+      const staged = kind === 'xlsx'
+        ? { format: 'xlsx' as const, ...(await stageXlsx(path, { opts: readOpts, csvPath, limits: { maxColumns } })) }
+        : await stageJson(path, { opts: readOpts, csvPath, maxColumns });
+      const csvOpts: CsvReadOptions = {
+        encoding: 'utf-8', delimiter: ',', quote: '"', escape: '"', header: true, skipLines: 0, commentPrefix: '',
+        ...(readOpts.decimalSeparator !== undefined ? { decimalSeparator: readOpts.decimalSeparator } : {}),
+        ...(readOpts.thousandsSeparator !== undefined ? { thousandsSeparator: readOpts.thousandsSeparator } : {}),
+        ...(readOpts.columnTypes ? { columnTypes: readOpts.columnTypes } : {}),
+      };
+      const converted = await convertText(csvPath, work, 'utf-8', parquetPath, csvOpts, staged.fixed);
+      if (converted.rowCount !== staged.rows || converted.columns.length !== staged.names.length) {
+        await rm(parquetPath, { force: true });
+        throw new EngineError('record_count_mismatch', `The file holds ${staged.rows} rows by our count, but ${converted.rowCount} were read.`, { expected: staged.rows, read: converted.rowCount });
+      }
+      return {
+        format: staged.format,
+        rowCount: converted.rowCount,
+        columns: converted.columns,
+        detected: { ...staged.detected, decimalSeparator: converted.detected.decimalSeparator, thousandsSeparator: converted.detected.thousandsSeparator },
+        recordCount: staged.recordCount,
+        skipped: staged.skipped,
+        notes: staged.notes,
+        ...('sheets' in staged ? { sheets: staged.sheets } : {}),
+      };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Parquet in: the producer's types are kept (never inferred again from text), mapped onto the table types —
+   * integers → BIGINT (UBIGINT/HUGEINT → text, too_large), FLOAT/DOUBLE and DECIMAL up to 15 digits → DOUBLE (wider
+   * DECIMAL → text, too_large), DATE, TIMESTAMP (TIMESTAMP WITH TIME ZONE → TIMESTAMP in UTC, noted), BOOLEAN,
+   * VARCHAR; UUID, TIME, INTERVAL, ENUM → their text; STRUCT fields flattened with dotted names; LIST, ARRAY and MAP
+   * → JSON text (noted); BLOB and anything else → `parquet_unsupported_type`. Written with zstd; the row count of the
+   * written file must equal the source's metadata row count.
+   */
+  async function parquetIn(path: string, parquetPath: string): Promise<IngestResult> {
+    const src = sqlString(path);
+    const target = join(dirname(parquetPath), `.${basename(parquetPath)}.${randomUUID()}.tmp`);
+    return withConnection(async (conn) => {
+      try {
+        let top: Record<string, DuckDBValue>[];
+        let expected: number;
+        try {
+          top = await rowsOf(conn, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${src}))`);
+          const [meta] = await rowsOf(conn, `SELECT num_rows FROM parquet_file_metadata(${src})`);
+          expected = Number(meta?.num_rows ?? -1);
+        } catch (err) {
+          throw notParquet(err);
+        }
+        const out: { name: string; expr: string; info: ColumnInfo }[] = [];
+        const nestedCols: string[] = [];
+        const tzCols: string[] = [];
+        const add = async (name: string, expr: string, type: string, position: number): Promise<void> => {
+          const t = type.toUpperCase();
+          const text = (keptAsText?: KeptAsTextReason) => out.push({ name, expr: `CAST(${expr} AS VARCHAR)`, info: { name, type: 'VARCHAR', nullable: true, ...(keptAsText ? { keptAsText } : {}) } });
+          const as = (duck: string, e = `CAST(${expr} AS ${duck})`) => out.push({ name, expr: e, info: { name, type: duck, nullable: true } });
+          if (t.startsWith('STRUCT(')) {
+            const fields = await rowsOf(conn, `SELECT column_name, column_type FROM (DESCRIBE SELECT unnest(${expr}) FROM read_parquet(${src}))`);
+            for (const f of fields) await add(`${name}.${String(f.column_name)}`, `struct_extract(${expr}, ${sqlString(String(f.column_name))})`, String(f.column_type), position);
+          } else if (/\[\d*\]$/.test(t) || t.startsWith('MAP(')) {
+            nestedCols.push(name);
+            out.push({ name, expr: `CAST(to_json(${expr}) AS VARCHAR)`, info: { name, type: 'VARCHAR', nullable: true } });
+          } else if (['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER'].includes(t)) as('BIGINT');
+          else if (['UBIGINT', 'HUGEINT', 'UHUGEINT'].includes(t)) text('too_large');
+          else if (t === 'FLOAT' || t === 'DOUBLE') as('DOUBLE');
+          else if (t.startsWith('DECIMAL')) {
+            const p = Number(/DECIMAL\((\d+)/.exec(t)?.[1] ?? 38);
+            if (p <= 15) as('DOUBLE'); else text('too_large');
+          } else if (t === 'DATE' || t === 'BOOLEAN' || t === 'VARCHAR') as(t, expr);
+          else if (t === 'TIMESTAMP WITH TIME ZONE') { tzCols.push(name); as('TIMESTAMP', `CAST(timezone('UTC', ${expr}) AS TIMESTAMP)`); }
+          else if (t.startsWith('TIMESTAMP')) as('TIMESTAMP');
+          else if (['UUID', 'TIME', 'INTERVAL', 'TIME WITH TIME ZONE', 'BIT'].includes(t) || t.startsWith('ENUM(')) text();
+          else throw new EngineError('parquet_unsupported_type', `Column ${position} of the Parquet file has a type a table cannot hold (binary data or similar). Leave it out, or convert it to text, and upload the file again.`, { column: position });
+        };
+        for (const [i, c] of top.entries()) await add(String(c.column_name), sqlIdent(String(c.column_name)), String(c.column_type), i + 1);
+        const names = columnNames(out.map((o) => o.name), out.length);
+        const limit = maxColumnsFor(opts.memoryLimit);
+        if (names.length > limit) throw new EngineError('too_many_columns', `The file has ${names.length} columns; a table can have at most ${limit}.`, { columns: names.length, limit });
+        if (names.length === 0) throw new EngineError('file_empty', 'The Parquet file has no columns.', {});
+        const projection = out.map((o, i) => `${o.expr} AS ${sqlIdent(names[i] as string)}`).join(', ');
+        try {
+          await conn.run(`COPY (SELECT ${projection} FROM read_parquet(${src})) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+        } catch (err) {
+          throw failure(err, { columns: names.length, stage: 'write' });
+        }
+        const written = await describeWith(conn, target);
+        if (written.rowCount !== expected) {
+          throw new EngineError('record_count_mismatch', `The Parquet file declares ${expected} rows, but ${written.rowCount} were written.`, { expected, read: written.rowCount });
+        }
+        if (written.rowCount === 0) throw new EngineError('file_empty', 'The Parquet file holds no rows.', {});
+        const plans: ColumnPlan[] = out.map((o, i) => ({
+          expr: sqlIdent(names[i] as string),
+          info: { ...o.info, name: names[i] as string, nullable: written.columns[i]?.nullable ?? true },
+        }));
+        await addSemanticTypes(conn, () => `read_parquet(${sqlString(target)})`, plans);
+        await rename(target, parquetPath);
+        const notes: IngestNote[] = [];
+        if (nestedCols.length > 0) notes.push({ reason: 'nested_as_json', count: nestedCols.length, columns: nestedCols.slice(0, 100) });
+        if (tzCols.length > 0) notes.push({ reason: 'timezone_to_utc', count: tzCols.length, columns: tzCols.slice(0, 100) });
+        return { format: 'parquet', rowCount: written.rowCount, columns: plans.map((p) => p.info), detected: {}, recordCount: expected, skipped: [], notes };
+      } catch (err) {
+        throw failure(err, { stage: 'analyse' });
+      } finally {
+        await rm(target, { force: true });
+      }
+    });
+  }
+
   return {
     csvToParquet,
+    tableToParquet,
     readRows,
     countRows,
     describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),

@@ -45,7 +45,14 @@ export interface CsvReadOptions {
   thousandsSeparator?: '' | ' ' | '.' | ',';
   /** Per-column type the publisher chose, by column name (as in `columns[].name`). */
   columnTypes?: Record<string, ColumnTypeOverride>;
+  /** XLSX: the sheet to read, by name; default the first sheet that holds a value. */
+  sheet?: string;
+  /** XLSX: header rows (1, or 2 for a group header row with cells merged across columns above the names). */
+  headerRows?: number;
 }
+
+/** What a table file is, by its content (never its name): the readers `tableToParquet` dispatches to. */
+export type SourceFormat = 'csv' | 'xlsx' | 'json' | 'ndjson' | 'parquet';
 
 /** Why a column that looks numeric stays text. Codes, never values; pages translate them. */
 export type KeptAsTextReason = 'leading_zeros' | 'plus_sign' | 'identifier_name' | 'too_large' | 'publisher_choice';
@@ -71,6 +78,32 @@ export interface ColumnInfo {
 
 export type SkipReason = 'comment' | 'blank' | 'leading';
 
+/**
+ * Cells or records the engine read but changed on purpose, by reason (positions only, never values):
+ *   formula_without_value  XLSX formula cells with no cached value (the workbook was saved without calculating): null
+ *   error_value            XLSX cells holding an error (#N/A, #DIV/0!, …): null
+ *   missing_keys           JSON records without some of the columns (the union of all keys): those cells are null
+ *   nested_as_json         JSON arrays / Parquet lists and maps kept as JSON text in a VARCHAR column
+ *   timezone_to_utc        Parquet TIMESTAMP WITH TIME ZONE stored as TIMESTAMP in UTC
+ */
+export type NoteReason = 'formula_without_value' | 'error_value' | 'missing_keys' | 'nested_as_json' | 'timezone_to_utc';
+
+export interface IngestNote {
+  reason: NoteReason;
+  count: number;
+  /** Rows (XLSX sheet rows, JSON record numbers from 1, NDJSON lines): at most the first 100. */
+  lines?: number[];
+  /** Column names concerned (the file's header, like `columns[].name`). */
+  columns?: string[];
+}
+
+/** A sheet of a workbook as the raw sheet XML counts it: `rows` XML rows, `columns` the widest row. */
+export interface SheetInfo {
+  name: string;
+  rows: number;
+  columns: number;
+}
+
 /** Lines the engine left out on purpose, by reason: how many and the first line numbers (1-based, in the file). */
 export interface SkippedLines {
   reason: SkipReason;
@@ -87,6 +120,16 @@ export interface ConvertResult {
   /** Records in the file by an independent streaming count (quotes honoured), before skipping. */
   recordCount: number;
   skipped: SkippedLines[];
+}
+
+/** The result of `tableToParquet`: the CSV result's fields, the format read, and what the format adds. */
+export interface IngestResult extends Omit<ConvertResult, 'detected'> {
+  format: SourceFormat;
+  /** The complete options the file was read with; for CSV exactly ConvertResult['detected']. */
+  detected: CsvReadOptions;
+  /** XLSX: every sheet of the workbook, in workbook order. */
+  sheets?: SheetInfo[];
+  notes: IngestNote[];
 }
 
 /**
@@ -117,6 +160,12 @@ export interface TableEngine {
    */
   csvToParquet(csvPath: string, parquetPath: string, opts?: CsvReadOptions): Promise<ConvertResult>;
   /**
+   * Reads a local table file of any format the engine knows — decided by its content (sniffFileKind), never its name:
+   * CSV/TSV (csvToParquet), XLSX, JSON (an array of objects), NDJSON (one object a line) and Parquet — and writes a
+   * typed Parquet file with the same guarantees as csvToParquet. Other kinds fail with `file_not_text` { kind }.
+   */
+  tableToParquet(path: string, parquetPath: string, opts?: CsvReadOptions): Promise<IngestResult>;
+  /**
    * Reads rows [offset, offset+limit) of a local Parquet file, in file order, as JSON-safe objects. With `where`, only
    * rows whose column (as text) is one of the values, and the offset counts those rows only.
    */
@@ -137,6 +186,10 @@ export interface TableEngine {
  *   record_count_mismatch { expected, read } · too_many_columns { columns, limit } · field_too_long { limitMb, rowLimitMb }
  *   file_too_complex { columns, memoryLimit: string } · column_type_mismatch { column (1-based), count, type: string }
  *   invalid_argument { option: string, count? } · invalid_parquet {} · engine_closed {} · engine_failed { stage: string }
+ *   xls_unsupported {} · xlsx_encrypted {} · xlsx_invalid { reason: 'not_zip' | 'no_workbook' | 'truncated' | 'parse' | 'zip64' }
+ *   xlsx_zip_bomb { ratio, limitRatio, uncompressedMb, limitMb } · xlsx_sheet_not_found { sheets } · xlsx_sheet_empty { sheets }
+ *   json_invalid { line, column } · json_not_array { line, column } · json_not_objects { line, record }
+ *   parquet_unsupported_type { column (1-based) }
  */
 export type EngineErrorCode =
   | 'file_not_found'
@@ -153,7 +206,17 @@ export type EngineErrorCode =
   | 'invalid_parquet'
   | 'invalid_argument'
   | 'engine_closed'
-  | 'engine_failed';
+  | 'engine_failed'
+  | 'xls_unsupported'
+  | 'xlsx_encrypted'
+  | 'xlsx_invalid'
+  | 'xlsx_zip_bomb'
+  | 'xlsx_sheet_not_found'
+  | 'xlsx_sheet_empty'
+  | 'json_invalid'
+  | 'json_not_array'
+  | 'json_not_objects'
+  | 'parquet_unsupported_type';
 
 /**
  * A table file could not be read or written. `message` is English, says why in words a data publisher understands and

@@ -12,6 +12,7 @@ import * as m20261202_003_consent from './20261202-003-consent';
 import * as m20261202_004_identity from './20261202-004-identity';
 import * as m20261202_002_access_requests from './20261202-002-access-requests';
 import * as m20261202_009_quality from './20261202-009-quality';
+import * as m20261202_008_formats from './20261202-008-formats';
 
 export const migrations: Record<string, Migration> = {
   '20261126-001-foundation': m20261126_001_foundation,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '20261202-004-identity': m20261202_004_identity,
   '20261202-002-access-requests': m20261202_002_access_requests,
   '20261202-009-quality': m20261202_009_quality,
+  '20261202-008-formats': m20261202_008_formats,
 };

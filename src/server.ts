@@ -40,6 +40,7 @@ import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
+import { dataApi } from './data-api/api';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -243,6 +244,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(organisationsApi, { prefix: API_PREFIX, services });
   await app.register(catalogApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
+  await app.register(dataApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
   await app.register(wizardApi, { prefix: API_PREFIX, services });
   await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });

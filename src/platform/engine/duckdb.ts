@@ -794,6 +794,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
   return {
     csvToParquet,
     readRows,
+    withConnection,
     describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),
     async currentSetting(name: string): Promise<string> {
       return withConnection(async (conn) => {

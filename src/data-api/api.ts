@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { urls } from '../web/urls';
 import { DEFAULT_SIZE, DOWNLOAD_FORMATS, FILTER_OPS, FORMATS, MAX_IN_VALUES, MAX_SIZE, MEDIA_TYPES, type DownloadFormat, type Format } from './model';
@@ -227,7 +228,9 @@ export const dataApi: DomainPlugin = async (app, { services }) => {
       const range = ifRange && ifRange !== etag ? undefined : parseRange(request.headers.range, body.size);
       if (range === 'unsatisfiable') {
         reply.header('content-range', `bytes */${body.size}`);
-        return reply.status(416).send({ error: { code: 'range_not_satisfiable', message: `The range starts past the end of the ${body.size}-byte file.`, details: { size: body.size } } });
+        reply.removeHeader('content-type');
+        reply.removeHeader('content-disposition');
+        throw new DomainError(416, 'range_not_satisfiable', `The range starts past the end of the ${body.size}-byte file.`, { size: body.size });
       }
       const open = (r?: { start: number; end: number }): Promise<Readable> | Readable =>
         body.kind === 'blob' ? services.platform.blobs.get(body.key, r) : createReadStream(body.path, r ? { start: r.start, end: r.end } : {});

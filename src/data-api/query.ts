@@ -438,7 +438,9 @@ export const ROW_COLUMN = '__df_row';
 export function buildPageSql(parquetPath: string, columns: QueryColumn[], spec: RowsSpec, scope: RowScope): BoundSql {
   const b = new Binder();
   const src = source(parquetPath);
-  const extra = spec.cursor ? [afterCursorSql(spec.sort, spec.cursor, b)] : [];
+  // Unfiltered file order: an offset is a file_row_number range, which prunes row groups like a cursor does.
+  const rangeOffset = spec.sort.length === 0 && spec.filters.length === 0 && scope === 'all' && !spec.cursor && spec.offset > 0;
+  const extra = spec.cursor ? [afterCursorSql(spec.sort, spec.cursor, b)] : rangeOffset ? [`${FRN} >= ${b.bind(String(spec.offset))}::BIGINT`] : [];
   const where = whereSql(spec, scope, columns, b, extra);
   const select = [
     ...spec.fields.map((c) => sqlIdent(c.name)),
@@ -446,7 +448,7 @@ export function buildPageSql(parquetPath: string, columns: QueryColumn[], spec: 
     `${FRN} AS ${sqlIdent(ROW_COLUMN)}`,
   ].join(', ');
   const order = orderSql(spec.sort);
-  const limit = `LIMIT ${spec.size + 1}${spec.offset > 0 ? ` OFFSET ${spec.offset}` : ''}`;
+  const limit = `LIMIT ${spec.size + 1}${spec.offset > 0 && !rangeOffset ? ` OFFSET ${spec.offset}` : ''}`;
   if (spec.sort.length === 0) {
     // File order: the file_row_number range prunes row groups, so any page costs what the first does.
     return { sql: `SELECT ${select} FROM ${src} ${where} ORDER BY ${order} ${limit}`, values: b.values };

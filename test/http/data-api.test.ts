@@ -473,6 +473,24 @@ describe('access', () => {
   });
 });
 
+describe('distributions carry real download URLs, for PUBLIC datasets only', () => {
+  it('in the JSON API and in DCAT, and the URL downloads the CSV', async () => {
+    const open = (await get(`/api/v1/datasets/${publicId}`)).json();
+    const dist = open.distributions.find((d: { tableName: string | null }) => d.tableName === 'tall');
+    expect(dist.downloadUrl).toBe(`/api/v1/datasets/${publicId}/tables/tall/download/latest/csv`);
+    const csv = await get(dist.downloadUrl);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body.split('\n')).toHaveLength(62);
+    const hidden = (await get(`/api/v1/datasets/${restrictedId}`, auth(editor))).json();
+    expect(hidden.distributions.find((d: { tableName: string | null }) => d.tableName === 'tall').downloadUrl).toBe(null);
+
+    const nt = (await get(`/datasets/${publicId}.nt`)).body;
+    expect(nt).toContain(`<http://www.w3.org/ns/dcat#downloadURL> <https://data.example.no/api/v1/datasets/${publicId}/tables/tall/download/latest/csv>`);
+    expect(nt).toContain('<http://publications.europa.eu/resource/authority/file-type/CSV>');
+    expect((await get(`/datasets/${restrictedId}.nt`)).body).not.toContain('downloadURL');
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents the rows route parameters and the download route', async () => {
     const doc = (await get('/api/v1/openapi.json')).json();

@@ -29,7 +29,7 @@ import { buildApp } from '../src/server';
 import { createServices } from '../src/services';
 
 const ROWS = Number(process.argv[2] ?? 10_000_000);
-const RUNS = 30;
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const ORG = '981544315';
 
 function pct(xs: number[], p: number): number {

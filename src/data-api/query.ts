@@ -292,6 +292,7 @@ export function parseRowsQuery(query: Record<string, unknown>, columns: QueryCol
         continue;
       }
       const col = sortable(name) ?? column(name, '_sort');
+      if (col.kind === 'other') fail('_sort', 'invalid_value', `_sort: column "${col.name}" (${col.type}) cannot be sorted by.`);
       if (sort.some((s) => s.column.name === col.name)) fail('_sort', 'invalid_value', `_sort names "${col.name}" twice.`);
       sort.push({ column: col, desc });
     }

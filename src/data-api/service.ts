@@ -204,14 +204,16 @@ export function createDataApiService(deps: DataApiDeps) {
     });
   }
 
-  async function total(r: ResolvedVersion, spec: RowsSpec, pageRows: number): Promise<{ total: number | null; exact: boolean }> {
+  async function total(r: ResolvedVersion, spec: RowsSpec, pageRows: number, more: boolean): Promise<{ total: number | null; exact: boolean }> {
     const unfiltered = spec.filters.length === 0 && r.scope === 'all';
     if (spec.count === 'none') return { total: null, exact: false };
     if (unfiltered) return { total: r.version.rowCount, exact: true };
     // A first page that holds every matching row is its own exact count.
     if (!spec.cursor && spec.offset === 0 && pageRows < spec.size) return { total: pageRows, exact: true };
     if (spec.count === 'estimate' && r.version.rowCount > 1_000_000) {
-      return { total: await layer.estimate(r.parquet, r.columns, spec, r.scope, r.version.rowCount), exact: false };
+      // Never fewer than the rows this page has seen (a rare filter can miss the sample).
+      const seen = (spec.cursor ? 0 : spec.offset) + pageRows + (more ? 1 : 0);
+      return { total: Math.max(seen, await layer.estimate(r.parquet, r.columns, spec, r.scope, r.version.rowCount)), exact: false };
     }
     return { total: await layer.count(r.parquet, r.columns, spec, r.scope), exact: true };
   }
@@ -239,7 +241,7 @@ export function createDataApiService(deps: DataApiDeps) {
         };
       }
       const page = await layer.page(r.parquet, r.columns, spec, r.scope);
-      const t = await total(r, spec, page.rows.length);
+      const t = await total(r, spec, page.rows.length, page.more);
       await audit(actor, r, 'table.read', { rows: page.rows.length, filters: spec.filters.length, ...(spec.offset ? { offset: spec.offset } : {}), cursor: !!spec.cursor });
       const next = page.last
         ? { _version: String(r.version.number), _cursor: encodeCursor({ versionId: r.version.id, query: queryFingerprint(spec), keys: page.last.keys, row: page.last.row }) }

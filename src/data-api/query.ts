@@ -450,9 +450,12 @@ export function buildPageSql(parquetPath: string, columns: QueryColumn[], spec: 
   ].join(', ');
   const order = orderSql(spec.sort);
   const limit = `LIMIT ${spec.size + 1}${spec.offset > 0 && !rangeOffset ? ` OFFSET ${spec.offset}` : ''}`;
-  // One statement either way. File order: the file_row_number range of a cursor prunes row groups, so any page costs
-  // what the first does. Sorted: DuckDB's top-N over the filtered rows; fetching the page's rows by file_row_number
-  // in a second pass (a semi-join, or an IN list) was measured slower: DuckDB then scans every column of the file.
+  // File order: the file_row_number range of a cursor prunes row groups, so any page costs what the first does; and
+  // no ORDER BY, so the scan stops at the page's last row: the engine runs with preserve_insertion_order = true, under
+  // which DuckDB documents that results without ORDER BY keep insertion (file) order.
+  if (spec.sort.length === 0) return { sql: `SELECT ${select} FROM ${src} ${where} ${limit}`, values: b.values };
+  // Sorted: DuckDB's top-N over the filtered rows; fetching the page's rows by file_row_number in a second pass (a
+  // semi-join, or an IN list) was measured slower: DuckDB then scans every column of the file.
   return { sql: `SELECT ${select} FROM ${src} ${where} ORDER BY ${order} ${limit}`, values: b.values };
 }
 
@@ -511,5 +514,6 @@ export function buildExportSql(parquetPath: string, columns: QueryColumn[], scop
       return opts.csvSafe && c.kind === 'text' ? `CASE WHEN left(${id}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${id} ELSE ${id} END AS ${id}` : id;
     })
     .join(', ');
-  return { sql: `SELECT ${select} FROM ${source(parquetPath)} ${whereSql({ filters: [] }, scope, columns, b)} ORDER BY ${FRN}`, values: b.values };
+  // No ORDER BY: insertion (file) order is preserved (preserve_insertion_order), and a sort would hold the table.
+  return { sql: `SELECT ${select} FROM ${source(parquetPath)} ${whereSql({ filters: [] }, scope, columns, b)}`, values: b.values };
 }

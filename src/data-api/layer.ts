@@ -90,7 +90,7 @@ export function createQueryLayer(engine: Engine) {
      * Every row in scope, in file order, as batches of JSON-safe values streamed from DuckDB chunk by chunk (2,048
      * rows): the connection stays open while the consumer reads and is released when it stops.
      */
-    exportBatches(parquet: string, columns: QueryColumn[], scope: RowScope, opts: { csvSafe?: boolean } = {}): Batches {
+    exportBatches(parquet: string, columns: QueryColumn[], scope: RowScope, opts: { csvSafe?: boolean; fields?: QueryColumn[] } = {}): Batches {
       const bound = buildExportSql(parquet, columns, scope, opts);
       return {
         async *[Symbol.asyncIterator]() {

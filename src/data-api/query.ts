@@ -504,10 +504,13 @@ export function buildAggregateSql(parquetPath: string, columns: QueryColumn[], s
   return { sql: `SELECT ${select} FROM ${source(parquetPath)} ${where} ${groupBy} ${order} ${limit}`, values: b.values };
 }
 
-/** Every row in scope in file order, for exports: output columns only (text cells made spreadsheet-safe for CSV). */
-export function buildExportSql(parquetPath: string, columns: QueryColumn[], scope: RowScope, opts: { csvSafe?: boolean } = {}): BoundSql {
+/**
+ * Every row in scope in file order, for exports: the `fields` (default every column; text cells made
+ * spreadsheet-safe for CSV). `columns` are all of the version's columns (the scope's column is looked up there).
+ */
+export function buildExportSql(parquetPath: string, columns: QueryColumn[], scope: RowScope, opts: { csvSafe?: boolean; fields?: QueryColumn[] } = {}): BoundSql {
   const b = new Binder();
-  const select = columns
+  const select = (opts.fields ?? columns)
     .map((c) => {
       const id = sqlIdent(c.name);
       // Spreadsheet formula injection: text starting with = + - @ TAB or CR gets a leading apostrophe.

@@ -9,6 +9,7 @@ import { CLI_ACTOR } from '../../src/access/model';
 import type { RowRestriction } from '../../src/access/data-access';
 import { createQueryLayer } from '../../src/data-api/layer';
 import { parseRowsQuery } from '../../src/data-api/query';
+import { csvStream } from '../../src/data-api/writers';
 import { createTestApp, bearerFor, type TestApp, multipart } from '../helpers/app';
 
 const ORG = '981544315';
@@ -458,6 +459,14 @@ describe('access', () => {
     const exported: unknown[] = [];
     for await (const batch of layer.exportBatches(r.parquet, r.columns, restriction)) exported.push(...batch.map((x) => x[0]));
     expect(exported).toEqual(expected(allowed));
+    // The restricted reader's download path: DuckDB chunks → the CSV writer, and DuckDB's own COPY to Parquet.
+    let csv = '';
+    for await (const chunk of csvStream(['antall'], layer.exportBatches(r.parquet, r.columns, restriction, { fields: r.columns.filter((c) => c.name === 'antall') }))) csv += String(chunk);
+    expect(csv.trim().split('\r\n').slice(1).map(Number)).toEqual(expected(allowed));
+    const target = `${t.services.platform.config.dataDir}/restricted.parquet`;
+    await layer.copy(r.parquet, r.columns, restriction, 'parquet', target);
+    const back = await t.services.platform.engine.withConnection(async (c) => (await c.runAndReadAll(`SELECT count(*)::INT AS n FROM read_parquet('${target}')`)).getRowObjectsJson());
+    expect(back).toEqual([{ n: expected(allowed).length }]);
     // A restriction on a column the version lacks matches nothing (fail closed).
     expect(await layer.count(r.parquet, r.columns, spec({}), { column: 'fnr', values: ['1'], consentIds: [] })).toBe(0);
     // Hostile values are bound, never spliced into SQL.

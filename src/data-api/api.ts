@@ -233,7 +233,8 @@ export const dataApi: DomainPlugin = async (app, { services }) => {
         throw new DomainError(416, 'range_not_satisfiable', `The range starts past the end of the ${body.size}-byte file.`, { size: body.size });
       }
       const open = (r?: { start: number; end: number }): Promise<Readable> | Readable =>
-        body.kind === 'blob' ? services.platform.blobs.get(body.key, r) : createReadStream(body.path, r ? { start: r.start, end: r.end } : {});
+        // 1 MiB reads: a 600 MB file in 600 reads instead of 9,000 (the default 64 KiB).
+        body.kind === 'blob' ? services.platform.blobs.get(body.key, r) : createReadStream(body.path, { highWaterMark: 1 << 20, ...(r ? { start: r.start, end: r.end } : {}) });
       if (range) {
         reply.status(206);
         reply.header('content-range', `bytes ${range.start}-${range.end}/${body.size}`);

@@ -50,6 +50,7 @@ import { notificationCountHook } from './notifications/service';
 import { sqlApi } from './sql/api';
 import { sqlPages } from './sql/pages';
 import { qualityApi } from './quality/api';
+import { dataApi } from './data-api/api';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -259,6 +260,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(organisationsApi, { prefix: API_PREFIX, services });
   await app.register(catalogApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
+  await app.register(dataApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
   await app.register(wizardApi, { prefix: API_PREFIX, services });
   await app.register(datasetAssessmentApi, { prefix: API_PREFIX, services });

@@ -21,6 +21,7 @@ import { createSqlService } from './sql/service';
 import { createSqlSandbox } from './sql/sandbox';
 import path from 'node:path';
 import { createQualityService } from './quality/service';
+import { createDataApiService } from './data-api/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -28,6 +29,7 @@ export function createServices(platform: Platform) {
   const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
+  const dataApi = createDataApiService({ db, blobs: platform.blobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
   const dcat = createDcatService({ catalog, blobs: platform.blobs, baseUrl: platform.config.baseUrl });
@@ -42,7 +44,7 @@ export function createServices(platform: Platform) {
   const auditLog = createAuditLogService({ db });
   const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
   const quality = createQualityService({ db, catalog, organisations, jobs: platform.jobs, check: { allowPrivate: platform.config.qualityAllowPrivateUrls } });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, jobs: platform.jobs, platform };
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, dataApi, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

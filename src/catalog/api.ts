@@ -76,7 +76,7 @@ const DistributionSchema = Type.Object({
   byteSize: Nullable(Type.Integer()),
   tableId: NStr,
   tableName: Nullable(Type.String({ description: 'Name of the hosted table this distribution serves, if any.' })),
-  rowsUrl: Nullable(Type.String({ description: 'For a hosted table: its rows API, paged with _size and _offset.' })),
+  rowsUrl: Nullable(Type.String({ description: 'For a hosted table: its rows API (filters, sort, keyset paging; follow `next`).' })),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   url: Type.String(),
@@ -149,15 +149,20 @@ const DistributionPatch = Type.Object(DistributionFields, { additionalProperties
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const DistParams = Type.Object({ id: Type.String({ maxLength: 100 }), distributionId: Type.String({ maxLength: 100 }) });
 
-export function presentDistributionJson(d: Distribution): Static<typeof DistributionSchema> {
-  return { ...d, rowsUrl: d.tableName ? urls.api.rows(d.datasetId, d.tableName) : null, url: urls.api.distribution(d.datasetId, d.id) };
+/**
+ * A distribution as JSON. A hosted table's `downloadUrl` is its latest CSV download (src/data-api), given only when
+ * the caller says the dataset is PUBLIC (`open`), as in the DCAT export; the download itself asks the access door.
+ */
+export function presentDistributionJson(d: Distribution, open = false): Static<typeof DistributionSchema> {
+  const downloadUrl = d.tableName && open && !d.downloadUrl ? urls.api.download(d.datasetId, d.tableName, 'latest', 'csv') : d.downloadUrl;
+  return { ...d, downloadUrl, rowsUrl: d.tableName ? urls.api.rows(d.datasetId, d.tableName) : null, url: urls.api.distribution(d.datasetId, d.id) };
 }
 
 export function presentDatasetJson(d: Dataset): Static<typeof DatasetSchema> {
   return {
     ...d,
     publisher: { ...d.publisher, url: urls.api.organization(d.publisher.orgnr) },
-    distributions: d.distributions.map(presentDistributionJson),
+    distributions: d.distributions.map((x) => presentDistributionJson(x, d.accessRights === 'PUBLIC')),
     url: urls.api.dataset(d.id),
     page: urls.dataset(d.id),
     tables: urls.api.tables(d.id),
@@ -273,7 +278,7 @@ export const catalogApi: DomainPlugin = async (app, { services }) => {
     {
       schema: { tags, summary: 'Distributions of a dataset', description: 'Visible whenever the dataset is.', params: IdParams, response: { 200: Type.Object({ items: Type.Array(DistributionSchema) }) } },
     },
-    async (request) => ({ items: (await catalog.listDistributions(request.actor, request.params.id)).map(presentDistributionJson) }),
+    async (request) => ({ items: (await catalog.listDistributions(request.actor, request.params.id)).map((x) => presentDistributionJson(x)) }),
   );
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DistributionCreate> }>(

@@ -11,7 +11,7 @@ import type { CsvReadOptions } from '../platform/engine/index';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { csrfMatches, CSRF_FIELD } from '../web/context';
 import { urls } from '../web/urls';
-import { DEFAULT_PAGE_SIZE, ingestErrorMessage, MAX_PAGE_SIZE, type TableDetail, type TableSummary, type TablesService, type TableVersion, type ReingestInput } from './service';
+import { ingestErrorMessage, type TableDetail, type TableSummary, type TablesService, type TableVersion, type ReingestInput } from './service';
 
 const ColumnSchema = Type.Object({
   name: Type.String(),
@@ -116,18 +116,6 @@ const TableDetailSchema = Type.Object({ ...summaryFields, versions: Type.Array(V
 
 const DatasetParams = Type.Object({ id: Type.String() });
 const TableParams = Type.Object({ id: Type.String(), table: Type.String() });
-// Strings of digits, not integers: Ajv would coerce "1e3" to 1000; parsePage checks the range.
-const RowsQuery = Type.Object({
-  _size: Type.Optional(Type.String({ pattern: '^[0-9]{1,30}$', default: String(DEFAULT_PAGE_SIZE), description: `Rows per page, a whole number 1–${MAX_PAGE_SIZE}.` })),
-  _offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,30}$', default: '0', description: 'Index of the first row (0-based), a whole number.' })),
-});
-const RowsResponse = Type.Object({
-  rows: Type.Array(Type.Object({}, { additionalProperties: true })),
-  total: Type.Integer(),
-  offset: Type.Integer(),
-  size: Type.Integer(),
-  next: Type.Union([Type.String(), Type.Null()], { description: 'URL of the next page; null on the last page.' }),
-});
 const UploadResponse = Type.Object({
   table: TableSummarySchema,
   version: VersionSchema,
@@ -300,7 +288,6 @@ export async function readTableUpload(
 
 export const tablesApi: DomainPlugin = async (app, { services }) => {
   const { tables } = services;
-  const baseUrl = services.platform.config.baseUrl;
   const uploadLimit = services.platform.config.uploadLimitBytes;
 
   app.get<{ Params: Static<typeof DatasetParams> }>(
@@ -333,32 +320,7 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
     async (request) => presentDetail(await tables.getTable(request.actor, request.params.id, request.params.table)),
   );
 
-  app.get<{ Params: Static<typeof TableParams>; Querystring: Static<typeof RowsQuery> }>(
-    '/datasets/:id/tables/:table/rows',
-    {
-      schema: {
-        tags,
-        summary: 'Read rows of a table',
-        description:
-          'Rows of the current version in file order, `_size` rows (default 100, at most 1000) from `_offset` (whole numbers in digits). Follow `next` to page through the whole table. Data of RESTRICTED and NON_PUBLIC datasets needs access: 401 without sign-in, 403 without access.',
-        params: TableParams,
-        querystring: RowsQuery,
-        security: [{ bearer: [] }, {}],
-        response: { 200: RowsResponse },
-      },
-    },
-    async (request) => {
-      const { id, table } = request.params;
-      const page = await tables.rows(request.actor, id, table, { offset: request.query._offset, size: request.query._size });
-      return {
-        rows: page.rows,
-        total: page.total,
-        offset: page.offset,
-        size: page.size,
-        next: page.nextOffset === undefined ? null : `${baseUrl}${urls.api.rows(id, table, { _size: page.size, _offset: page.nextOffset })}`,
-      };
-    },
-  );
+  // GET …/tables/:table/rows is the data API's (src/data-api/api.ts).
 
   app.post<{ Params: Static<typeof DatasetParams> }>(
     '/datasets/:id/tables',

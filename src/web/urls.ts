@@ -138,6 +138,8 @@ export const urls = {
     table: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}`,
     tableVersions: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/versions`,
     rows: (id: string, table: string, q?: Query) => withQuery(`/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows`, q),
+    /** A whole table version as a file (src/data-api): `version` a number or 'latest'; `format` original|csv|parquet|xlsx|json. */
+    download: (id: string, table: string, version: string | number, format: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/download/${enc(String(version))}/${enc(format)}`,
     rowsCsv: (id: string, table: string) => `/api/v1/datasets/${enc(id)}/tables/${enc(table)}/rows.csv`,
     dataPackage: (id: string) => `/api/v1/datasets/${enc(id)}/datapackage`,
     job: (id: string) => `/api/v1/jobs/${enc(id)}`,

@@ -208,7 +208,7 @@ describe('POST /api/v1/datasets/:id/tables', () => {
 
 describe('GET /api/v1/datasets/:id/tables/:table/rows', () => {
   it('rejects bad paging parameters with 400', async () => {
-    for (const q of ['_size=0', '_size=1001', '_size=abc', '_offset=-1', '_offset=x']) {
+    for (const q of ['_size=0', '_size=10001', '_size=abc', '_offset=-1', '_offset=x']) {
       const res = await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/pristilskudd/rows?${q}` });
       expect(res.statusCode, q).toBe(400);
       expect(res.json().error.code).toBe('invalid_request');
@@ -230,7 +230,7 @@ describe('GET /api/v1/datasets/:id/tables/:table/rows', () => {
     expect(p.rows).toHaveLength(2);
     const first = (await t.app.inject({ url: `/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=5` })).json();
     expect(first.rows).toHaveLength(5);
-    expect(first.next).toBe(`https://data.example.no/api/v1/datasets/${publicId}/tables/pristilskudd/rows?_size=5&_offset=5`);
+    expect(first.next).toMatch(new RegExp(`^https://data\\.example\\.no/api/v1/datasets/${publicId}/tables/pristilskudd/rows\\?_size=5&_version=1&_cursor=[A-Za-z0-9_-]+$`));
   });
 
   it('keeps RESTRICTED data behind the access door: 401 anonymous, 403 non-member, 200 member', async () => {

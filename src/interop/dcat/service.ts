@@ -139,12 +139,13 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
     texts(out, s, 'description', d.description);
     const page = abs(urls.dataset(ds.id));
     if (d.tableName) {
-      // A hosted table: its rows API answers JSON. Its access URL is the dataset page (preview, API links, and for
-      // non-open data the way to ask for access); the rows API is a download URL only when anyone may read it.
+      // A hosted table: its latest version as CSV (src/data-api downloads; the rows API is the data service). Its
+      // access URL is the dataset page (preview, API links, and for non-open data the way to ask for access); the
+      // CSV is a download URL only when anyone may read it.
       out.push(quad(s, dcat('accessURL'), namedNode(page)));
-      if (open) out.push(quad(s, dcat('downloadURL'), namedNode(abs(urls.api.rows(ds.id, d.tableName)))));
-      typed(out, s, dct('format'), namedNode(`${EU.fileType}JSON`), dct('MediaTypeOrExtent'));
-      typed(out, s, dcat('mediaType'), namedNode(`${IANA_MEDIA_TYPES}application/json`), dct('MediaType'));
+      if (open) out.push(quad(s, dcat('downloadURL'), namedNode(abs(urls.api.download(ds.id, d.tableName, 'latest', 'csv')))));
+      typed(out, s, dct('format'), namedNode(`${EU.fileType}CSV`), dct('MediaTypeOrExtent'));
+      typed(out, s, dcat('mediaType'), namedNode(`${IANA_MEDIA_TYPES}text/csv`), dct('MediaType'));
       out.push(quad(s, dcat('accessService'), namedNode(dataServiceUri())));
     } else {
       // A non-open dataset's own access and download links are replaced by the dataset page: they may lead past the

@@ -50,13 +50,13 @@ async function validate(shapeFiles: string[]) {
 }
 
 describe('the seeded catalogue is valid DCAT', () => {
-  it('has the datasets, their hosted tables as downloadable rows APIs, and the data service serving them', () => {
+  it('has the datasets, their hosted tables as downloadable CSV files, and the data service serving them', () => {
     const quads = parse(turtle);
     const datasets = quads.filter((q) => q.predicate.value === 'http://www.w3.org/ns/dcat#dataset');
     expect(datasets.length).toBeGreaterThanOrEqual(5);
     const downloads = quads.filter((q) => q.predicate.value === 'http://www.w3.org/ns/dcat#downloadURL').map((q) => q.object.value);
     expect(downloads.length).toBeGreaterThanOrEqual(datasets.length);
-    for (const d of downloads) expect(d).toMatch(/^http:\/\/localhost:3000\/api\/v1\/datasets\/[^/]+\/tables\/[^/]+\/rows$/);
+    for (const d of downloads) expect(d).toMatch(/^http:\/\/localhost:3000\/api\/v1\/datasets\/[^/]+\/tables\/[^/]+\/download\/latest\/csv$/);
     expect(quads.filter((q) => q.predicate.value === 'http://www.w3.org/ns/dcat#servesDataset')).toHaveLength(datasets.length);
   });
 

@@ -988,6 +988,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     tableToParquet,
     readRows,
     countRows,
+    withConnection,
     describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),
     async currentSetting(name: string): Promise<string> {
       return withConnection(async (conn) => {

@@ -8,6 +8,7 @@
 //   2. No value from the file appears in anything but the rows themselves: not in column notes (`keptAsText` is a
 //      reason code), not in error messages or params (line numbers and counts only), not in warnings. Column names are
 //      the file's header (or column1…), and a header is only taken when the first row is clearly not data.
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError } from '../../errors';
 
 /**
@@ -174,6 +175,11 @@ export interface TableEngine {
   countRows(parquetPath: string, where?: RowFilter): Promise<number>;
   /** Column names, types and nullability (from the file's statistics) and the row count of a local Parquet file. */
   describeParquet(parquetPath: string): Promise<ParquetDescription>;
+  /**
+   * Runs `work` on a connection of its own (closed afterwards, interrupted by close()), for query layers over the
+   * Parquet versions (src/data-api). The caller binds every value as a parameter and quotes every identifier.
+   */
+  withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from '.
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
+import type { SearchDocsTable, SearchFacetsTable, SearchTermsTable } from './search/model';
 
 export interface Database {
   organizations: OrganizationsTable;
@@ -26,6 +27,9 @@ export interface Database {
   audit_log: AuditLogTable;
   sharing_assessments: SharingAssessmentsTable;
   content_items: ContentItemsTable;
+  search_docs: SearchDocsTable;
+  search_facets: SearchFacetsTable;
+  search_terms: SearchTermsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -40,6 +40,8 @@ import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
+import { searchApi } from './search/api';
+import { searchPages } from './search/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -242,6 +244,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(accountsApi, { prefix: API_PREFIX, services });
   await app.register(organisationsApi, { prefix: API_PREFIX, services });
   await app.register(catalogApi, { prefix: API_PREFIX, services });
+  await app.register(searchApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
   await app.register(wizardApi, { prefix: API_PREFIX, services });
@@ -252,6 +255,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
+  await app.register(searchPages, { services });
   await app.register(catalogPages, { services });
   await app.register(tablesPages, { services });
   await app.register(competencePages, { services });
@@ -353,6 +357,7 @@ function registerStatic(app: FastifyInstance): void {
     'theme.css': path.join(root, 'node_modules/@digdir/designsystemet-theme/brand/digdir.css'),
     'app.css': path.join(here, 'web/static/app.css'),
     'upload.js': path.join(here, 'web/static/upload.js'),
+    'search.js': path.join(here, 'web/static/search.js'),
   };
   const cache = new Map<string, Buffer>();
   app.get<{ Params: { file: string } }>('/static/:file', { schema: { hide: true } }, async (request, reply) => {

@@ -12,12 +12,14 @@ import { createTablesService } from './tables/service';
 import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
+import { createSearchService } from './search/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
   const accounts = createAccountsService({ db, config: platform.config, mail: platform.mail, logger: platform.logger });
   const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
+  const search = createSearchService({ db, catalog });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });
@@ -26,7 +28,7 @@ export function createServices(platform: Platform) {
   const base = platform.config.baseUrl;
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, search, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

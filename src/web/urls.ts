@@ -97,6 +97,7 @@ export const urls = {
     claim: (orgnr: string) => `/api/v1/operator/claims/${enc(orgnr)}`,
     registryRecheck: () => '/api/v1/operator/registry/recheck',
     datasets: (q?: Query) => withQuery('/api/v1/datasets', q),
+    searchSuggestions: (q?: Query) => withQuery('/api/v1/search/suggestions', q),
     dataset: (id: string) => `/api/v1/datasets/${enc(id)}`,
     distributions: (id: string) => `/api/v1/datasets/${enc(id)}/distributions`,
     sharingAssessment: (id: string) => `/api/v1/datasets/${enc(id)}/sharing-assessment`,

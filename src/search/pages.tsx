@@ -1,0 +1,3 @@
+import type { DomainPlugin } from '../platform/http/plugin';
+
+export const searchPages: DomainPlugin = async () => {};

@@ -1,10 +1,10 @@
 // JSON routes of search: GET /api/v1/datasets (search, filter, facet and page the catalogue; the dataset list of the
 // API) and GET /api/v1/search/suggestions (titles as you type). Every parameter is declared: an unknown one is a 400
-// naming it (Ajv with removeAdditional off), a bad filter value a 422 naming the value.
+// naming it (Ajv with removeAdditional off), and so is a bad filter value (naming the parameter and the value).
 import { Type, type Static } from '@sinclair/typebox';
 import { AccessRightsSchema, DatasetSchema, presentDatasetJson } from '../catalog/api';
 import { DATASET_STATES } from '../catalog/model';
-import { ValidationError } from '../errors';
+import { BadRequestError } from '../errors';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { urls } from '../web/urls';
 import { cleanFilters, STORED_FACETS, type SearchSort } from './model';
@@ -38,7 +38,7 @@ const SearchQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const FacetList = Type.Array(Type.Object({ value: Type.String(), count: Type.Integer() }));
+const FacetList = Type.Array(Type.Object({ value: Type.String(), count: Type.Integer(), label: Type.Optional(Type.String({ description: 'publisher: the organisation name' })) }));
 const SearchAnswer = Type.Object({
   items: Type.Array(DatasetSchema),
   total: Type.Integer(),
@@ -86,7 +86,7 @@ export const searchApi: DomainPlugin = async (app, { services }) => {
         },
         true,
       );
-      if (problems.length > 0) throw new ValidationError(problems);
+      if (problems.length > 0) throw new BadRequestError(problems.map((p) => p.message).join(' '), { problems: problems.map((p) => ({ ...p, field: `querystring${p.field}` })) }, 'invalid_request');
       const sort: SearchSort | undefined = query.sort === 'updated' ? 'modified' : query.sort;
       const { limit, offset } = query;
       const result = await search.search(request.actor, { q: query.q, filters, state: query.state, sort, limit, offset });

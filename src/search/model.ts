@@ -65,6 +65,8 @@ export interface SearchParams {
 export interface FacetCount {
   value: string;
   count: number;
+  /** Publisher facet: the organisation's name (public). */
+  label?: string;
 }
 
 export interface SearchResult {

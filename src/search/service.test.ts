@@ -127,7 +127,7 @@ describe('search', () => {
     const exclusive = ['PUBLIC', 'RESTRICTED', 'NON_PUBLIC', 'UNKNOWN'];
     expect(sum(anon, exclusive)).toBe(anon.total);
     expect(sum(own, exclusive)).toBe(own.total);
-    expect(anon.facets.publisher).toEqual([{ value: OTHER, count: 2 }]);
+    expect(anon.facets.publisher).toEqual([{ value: OTHER, count: 2, label: 'Ålesund kommune' }]);
   });
 
   it('facets every dataset consistently with the filtered total, and filters by them (OR within, AND across)', async () => {

@@ -157,6 +157,11 @@ export function createSearchService({ db, catalog }: { db: Db; catalog: Pick<Cat
         }
       }
       const items = await catalog.datasetsByIds(actor, result.ids);
+      const orgnrs = result.facets.publisher.map((f) => f.value);
+      if (orgnrs.length > 0) {
+        const names = new Map((await db.selectFrom('organizations').select(['orgnr', 'name']).where('orgnr', 'in', orgnrs).execute()).map((o) => [o.orgnr, o.name]));
+        for (const f of result.facets.publisher) f.label = names.get(f.value) ?? f.value;
+      }
       return { items, total: result.total, facets: result.facets, fuzzy, terms: groups.map((g) => g.term.word) };
     },
 

@@ -44,6 +44,8 @@ export const urls = {
   operatorRecheck: (orgnr: string) => `/operator/virksomheter/${enc(orgnr)}/sjekk`,
   operatorRecheckAll: () => '/operator/virksomheter/sjekk',
   datasets: (q?: Query) => withQuery('/datasett', q),
+  /** Ask for data that search did not find (the data-request page; `q` carries what was searched for). */
+  dataRequest: (q?: Query) => withQuery('/datasett/etterspor', q),
   datasetNew: (orgnr?: string) => withQuery('/datasett/ny', { org: orgnr }),
   dataset: (id: string) => `/datasett/${enc(id)}`,
   datasetEdit: (id: string) => `/datasett/${enc(id)}/rediger`,

@@ -202,6 +202,12 @@ export async function removeFromIndex(db: DbOrTx, datasetIds: string[]): Promise
   await db.deleteFrom('search_docs').where('doc_id', 'in', ids).execute();
 }
 
+/** One batch in one transaction (unless the caller already holds one), so a batch is indexed whole or not at all. */
+async function indexBatch(db: DbOrTx, ids: string[]): Promise<void> {
+  if (db.isTransaction) await indexDatasets(db, ids);
+  else await db.transaction().execute((tx) => indexDatasets(tx, ids));
+}
+
 /** Indexes every dataset that is missing from the index (all of them after a fresh migration); returns how many. */
 export async function indexMissing(db: DbOrTx, batch = 500): Promise<number> {
   let done = 0;
@@ -214,7 +220,7 @@ export async function indexMissing(db: DbOrTx, batch = 500): Promise<number> {
       .limit(batch)
       .execute();
     if (missing.length === 0) return done;
-    await indexDatasets(
+    await indexBatch(
       db,
       missing.map((m) => m.id),
     );
@@ -229,7 +235,7 @@ export async function rebuildIndex(db: DbOrTx, batch = 500): Promise<number> {
   for (;;) {
     const ids = await db.selectFrom('datasets').select('id').where('id', '>', after).orderBy('id').limit(batch).execute();
     if (ids.length === 0) return done;
-    await indexDatasets(
+    await indexBatch(
       db,
       ids.map((r) => r.id),
     );

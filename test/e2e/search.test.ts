@@ -51,7 +51,7 @@ describe.each(Object.entries(SIZES))('search at %s width', (label, viewport) => 
     await box.pressSequentially('barneh', { delay: 20 });
     // The island fills the datalist from /api/v1/search/suggestions.
     await expect.poll(() => page.locator('#q-suggestions option').count(), { timeout: 5000 }).toBeGreaterThan(0);
-    expect(await page.locator('#q-suggestions option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('Barnehager per kommune');
+    expect(await page.evaluate<string[]>("[...document.querySelectorAll('#q-suggestions option')].map((o) => o.value)")).toContain('Barnehager per kommune');
     await box.fill('barnehagene kommune');
     await page.getByRole('button', { name: 'Søk', exact: true }).click();
     await page.waitForURL(/q=barnehagene/);
@@ -65,7 +65,7 @@ describe.each(Object.entries(SIZES))('search at %s width', (label, viewport) => 
     expect(page.url()).toContain('utgiver=971526920');
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('1 datasett');
     await checker.check(`${label}: narrowed`);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(width, 'no sideways scrolling').toBeLessThanOrEqual(0);
     await page.getByRole('link', { name: 'Barnehager per kommune' }).click();
     await page.waitForURL(new RegExp(`/datasett/${target}$`));

@@ -219,7 +219,12 @@ export async function indexMissing(db: DbOrTx, batch = 500): Promise<number> {
       .where('search_docs.doc_id', 'is', null)
       .limit(batch)
       .execute();
-    if (missing.length === 0) return done;
+    if (missing.length === 0) {
+      // Fresh statistics after a bulk build, so SQLite's planner knows how selective a facet value is (without them it
+      // may probe the facet list per dataset: seconds instead of milliseconds at 10,000 datasets).
+      if (done > 0 && !isPostgres(db)) await sql`analyze`.execute(db);
+      return done;
+    }
     await indexBatch(
       db,
       missing.map((m) => m.id),

@@ -118,7 +118,9 @@ export function createSearchService({ db, catalog }: { db: Db; catalog: Pick<Cat
         sql`select 'new' as kind, 'new' as k, cast(null as text) as v, count(*) as n from hits where first_seen >= ${newSince()}`,
       );
     }
-    const statement = sql<Row>`with hits as ${hits} ${sql.join(branches, sql` union all `)}`;
+    // Materialised: the hits are computed once, then paged, counted and faceted (SQLite would otherwise inline the CTE
+    // into every branch and run the match four times).
+    const statement = sql<Row>`with hits as materialized ${hits} ${sql.join(branches, sql` union all `)}`;
     const { rows } = await statement.execute(db);
     const hitRows = rows.filter((r) => r.kind === 'hit').sort((a, b) => Number(a.n) - Number(b.n));
     const facets = emptyFacets();

@@ -1,4 +1,5 @@
 // Builds every domain service from the open platform, one visible line per domain (STYLE §3).
+import path from 'node:path';
 import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
@@ -19,7 +20,7 @@ export function createServices(platform: Platform) {
   const accounts = createAccountsService({ db, config: platform.config, mail: platform.mail, logger: platform.logger });
   const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
-  const search = createSearchService({ db, catalog });
+  const search = createSearchService({ db, catalog, sqliteFile: platform.dbh.dialect === 'sqlite' ? path.join(platform.config.dataDir, 'datafabrikken.sqlite') : undefined });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
   const competence = createCompetenceService({ db });

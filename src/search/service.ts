@@ -17,6 +17,7 @@ import { ValidationError } from '../errors';
 import { isPostgres, indexMissing } from './indexer';
 import { NEW_DAYS, STORED_FACETS, type FacetCount, type FacetName, type SearchParams, type SearchResult, type SearchSort, type Suggestion } from './model';
 import { BM25_WEIGHTS, ftsMatch, pgTsQuery, typoAlternatives, type TermGroup } from './query';
+import { createSqliteReader } from './sqlite-reader';
 import { queryTerms } from './text';
 
 export const FUZZY_BELOW = 3;
@@ -34,8 +35,13 @@ interface HitsPlan {
 
 type Row = { kind: string; k: string | null; v: string | null; n: number | string };
 
-export function createSearchService({ db, catalog }: { db: Db; catalog: Pick<CatalogService, 'datasetsByIds'> }) {
+/**
+ * `sqliteFile`: the SQLite database file, so search statements run in worker threads with their own read-only
+ * connections (sqlite-reader.ts) instead of blocking the event loop; without it (or on PostgreSQL) they run on `db`.
+ */
+export function createSearchService({ db, catalog, sqliteFile }: { db: Db; catalog: Pick<CatalogService, 'datasetsByIds'>; sqliteFile?: string }) {
   const pg = isPostgres(db);
+  const reader = !pg && sqliteFile ? createSqliteReader(sqliteFile) : undefined;
   let indexChecked: Promise<unknown> | undefined;
 
   /** Once per process: datasets that predate the index (or a lost one) are indexed before the first search. */
@@ -121,7 +127,8 @@ export function createSearchService({ db, catalog }: { db: Db; catalog: Pick<Cat
     // Materialised: the hits are computed once, then paged, counted and faceted (SQLite would otherwise inline the CTE
     // into every branch and run the match four times).
     const statement = sql<Row>`with hits as materialized ${hits} ${sql.join(branches, sql` union all `)}`;
-    const { rows } = await statement.execute(db);
+    const compiled = statement.compile(db);
+    const rows = reader ? await reader.all<Row>(compiled.sql, compiled.parameters) : (await statement.execute(db)).rows;
     const hitRows = rows.filter((r) => r.kind === 'hit').sort((a, b) => Number(a.n) - Number(b.n));
     const facets = emptyFacets();
     for (const r of rows) {
@@ -180,6 +187,11 @@ export function createSearchService({ db, catalog }: { db: Db; catalog: Pick<Cat
     },
 
     ensureIndexed,
+
+    /** Stops the SQLite reader threads (they are unref'd, so a process may also just exit). */
+    async close(): Promise<void> {
+      await reader?.close();
+    },
   };
 }
 

@@ -46,6 +46,13 @@ describe('GET /api/v1/datasets', () => {
     expect((await get('/api/v1/datasets?q=a&foo=1&bar=2')).json().error.message).toContain('"foo"');
   });
 
+  it('sees a change as soon as it is committed (on SQLite the search runs on its own read-only connection in a worker)', async () => {
+    const id = await publish({ orgnr: DIGDIR, title: { nb: 'Fersk fjordkatalog' } });
+    expect((await get('/api/v1/datasets?q=fjordkatalog')).json().items.map((d: { id: string }) => d.id)).toEqual([id]);
+    await t.services.catalog.archiveDataset(CLI_ACTOR, id);
+    expect((await get('/api/v1/datasets?q=fjordkatalog')).json().total).toBe(0);
+  });
+
   it('400 for bad filter values, naming parameter and value; 400 for bad sort, limit, offset and a too long q', async () => {
     const r = await get('/api/v1/datasets?access=OPEN,SECRET&publisher=123');
     expect(r.statusCode).toBe(400);

@@ -112,6 +112,10 @@ describe('search', () => {
     expect(await ids('befolkninng')).toContain(kommune);
     expect(await ids('barnehgae')).toContain(barnehage); // transposed letters
     expect((await search.search(ANONYMOUS, { q: 'vannkvalitet', limit: 10, offset: 0 })).fuzzy).toBe(false);
+    // A typo of a word only a hidden draft has: nothing found, and nothing says a similar word exists.
+    const hidden = await search.search(ANONYMOUS, { q: 'vannkrat', limit: 10, offset: 0 });
+    expect(hidden).toMatchObject({ total: 0, fuzzy: false });
+    expect((await search.search(otherEditor, { q: 'vannkrat', limit: 10, offset: 0 })).items.map((d) => d.id)).toEqual([draft]);
   });
 
   it('searches the publisher name, and never lists or counts what the actor may not see', async () => {

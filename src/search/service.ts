@@ -160,9 +160,14 @@ export function createSearchService({ db, catalog, sqliteFile }: { db: Db; catal
       if (groups.length > 0 && result.total < FUZZY_BELOW) {
         const widened = await groupsFor(params.q, true);
         if (widened.some((g) => g.alternatives.length > 0)) {
-          groups = widened;
-          result = await run(actor, { groups, params, facets: true });
-          fuzzy = true;
+          // The vocabulary holds words of every dataset, drafts too: only a widened search that finds more of what
+          // this actor may see is used (and said), so `fuzzy` never tells that a hidden dataset has a similar word.
+          const wider = await run(actor, { groups: widened, params, facets: true });
+          if (wider.total > result.total) {
+            groups = widened;
+            result = wider;
+            fuzzy = true;
+          }
         }
       }
       const items = await catalog.datasetsByIds(actor, result.ids);

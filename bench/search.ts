@@ -179,10 +179,11 @@ async function benchBackend(name: string, databaseUrl: string | undefined): Prom
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'df-bench-search-'));
   const created = databaseUrl ? await createPgDatabase(databaseUrl) : undefined;
   let platform: Platform | undefined;
+  let services: Services | undefined;
   try {
     const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: created?.url, LOG_LEVEL: 'silent', SEED_DEMO: 'false', WORKER: 'false', REGISTRY_URL: '' });
     platform = await openPlatform(config, pino({ level: 'silent' }));
-    const services = createServices(platform);
+    services = createServices(platform);
     const db = platform.dbh.db;
     const now = new Date().toISOString();
     for (let o = 0; o < 300; o++) {
@@ -219,6 +220,7 @@ async function benchBackend(name: string, databaseUrl: string | undefined): Prom
     const h = await healthUnderLoad(services);
     console.log(`  /health p97.5 alone ${h.alone} ms; with 10 connections searching (${Math.round(h.searchRps)} searches/s) ${h.loaded} ms (ratio ${(h.loaded / Math.max(1, h.alone)).toFixed(1)})`);
   } finally {
+    await services?.search.close();
     await platform?.close();
     await created?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -58,6 +58,8 @@ const joined = (v: string[] | undefined) => (v && v.length > 0 ? v.join(',') : u
 
 export const searchApi: DomainPlugin = async (app, { services }) => {
   const search = services.search;
+  // The SQLite reader threads close with the server (they are unref'd too, but a clean shutdown stops them).
+  app.addHook('onClose', async () => search.close());
 
   app.get<{ Querystring: Static<typeof SearchQuery> }>(
     '/datasets',

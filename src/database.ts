@@ -13,6 +13,7 @@ import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
 import type { AccessGrantsTable, AccessRequestsTable } from './access-requests/model';
 import type { NotificationsTable } from './notifications/model';
+import type { SearchDocsTable, SearchFacetsTable, SearchTermsTable } from './search/model';
 
 export interface Database {
   organizations: OrganizationsTable;
@@ -43,6 +44,9 @@ export interface Database {
   access_grants: AccessGrantsTable;
   notifications: NotificationsTable;
   quality_url_checks: QualityUrlChecksTable;
+  search_docs: SearchDocsTable;
+  search_facets: SearchFacetsTable;
+  search_terms: SearchTermsTable;
 }
 
 export type Db = Kysely<Database>;

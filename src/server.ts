@@ -51,6 +51,8 @@ import { sqlApi } from './sql/api';
 import { sqlPages } from './sql/pages';
 import { qualityApi } from './quality/api';
 import { dataApi } from './data-api/api';
+import { searchApi } from './search/api';
+import { searchPages } from './search/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -259,6 +261,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(accountsApi, { prefix: API_PREFIX, services });
   await app.register(organisationsApi, { prefix: API_PREFIX, services });
   await app.register(catalogApi, { prefix: API_PREFIX, services });
+  await app.register(searchApi, { prefix: API_PREFIX, services });
   await app.register(tablesApi, { prefix: API_PREFIX, services });
   await app.register(dataApi, { prefix: API_PREFIX, services });
   await app.register(jobsApi, { prefix: API_PREFIX, services });
@@ -274,6 +277,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });
   await app.register(organisationsPages, { services });
+  await app.register(searchPages, { services });
   await app.register(catalogPages, { services });
   await app.register(tablesPages, { services });
   await app.register(competencePages, { services });
@@ -380,6 +384,7 @@ function registerStatic(app: FastifyInstance): void {
     'theme.css': path.join(root, 'node_modules/@digdir/designsystemet-theme/brand/digdir.css'),
     'app.css': path.join(here, 'web/static/app.css'),
     'upload.js': path.join(here, 'web/static/upload.js'),
+    'search.js': path.join(here, 'web/static/search.js'),
   };
   const cache = new Map<string, Buffer>();
   app.get<{ Params: { file: string } }>('/static/:file', { schema: { hide: true } }, async (request, reply) => {

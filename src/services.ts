@@ -1,4 +1,5 @@
 // Builds every domain service from the open platform, one visible line per domain (STYLE §3).
+import path from 'node:path';
 import { createAccountsService } from './accounts/service';
 import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
@@ -19,15 +20,16 @@ import { createAuditLogService } from './access/audit-log';
 import { createNotificationsService } from './notifications/service';
 import { createSqlService } from './sql/service';
 import { createSqlSandbox } from './sql/sandbox';
-import path from 'node:path';
 import { createQualityService } from './quality/service';
 import { createDataApiService } from './data-api/service';
+import { createSearchService } from './search/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
   const accounts = createAccountsService({ db, config: platform.config, mail: platform.mail, logger: platform.logger });
   const organisations = createOrganisationsService({ db, registry: createRegistry({ baseUrl: platform.config.registryUrl }) });
   const catalog = createCatalogService({ db });
+  const search = createSearchService({ db, catalog, sqliteFile: platform.dbh.dialect === 'sqlite' ? path.join(platform.config.dataDir, 'datafabrikken.sqlite') : undefined });
   const tables = createTablesService({ db, blobs: platform.blobs, jobs: platform.jobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const dataApi = createDataApiService({ db, blobs: platform.blobs, engine: platform.engine, dataDir: platform.config.dataDir });
   const sharingAssessments = createDatasetAssessmentService({ db, catalog });
@@ -44,7 +46,7 @@ export function createServices(platform: Platform) {
   const auditLog = createAuditLogService({ db });
   const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
   const quality = createQualityService({ db, catalog, organisations, jobs: platform.jobs, check: { allowPrivate: platform.config.qualityAllowPrivateUrls } });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, dataApi, jobs: platform.jobs, platform };
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, dataApi, search, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -4,7 +4,6 @@ import { requireSignedInJson } from '../organisations/api';
 import type { DomainPlugin } from '../platform/http/plugin';
 import { urls } from '../web/urls';
 import { ACCESS_RIGHTS, DATASET_STATES, type Dataset, type Distribution } from './model';
-import { LIST_LIMIT_MAX } from './service';
 
 const tags = ['datasets'];
 const security = [{ bearer: [] }];
@@ -18,7 +17,7 @@ const LangListSchema = Type.Object(
   { nb: Type.Optional(Type.Array(Str(100), { maxItems: 50 })), nn: Type.Optional(Type.Array(Str(100), { maxItems: 50 })), en: Type.Optional(Type.Array(Str(100), { maxItems: 50 })) },
   { additionalProperties: false, description: 'Keywords per language.' },
 );
-const AccessRightsSchema = Type.Union(
+export const AccessRightsSchema = Type.Union(
   ACCESS_RIGHTS.map((a) => Type.Literal(a)),
   { description: 'PUBLIC (allmenn tilgang), RESTRICTED (betinget tilgang) or NON_PUBLIC (ikke-allmenn tilgang).' },
 );
@@ -82,7 +81,7 @@ const DistributionSchema = Type.Object({
   url: Type.String(),
 });
 
-const DatasetSchema = Type.Object({
+export const DatasetSchema = Type.Object({
   id: Type.String(),
   state: StateSchema,
   publisher: Type.Object({ orgnr: Type.String(), name: Type.String(), url: Type.String() }),
@@ -111,27 +110,6 @@ const DatasetSchema = Type.Object({
   page: Type.String({ description: 'This dataset on the web.' }),
   tables: Type.String({ description: 'Its hosted tables.' }),
 });
-
-const DatasetList = Type.Object({
-  items: Type.Array(DatasetSchema),
-  total: Type.Integer(),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-  next: Nullable(Type.String({ description: 'URL of the next page, or null on the last page.' })),
-});
-
-const ListQuery = Type.Object(
-  {
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'Words in the title, description or keywords (case-insensitive).' })),
-    orgnr: Type.Optional(Type.String({ maxLength: 20, description: 'Only datasets of this publisher.' })),
-    accessRights: Type.Optional(AccessRightsSchema),
-    state: Type.Optional(Type.Union(DATASET_STATES.map((s) => Type.Literal(s)), { description: 'draft and archived are visible to members of the publisher only.' })),
-    sort: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('updated')], { description: 'newest published first (default) or recently updated first.' })),
-    limit: Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: 20 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
-  },
-  { additionalProperties: false },
-);
 
 const DistributionFields = {
   title: Type.Optional(LangTextSchema(300, 'Title per language.')),
@@ -172,25 +150,7 @@ export function presentDatasetJson(d: Dataset): Static<typeof DatasetSchema> {
 export const catalogApi: DomainPlugin = async (app, { services }) => {
   const catalog = services.catalog;
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>(
-    '/datasets',
-    {
-      schema: {
-        tags,
-        summary: 'Search and list datasets',
-        description:
-          'Published datasets for everyone; members of a publisher also see its drafts and archived datasets. `q` matches title, description and keywords, case-insensitively. Paged with limit (≤ 100) and offset; `next` links the following page.',
-        querystring: ListQuery,
-        response: { 200: DatasetList },
-      },
-    },
-    async (request) => {
-      const { q, orgnr, accessRights, state, sort, limit, offset } = request.query;
-      const { items, total } = await catalog.listDatasets(request.actor, { q, orgnr, accessRights, state, sort, limit, offset });
-      const next = offset + limit < total ? urls.api.datasets({ q, orgnr, accessRights, state, sort, limit, offset: offset + limit }) : null;
-      return { items: items.map(presentDatasetJson), total, limit, offset, next };
-    },
-  );
+  // GET /datasets (search and list) lives in src/search/api.ts.
 
   app.post<{ Body: Static<typeof DatasetCreate> }>(
     '/datasets',

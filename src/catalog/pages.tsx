@@ -15,7 +15,7 @@ import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
 import { assessmentWarning } from '../wizard/dataset-pages';
 import { qualityEditorHints, qualitySection } from '../quality/pages';
-import { commaList, errorFor, formBody, list, localiseProblems, pageNumber, queryParams, str, type Form } from './forms';
+import { commaList, errorFor, formBody, list, localiseProblems, queryParams, str, type Form } from './forms';
 import { ACCESS_RIGHTS, type AccessRights, type Dataset, type DatasetInput, type DatasetPatch, type LangText } from './model';
 import { missingForPublish, titleIn } from './service';
 import {
@@ -34,7 +34,6 @@ import {
 
 void Fragment;
 
-const PAGE_SIZE = 20;
 const LANGS = ['nb', 'nn', 'en'] as const;
 
 // --- helpers ----------------------------------------------------------------------------------------------------
@@ -58,10 +57,6 @@ function spatialName(code: string): string {
   if (/^\d{2}$/.test(code)) return fylkeOf(code)?.name ?? code;
   const k = validateKommunenummer(code);
   return k.valid ? k.name : code;
-}
-
-function isAccessRights(v: string): v is AccessRights {
-  return (ACCESS_RIGHTS as readonly string[]).includes(v);
 }
 
 /** Service field ("/title/nb", "/spatial/2") → the form control it belongs to. */
@@ -537,73 +532,6 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
   );
 }
 
-function ListPage(props: {
-  request: FastifyRequest;
-  q: string;
-  org: string;
-  access: string;
-  page: number;
-  items: Dataset[];
-  total: number;
-  organisations: { orgnr: string; name: string }[];
-}): RawHtml {
-  const { t, locale, actor } = props.request;
-  const pages = Math.max(1, Math.ceil(props.total / PAGE_SIZE));
-  const base = { q: props.q || undefined, org: props.org || undefined, tilgang: props.access || undefined };
-  const canCreate = Object.values(actor.memberships).some((r) => r === 'admin' || r === 'editor') || actor.user?.isOperator === true;
-  return (
-    <section class="df-stack">
-      <h1 class="ds-heading" data-size="lg">{t('catalog.list.title')}</h1>
-      <p class="ds-paragraph">{t('catalog.list.lead')}</p>
-      <form method="get" action={urls.datasets()} class="df-stack" role="search">
-        <div class="df-search">
-          <TextField id="q" label={t('catalog.search.label')} value={props.q} type="search" />
-          <button type="submit" class="ds-button" data-variant="primary">{t('catalog.search.button')}</button>
-        </div>
-        <div class="df-actions">
-          <Select id="org" label={t('catalog.filter.org')} value={props.org} options={[{ value: '', label: t('catalog.filter.all') }, ...props.organisations.map((o) => ({ value: o.orgnr, label: o.name }))]} />
-          <Select id="tilgang" label={t('catalog.filter.access')} value={props.access} options={[{ value: '', label: t('catalog.filter.all') }, ...ACCESS_RIGHTS.map((a) => ({ value: a, label: accessRightsLabel(a, locale) }))]} />
-          <button type="submit" class="ds-button" data-variant="secondary">{t('catalog.filter.apply')}</button>
-        </div>
-      </form>
-      <p class="df-actions">
-        {ACCESS_RIGHTS.map((a) => (
-          <a class="ds-link" href={urls.datasets({ ...base, tilgang: a })} aria-current={props.access === a ? 'true' : undefined}>{accessRightsLabel(a, locale)}</a>
-        ))}
-        {canCreate ? <a class="ds-button" data-variant="secondary" href={urls.datasetNew(props.org || undefined)}>{t('catalog.new.link')}</a> : null}
-      </p>
-      <p class="ds-paragraph" role="status">{t('catalog.list.count', { total: props.total })}</p>
-      {props.items.length === 0 ? (
-        <p class="ds-paragraph">{t('catalog.list.empty')}</p>
-      ) : (
-        <ul class="ds-list df-stack">
-          {props.items.map((d) => {
-            const desc = textIn(d.description, locale);
-            return (
-              <li>
-                <h2 class="ds-heading" data-size="xs">
-                  <a class="ds-link" href={urls.dataset(d.id)}>{textIn(d.title, locale)}</a>
-                </h2>
-                <p class="ds-paragraph" data-size="sm">
-                  {`${d.publisher.name} · ${accessRightsLabel(d.accessRights, locale)}${d.state !== 'published' ? ` · ${stateLabel(t, d.state)}` : ''}`}
-                </p>
-                {desc ? <p class="ds-paragraph" data-size="sm">{desc.length > 240 ? `${desc.slice(0, 240)}…` : desc}</p> : null}
-              </li>
-            );
-          })}
-        </ul>
-      )}
-      {pages > 1 ? (
-        <nav aria-label={t('catalog.list.paging')} class="df-actions">
-          {props.page > 1 ? <a class="ds-link" rel="prev" href={urls.datasets({ ...base, side: props.page - 1 })}>{t('catalog.list.prev')}</a> : null}
-          <span>{t('catalog.list.page', { page: props.page, pages })}</span>
-          {props.page < pages ? <a class="ds-link" rel="next" href={urls.datasets({ ...base, side: props.page + 1 })}>{t('catalog.list.next')}</a> : null}
-        </nav>
-      ) : null}
-    </section>
-  );
-}
-
 // --- routes -----------------------------------------------------------------------------------------------------
 
 export const catalogPages: DomainPlugin = async (app, { services }) => {
@@ -660,31 +588,7 @@ export const catalogPages: DomainPlugin = async (app, { services }) => {
     );
   }
 
-  app.get('/datasett', { schema: { hide: true } }, async (request, reply) => {
-    const query = queryParams(request);
-    const q = str(query.q).trim().slice(0, 200);
-    const org = /^\d{9}$/.test(str(query.org)) ? str(query.org) : '';
-    const accessRaw = str(query.tilgang);
-    const access = isAccessRights(accessRaw) ? accessRaw : '';
-    const page = pageNumber(query.side);
-    const { items, total } = await catalog.listDatasets(request.actor, {
-      q: q || undefined,
-      orgnr: org || undefined,
-      accessRights: access || undefined,
-      limit: PAGE_SIZE,
-      offset: (page - 1) * PAGE_SIZE,
-    });
-    const organisations = (await services.organisations.list({ limit: 100, offset: 0 })).items;
-    return sendPage(
-      request,
-      reply,
-      {
-        title: request.t('catalog.list.title'),
-        alternates: [{ href: urls.api.datasets({ q: q || undefined, orgnr: org || undefined, accessRights: access || undefined }), type: 'application/json', title: request.t('catalog.list.json') }],
-      },
-      <ListPage request={request} q={q} org={org} access={access} page={page} items={items} total={total} organisations={organisations} />,
-    );
-  });
+  // GET /datasett (search, facets, paging) lives in src/search/pages.tsx.
 
   app.get('/datasett/ny', { schema: { hide: true } }, async (request, reply) => {
     if (!request.actor.user) return reply.redirect(urls.signIn(request.url), 303);

@@ -179,7 +179,7 @@ describe('catalog service', () => {
     await expect(catalog.archiveDataset(editor, ds.id)).rejects.toMatchObject({ code: 'already_archived' });
   });
 
-  it('filters, searches (title, description, keywords; case-insensitive with æøå), pages and counts', async () => {
+  it('filters, searches by word (title, description, keywords; case-insensitive with æøå), pages and counts', async () => {
     const a = await catalog.createDataset(editor, complete({ title: { nb: 'Ørsta fjellturer' }, keywords: { nb: ['friluftsliv'] } }));
     const b = await catalog.createDataset(editor, complete({ title: { nb: 'Skoler' }, description: { nb: 'Elever i ØRSTA kommune' }, accessRights: 'NON_PUBLIC', licence: null }));
     const c = await catalog.createDataset(editor, complete({ title: { nb: 'Stier' }, keywords: { nb: ['Ørsta'] }, description: { nb: 'Rabatt 50% i dag' } }));
@@ -195,7 +195,9 @@ describe('catalog service', () => {
     for (const q of ['nb', '"nb"', 'en', '":"']) {
       expect((await catalog.listDatasets(member, { q, limit: 100, offset: 0 })).items.map((d) => d.id)).not.toContain(plain.id);
     }
-    expect((await catalog.listDatasets(member, { q: 'zz', limit: 100, offset: 0 })).items.map((d) => d.id)).toEqual([plain.id]);
+    expect((await catalog.listDatasets(member, { q: 'zzz', limit: 100, offset: 0 })).items.map((d) => d.id)).toEqual([plain.id]);
+    // Words, not substrings (src/search): "zz" is not a word of "Zzz".
+    expect((await catalog.listDatasets(member, { q: 'zz', limit: 100, offset: 0 })).total).toBe(0);
     const page2 = await catalog.listDatasets(ANONYMOUS, { q: 'ørsta', limit: 2, offset: 2 });
     expect(page2).toMatchObject({ total: 3 });
     expect(page2.items).toHaveLength(1);

@@ -5,7 +5,7 @@
 // - every value from a controlled vocabulary (themes, LOS, frequency, spatial codes) is checked against it.
 // Changes that touch more than one table (state + audit log, distribution + dataset) run in one transaction.
 import crypto from 'node:crypto';
-import { sql, type Expression, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import { ANONYMOUS as ANONYMOUS_ACTOR, type Actor } from '../access/model';
 import { recordAudit } from '../access/audit';
 import { authorizeData, datasetResourceFor, resolveDataAccess } from '../access/data-access';
@@ -33,7 +33,9 @@ import {
   type LangList,
   type LangText,
 } from './model';
-import { containsText } from './text-search';
+import { indexDatasets } from '../search/indexer';
+import { datasetMatches } from '../search/query';
+import { queryTerms } from '../search/text';
 import { EU_THEME_BASE, findEuTheme, findLicence, frequencyCode, isLosUri } from './vocabularies';
 
 export const LIST_LIMIT_MAX = 100;
@@ -364,14 +366,6 @@ async function findDistributions(db: DbOrTx, datasetIds: string[]): Promise<Map<
   return map;
 }
 
-/**
- * The language texts of a JSON column without its keys, so a search for "en" or "nb" does not match every dataset.
- * Keys are written by JSON.stringify as `"nb":`; a quote inside a value is escaped (`\"`), so values never match.
- */
-function jsonValues(column: Expression<string>): RawBuilder<string> {
-  return sql<string>`replace(replace(replace(${column}, '"nb":', ''), '"nn":', ''), '"en":', '')`;
-}
-
 export interface ListDatasetsOptions {
   q?: string;
   orgnr?: string;
@@ -542,6 +536,7 @@ export function createCatalogService({ db }: { db: Db }) {
           })
           .execute();
         await recordAudit(tx, actor, { action: 'dataset.create', resourceType: 'dataset', resourceId: id, details: { orgnr, fields: changedFields(input) } });
+        await indexDatasets(tx, [id]); // the search index changes with the dataset or not at all
       });
       return load(id);
     },
@@ -576,12 +571,10 @@ export function createCatalogService({ db }: { db: Db }) {
       if (opts.state) base = base.where('datasets.state', '=', opts.state);
       if (opts.orgnr) base = base.where('datasets.orgnr', '=', opts.orgnr);
       if (opts.accessRights) base = base.where('datasets.access_rights', '=', opts.accessRights);
-      const q = opts.q?.trim();
-      if (q) {
-        base = base.where((eb) =>
-          eb.or([containsText(jsonValues(eb.ref('datasets.title')), q), containsText(jsonValues(eb.ref('datasets.description')), q), containsText(jsonValues(eb.ref('datasets.keywords')), q)]),
-        );
-      }
+      // Words as search matches them (stems, any order, prefixes: src/search); ranking stays this list's own order.
+      const terms = queryTerms(opts.q ?? '');
+      if (terms.length > 0) base = base.where(datasetMatches(db, terms.map((term) => ({ term, alternatives: [] }))));
+      else if (opts.q?.trim()) base = base.where(sql<boolean>`1 = 0`); // only punctuation: no word to find
       let ordered = base;
       if (opts.sort === 'updated') ordered = ordered.orderBy('datasets.updated_at', 'desc');
       else ordered = ordered.orderBy('datasets.published_at', (ob) => ob.desc().nullsLast()).orderBy('datasets.created_at', 'desc');
@@ -594,6 +587,18 @@ export function createCatalogService({ db }: { db: Db }) {
         rows.map((r) => r.id),
       );
       return { items: rows.map((r) => presentDataset(r, dists.get(r.id) ?? [])), total: Number(count.n) };
+    },
+
+    /** These datasets, in this order, leaving out any the actor may not see (search loads its page of hits so). */
+    async datasetsByIds(actor: Actor, ids: string[]): Promise<Dataset[]> {
+      if (ids.length === 0) return [];
+      const rows = await whereVisible(datasetQuery(db), actor).where('datasets.id', 'in', ids).execute();
+      const dists = await findDistributions(
+        db,
+        rows.map((r) => r.id),
+      );
+      const byId = new Map(rows.map((r) => [r.id, presentDataset(r, dists.get(r.id) ?? [])]));
+      return ids.map((id) => byId.get(id)).filter((d): d is Dataset => d !== undefined);
     },
 
     async updateDataset(actor: Actor, id: string, patch: DatasetPatch): Promise<Dataset> {
@@ -621,6 +626,7 @@ export function createCatalogService({ db }: { db: Db }) {
           .where('id', '=', id)
           .execute();
         await recordAudit(tx, actor, { action: 'dataset.update', resourceType: 'dataset', resourceId: id, details: { fields: changedFields(patch) } });
+        await indexDatasets(tx, [id]); // the search index changes with the dataset or not at all
       });
       return load(id);
     },
@@ -644,6 +650,7 @@ export function createCatalogService({ db }: { db: Db }) {
           .where('state', '=', row.state)
           .execute();
         await recordAudit(tx, actor, { action: 'dataset.publish', resourceType: 'dataset', resourceId: id, details: { from: row.state } });
+        await indexDatasets(tx, [id]); // the search index changes with the dataset or not at all
       });
       return load(id);
     },
@@ -656,6 +663,7 @@ export function createCatalogService({ db }: { db: Db }) {
       await db.transaction().execute(async (tx) => {
         await tx.updateTable('datasets').set({ state: 'archived', updated_at: now }).where('id', '=', id).execute();
         await recordAudit(tx, actor, { action: 'dataset.archive', resourceType: 'dataset', resourceId: id, details: { from: row.state } });
+        await indexDatasets(tx, [id]); // the search index changes with the dataset or not at all
       });
       return load(id);
     },
@@ -700,6 +708,7 @@ export function createCatalogService({ db }: { db: Db }) {
           .execute();
         await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
         await recordAudit(tx, actor, { action: 'distribution.add', resourceType: 'dataset', resourceId: datasetId, details: { distributionId: id, fields: changedFields(input) } });
+        await indexDatasets(tx, [datasetId]); // the search index changes with the dataset or not at all
       });
       return presentDistribution(await distributionRow(datasetId, id));
     },
@@ -722,6 +731,7 @@ export function createCatalogService({ db }: { db: Db }) {
           .execute();
         await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
         await recordAudit(tx, actor, { action: 'distribution.update', resourceType: 'dataset', resourceId: datasetId, details: { distributionId, fields: changedFields(patch) } });
+        await indexDatasets(tx, [datasetId]); // the search index changes with the dataset or not at all
       });
       return presentDistribution(await distributionRow(datasetId, distributionId));
     },
@@ -735,6 +745,7 @@ export function createCatalogService({ db }: { db: Db }) {
         await tx.deleteFrom('distributions').where('id', '=', distributionId).execute();
         await tx.updateTable('datasets').set({ updated_at: now }).where('id', '=', datasetId).execute();
         await recordAudit(tx, actor, { action: 'distribution.remove', resourceType: 'dataset', resourceId: datasetId, details: { distributionId } });
+        await indexDatasets(tx, [datasetId]); // the search index changes with the dataset or not at all
       });
     },
 

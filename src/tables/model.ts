@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 import type { CsvReadOptions, IngestNote, KeptAsTextReason, SemanticType, SheetInfo, SkippedLines } from '../platform/engine/index';
 
 export interface TablesTable {
@@ -47,7 +47,7 @@ export interface TableVersionsTable {
   created_at: string;
   ready_at: string | null;
   /** JSON { sheets?: SheetInfo[], notes: IngestNote[] } (migration 20261202-008): a workbook's sheets, what was changed on purpose. */
-  source_info: string;
+  source_info: Generated<string>;
 }
 
 export type TableRow = Selectable<TablesTable>;

@@ -48,6 +48,7 @@ import {
   type TableEngine,
 } from '../platform/engine/index';
 import type { JobContext, JobQueue } from '../platform/jobs/index';
+import { indexDatasets } from '../search/indexer';
 import type { ColumnSchema, TableDetail, TableRow, TableSummary, TableVersion, TableVersionRow } from './model';
 
 export type { TableDetail, TableSummary, TableVersion } from './model';
@@ -565,6 +566,8 @@ export function createTablesService(deps: TablesServiceDeps) {
         const current = table?.current_version_id ? await findVersion(tx, table.current_version_id) : undefined;
         if (!current || Number(current.version) < Number(version.version)) {
           await tx.updateTable('tables').set({ current_version_id: version.id, updated_at: readyAt }).where('id', '=', payload.tableId).execute();
+          // Search indexes the new version's column names (names only: every visitor may see them).
+          await indexDatasets(tx, [payload.datasetId]);
         }
       });
       await ctx.progress(100, `Ready: ${converted.rowCount} rows`);
@@ -688,6 +691,7 @@ export function createTablesService(deps: TablesServiceDeps) {
             resourceId: table.id,
             details: { datasetId, table: name, versionId, version, filename: safeFilename(input.filename), options },
           });
+          await indexDatasets(tx, [datasetId]); // the table's name and title, and its distribution's format
           return { tableId: table.id, version };
         });
       } catch (err) {

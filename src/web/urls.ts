@@ -54,6 +54,8 @@ export const urls = {
   operatorRecheck: (orgnr: string) => `/operator/virksomheter/${enc(orgnr)}/sjekk`,
   operatorRecheckAll: () => '/operator/virksomheter/sjekk',
   datasets: (q?: Query) => withQuery('/datasett', q),
+  /** Ask for data that search did not find (the data-request page; `q` carries what was searched for). */
+  dataRequest: (q?: Query) => withQuery('/datasett/etterspor', q),
   datasetNew: (orgnr?: string) => withQuery('/datasett/ny', { org: orgnr }),
   dataset: (id: string) => `/datasett/${enc(id)}`,
   datasetEdit: (id: string) => `/datasett/${enc(id)}/rediger`,
@@ -130,6 +132,7 @@ export const urls = {
     claim: (orgnr: string) => `/api/v1/operator/claims/${enc(orgnr)}`,
     registryRecheck: () => '/api/v1/operator/registry/recheck',
     datasets: (q?: Query) => withQuery('/api/v1/datasets', q),
+    searchSuggestions: (q?: Query) => withQuery('/api/v1/search/suggestions', q),
     dataset: (id: string) => `/api/v1/datasets/${enc(id)}`,
     distributions: (id: string) => `/api/v1/datasets/${enc(id)}/distributions`,
     sharingAssessment: (id: string) => `/api/v1/datasets/${enc(id)}/sharing-assessment`,

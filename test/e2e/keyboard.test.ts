@@ -64,7 +64,8 @@ async function signIn(p: Page, who: { email: string; password: string }): Promis
 }
 
 /** The list's item titles (the h2 links), in order. */
-const listedTitles = async (p: Page) => (await p.locator('main ul li h2').allTextContents()).map((s) => s.trim());
+// Search hits are h3 under the results' h2 (src/search/pages.tsx).
+const listedTitles = async (p: Page) => (await p.locator('main ul li h3').allTextContents()).map((s) => s.trim());
 
 describe('keyboard and structure', () => {
   it('skips to the main content from the first Tab on the front page', async () => {
@@ -165,12 +166,12 @@ describe('without JavaScript', () => {
     expect(all).toContain('Pristilskudd til jordbruksforetak 2022');
     await check('no-JS dataset list');
 
-    // Filter by publisher.
-    await noJs.selectOption('#org', SSB);
+    // Filter by publisher: a facet checkbox and "Bruk filter" (one GET form).
+    await noJs.check(`input[name=utgiver][value="${SSB}"]`);
     await noJs.getByRole('button', { name: 'Bruk filter' }).click();
-    await noJs.waitForURL(new RegExp(`org=${SSB}`));
+    await noJs.waitForURL(new RegExp(`utgiver=${SSB}`));
     expect((await listedTitles(noJs)).sort()).toEqual(['Standard for fylkesinndeling 2024', 'Standard for kommuneinndeling 2024']);
-    expect(await noJs.inputValue('#org')).toBe(SSB);
+    expect(await noJs.isChecked(`input[name=utgiver][value="${SSB}"]`)).toBe(true);
     expect(await noJs.getByRole('status').textContent()).toBe('2 datasett');
     await check('no-JS list filtered by publisher');
 
@@ -178,14 +179,17 @@ describe('without JavaScript', () => {
     await noJs.fill('#q', 'fylker');
     await noJs.press('#q', 'Enter');
     await noJs.waitForURL(/q=fylker/);
-    expect(noJs.url()).toContain(`org=${SSB}`);
+    expect(noJs.url()).toContain(`utgiver=${SSB}`);
     expect(await listedTitles(noJs)).toEqual(['Standard for fylkesinndeling 2024']);
     await check('no-JS list searched within a publisher');
 
     // Filter by access rights across all publishers.
     await noJs.fill('#q', '');
-    await noJs.selectOption('#org', '');
-    await noJs.selectOption('#tilgang', 'RESTRICTED');
+    await noJs.uncheck(`input[name=utgiver][value="${SSB}"]`);
+    await noJs.getByRole('button', { name: 'Bruk filter' }).click();
+    await noJs.waitForURL((u) => !u.search.includes('utgiver='));
+    // Facets count within the current hits, so the access values of every publisher show again only now.
+    await noJs.check('input[name=tilgang][value="RESTRICTED"]');
     await noJs.getByRole('button', { name: 'Bruk filter' }).click();
     await noJs.waitForURL(/tilgang=RESTRICTED/);
     expect(await listedTitles(noJs)).toEqual(['Testdatasett med begrenset tilgang']);

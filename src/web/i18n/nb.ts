@@ -1220,6 +1220,35 @@ export const nb = {
   'tables.note.nested_as_json': 'Lister og nøstede verdier beholdt som JSON-tekst: {count}; kolonner: {columns}.',
   'tables.note.timezone_to_utc': 'Tidspunkter med tidssone lagret i UTC: kolonner {columns}.',
   // --- formats ---
+  // --- search ---
+  "search.label": "Søk i datasett (tittel, beskrivelse, emneord, virksomhet og kolonnenavn)",
+  "search.title.q": "Søk: {q}",
+  "search.sort.label": "Sorter etter",
+  "search.sort.relevance": "Relevans",
+  "search.sort.modified": "Sist endret",
+  "search.sort.title": "Tittel (A–Å)",
+  "search.sort.newest": "Nyeste først",
+  "search.facets.title": "Avgrens søket",
+  "search.facet.access": "Tilgang",
+  "search.facet.new": "Nye",
+  "search.facet.new.value": "Publisert siste 7 dager",
+  "search.facet.theme": "Tema (EU)",
+  "search.facet.los": "Tema (LOS)",
+  "search.facet.publisher": "Virksomhet",
+  "search.facet.spatial": "Kommune og fylke",
+  "search.facet.format": "Format",
+  "search.facet.provenance": "Kilde",
+  "search.access.open": "Åpne data",
+  "search.access.unknown": "Ukjent",
+  "search.provenance.local": "Publisert her",
+  "search.provenance.harvested": "Høstet fra andre kataloger",
+  "search.filter.active": "Valgte filtre",
+  "search.filter.remove": "Fjern filter: {label}",
+  "search.fuzzy": "Få treff på ordene slik de er skrevet, så vi tok med ord som ligner.",
+  "search.empty.ask": "Finner du ikke dataene du trenger?",
+  "search.empty.askLink": "Etterspør dataene",
+  "search.empty.publisher": "Se virksomhetens side og kontaktinformasjon",
+  // --- search ---
 } as const;
 
 export type MessageKey = keyof typeof nb;

@@ -13,6 +13,7 @@ import * as m20261202_004_identity from './20261202-004-identity';
 import * as m20261202_002_access_requests from './20261202-002-access-requests';
 import * as m20261202_009_quality from './20261202-009-quality';
 import * as m20261202_008_formats from './20261202-008-formats';
+import * as m20261202_005_search from './20261202-005-search';
 
 export const migrations: Record<string, Migration> = {
   '20261126-001-foundation': m20261126_001_foundation,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '20261202-002-access-requests': m20261202_002_access_requests,
   '20261202-009-quality': m20261202_009_quality,
   '20261202-008-formats': m20261202_008_formats,
+  '20261202-005-search': m20261202_005_search,
 };

@@ -48,7 +48,7 @@ beforeAll(async () => {
   outsider = await bearerFor(t.services, 'outsider@example.no', ['read']);
   editorSession = await signIn(t.app, { email: 'editor@example.no', password: 'correct horse battery' });
   const make = async (title: string, accessRights: 'PUBLIC' | 'RESTRICTED') => {
-    const ds = await catalog.createDataset(CLI_ACTOR, { orgnr: ORG, title: { nb: title }, description: { nb: `${title}.` }, accessRights, licence: 'http://data.norge.no/nlod/no/2.0' });
+    const ds = await catalog.createDataset(CLI_ACTOR, { orgnr: ORG, title: { nb: title }, description: { nb: `${title}.` }, accessRights, licence: 'http://data.norge.no/nlod/no/2.0', contactPoint: { email: 'data@example.no' } });
     await catalog.publishDataset(CLI_ACTOR, ds.id);
     return ds;
   };

@@ -42,6 +42,8 @@ export interface Config {
    * trusts that many hops; a list trusts those addresses or CIDR ranges.
    */
   trustProxy: boolean | number | string[];
+  /** Harvesting (src/interop/harvest): whether sources on private/loopback addresses are allowed, the largest document, the timeout. */
+  harvest: { allowPrivate: boolean; maxBytes: number; timeoutMs: number };
 }
 
 export interface ConfigKey {
@@ -78,6 +80,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: 'false',
     description: 'Trust X-Forwarded-For from a reverse proxy: false (none), true (any), a hop count, or a comma-separated list of proxy addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). Sign-in throttling uses the client address this yields.',
   },
+  { name: 'HARVEST_ALLOW_PRIVATE', default: 'false', description: 'Allow harvest sources on private, loopback and link-local addresses (closed networks, tests). Off, such sources are refused and reported on the run.' },
+  { name: 'HARVEST_MAX_BYTES', default: '52428800', description: 'Largest document (or page) a harvest reads, in bytes; a larger one fails the run and nothing from it is imported.' },
+  { name: 'HARVEST_TIMEOUT_MS', default: '60000', description: 'How long one harvest request may take (connect, headers and body), in milliseconds.' },
 ];
 
 export class ConfigError extends Error {
@@ -207,6 +212,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runWorkerInProcess: bool(env, 'WORKER', true),
     secureCookies: baseUrl.startsWith('https://'),
     trustProxy: trustProxy(env),
+    harvest: { allowPrivate: bool(env, 'HARVEST_ALLOW_PRIVATE', false), maxBytes: Math.max(1024, int(env, 'HARVEST_MAX_BYTES', 50 * 1024 * 1024)), timeoutMs: Math.max(100, int(env, 'HARVEST_TIMEOUT_MS', 60_000)) },
   };
   return { ...config, ...overrides };
 }

@@ -5,6 +5,7 @@ import type { AuditLogTable } from './access/audit';
 import type { DatasetsTable, DistributionsTable } from './catalog/model';
 import type { ContentItemsTable } from './competence/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
+import type { HarvestRecordsTable, HarvestRunsTable, HarvestSourcesTable, HarvestStagedTable } from './interop/harvest/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
 import type { SharingAssessmentsTable } from './wizard/dataset';
@@ -26,6 +27,10 @@ export interface Database {
   audit_log: AuditLogTable;
   sharing_assessments: SharingAssessmentsTable;
   content_items: ContentItemsTable;
+  harvest_sources: HarvestSourcesTable;
+  harvest_runs: HarvestRunsTable;
+  harvest_records: HarvestRecordsTable;
+  harvest_staged: HarvestStagedTable;
 }
 
 export type Db = Kysely<Database>;

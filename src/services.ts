@@ -12,6 +12,7 @@ import { createTablesService } from './tables/service';
 import { urls } from './web/urls';
 import { createDatasetAssessmentService } from './wizard/dataset';
 import { createCkanService } from './interop/ckan/service';
+import { createHarvestService } from './interop/harvest/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -26,7 +27,8 @@ export function createServices(platform: Platform) {
   const base = platform.config.baseUrl;
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
-  return { accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
+  const harvest = createHarvestService({ db, jobs: platform.jobs, policy: platform.config.harvest, baseUrl: platform.config.baseUrl, logger: platform.logger });
+  return { harvest, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -8,6 +8,7 @@ import * as m20261201_003_table_import from './20261201-003-table-import';
 import * as m20261201_005_sharing_assessments from './20261201-005-sharing-assessments';
 import * as m20261201_006_content_items from './20261201-006-content-items';
 import * as m20261202_000_dataset_flags from './20261202-000-dataset-flags';
+import * as m20261202_001_harvest from './20261202-001-harvest';
 
 export const migrations: Record<string, Migration> = {
   '20261126-001-foundation': m20261126_001_foundation,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '20261201-005-sharing-assessments': m20261201_005_sharing_assessments,
   '20261201-006-content-items': m20261201_006_content_items,
   '20261202-000-dataset-flags': m20261202_000_dataset_flags,
+  '20261202-001-harvest': m20261202_001_harvest,
 };

@@ -40,6 +40,8 @@ import { wizardPages } from './wizard/pages';
 import { datasetAssessmentApi } from './wizard/dataset-api';
 import { datasetAssessmentPages } from './wizard/dataset-pages';
 import { ckanApi } from './interop/ckan/api';
+import { harvestApi } from './interop/harvest/api';
+import { harvestPages } from './interop/harvest/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -261,6 +263,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(dcatRoutes, { services });
   await app.register(dataPackagePages, { services });
   await app.register(dataPackageImportPages, { services });
+  await app.register(harvestApi, { prefix: API_PREFIX, services });
+  await app.register(harvestPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -18,14 +18,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(opts: { seed?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(opts: { seed?: boolean; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const env = await createTestEnv('df-e2e-');
   const { dataDir, databaseUrl } = env;
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false', REGISTRY_URL: '' });
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PORT: '0', SEED_DEMO: opts.seed ? 'true' : 'false', REGISTRY_URL: '', ...opts.env });
   const logger = pino({ level: 'silent' });
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);
   services.tables.registerJobs();
+  services.harvest.registerJobs();
   await platform.jobs.start();
   if (opts.seed) {
     const { seedAll } = await import('../../src/cli/serve');

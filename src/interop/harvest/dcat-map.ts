@@ -1,7 +1,8 @@
 // DCAT (any DCAT-AP flavour, DCAT-AP-NO first) from an RDF store to harvest records: every dcat:Dataset and
 // dcat:DatasetSeries, its distributions, publisher and licence. A record that cannot be read (no URI or identifier,
 // no title in any language) is a failure of that record only.
-import type { Store, Term } from 'n3';
+import type { Term } from 'n3';
+import type { Graph } from './rdf';
 import type { ContactPoint, LangList } from '../../catalog/model';
 import type { HarvestDistribution, HarvestPublisher, HarvestRecord, RecordFailure } from './model';
 import {
@@ -20,7 +21,6 @@ import {
   spatialCode,
 } from './normalise';
 
-const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
 const DCAT = 'http://www.w3.org/ns/dcat#';
 const DCT = 'http://purl.org/dc/terms/';
 const FOAF = 'http://xmlns.com/foaf/0.1/';
@@ -31,9 +31,9 @@ const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
 const HYDRA = 'http://www.w3.org/ns/hydra/core#';
 
 class View {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Graph) {}
   objects(s: Term, p: string): Term[] {
-    return this.store.getObjects(s, p, null);
+    return this.store.objects(s, p);
   }
   first(s: Term, ...ps: string[]): Term | undefined {
     for (const p of ps) {
@@ -81,10 +81,10 @@ function contactOf(v: View, s: Term): ContactPoint {
 }
 
 /** Agents described in the document, by URI and by orgnr (a document may name one agent in two URI forms). */
-function agentIndex(v: View, store: Store): Map<string, string> {
+function agentIndex(v: View, store: Graph): Map<string, string> {
   const names = new Map<string, string>();
   for (const type of [`${FOAF}Agent`, `${FOAF}Organization`]) {
-    for (const a of store.getSubjects(`${RDF}type`, type, null)) {
+    for (const a of store.subjectsOfType(type)) {
       const name = langText(v.texts(a, `${FOAF}name`)).nb ?? langText(v.texts(a, `${FOAF}name`)).en ?? langText(v.texts(a, `${FOAF}name`)).nn;
       if (!name) continue;
       names.set(a.value, name);
@@ -166,10 +166,10 @@ function datasetOf(v: View, s: Term, agents: Map<string, string>, catalogPublish
 }
 
 /** Every dataset in the store as a record, with the failures of those that could not be read. */
-export function recordsFromStore(store: Store): { records: HarvestRecord[]; failures: RecordFailure[] } {
+export function recordsFromStore(store: Graph): { records: HarvestRecord[]; failures: RecordFailure[] } {
   const v = new View(store);
   const agents = agentIndex(v, store);
-  const catalogs = store.getSubjects(`${RDF}type`, `${DCAT}Catalog`, null);
+  const catalogs = store.subjectsOfType(`${DCAT}Catalog`);
   // A dataset without its own publisher takes its catalogue's.
   const catalogPublisherOf = new Map<string, Term>();
   for (const c of catalogs) {
@@ -180,7 +180,7 @@ export function recordsFromStore(store: Store): { records: HarvestRecord[]; fail
   const records: HarvestRecord[] = [];
   const failures: RecordFailure[] = [];
   for (const type of [`${DCAT}Dataset`, `${DCAT}DatasetSeries`]) {
-    for (const s of store.getSubjects(`${RDF}type`, type, null)) {
+    for (const s of store.subjectsOfType(type)) {
       if (seen.has(s.value)) continue;
       seen.add(s.value);
       try {
@@ -194,8 +194,8 @@ export function recordsFromStore(store: Store): { records: HarvestRecord[]; fail
 }
 
 /** The next Hydra page the document links to (hydra:next, or the older hydra:nextPage), resolved against the page. */
-export function nextPageOf(store: Store, pageUrl: string): string | null {
-  const next = store.getObjects(null, `${HYDRA}next`, null)[0] ?? store.getObjects(null, `${HYDRA}nextPage`, null)[0];
+export function nextPageOf(store: Graph, pageUrl: string): string | null {
+  const next = store.objectsOf(`${HYDRA}next`)[0] ?? store.objectsOf(`${HYDRA}nextPage`)[0];
   if (!next || next.termType !== 'NamedNode') return null;
   try {
     return new URL(next.value, pageUrl).href;

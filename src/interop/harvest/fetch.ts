@@ -177,7 +177,9 @@ function requestOnce(url: URL, policy: FetchPolicy, opts: RequestOptions, signal
     const lib = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: opts.accept ?? '*/*', 'accept-encoding': 'identity', ...opts.headers };
     if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
-    const req = lib.request(url, { method: opts.method ?? 'GET', headers, lookup: guardedLookup(policy.allowPrivate), signal }, (res) => resolve(res));
+    // A fresh connection per request (agent: false): a kept-alive socket the server closed while we were switching a
+    // large run would fail the next page with ECONNRESET, and pages are few and large anyway.
+    const req = lib.request(url, { method: opts.method ?? 'GET', headers, lookup: guardedLookup(policy.allowPrivate), signal, agent: false }, (res) => resolve(res));
     req.on('error', (err) => {
       if (err instanceof HarvestFetchError) return reject(err);
       if (signal.aborted || err.name === 'AbortError') return reject(new HarvestFetchError(`${url.href} did not answer within ${policy.timeoutMs} ms.`));

@@ -112,8 +112,11 @@ function validYmd(y: number, m: number, d: number): boolean {
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** Europe/Oslo's offset from UTC in minutes at the given UTC instant (CET +60, CEST +120). */
+// One formatter for all calls: constructing an Intl.DateTimeFormat costs far more than using one.
+const OSLO = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
 function osloOffsetMinutes(utcMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(utcMs));
+  const parts = OSLO.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - utcMs) / 60_000);

@@ -4,7 +4,7 @@
 // fetched). The body arrives capped by fetch.ts, so a document in memory is at most HARVEST_MAX_BYTES.
 import { Transform, type Readable } from 'node:stream';
 import jsonld from 'jsonld';
-import { DataFactory, StreamParser, Store, type Quad, type Term } from 'n3';
+import { DataFactory, StreamParser, type Quad, type Term } from 'n3';
 import { RdfXmlParser } from 'rdfxml-streaming-parser';
 import { bundledDocumentLoader, RemoteContextRefusedError } from '../dcat/serialise';
 import { HarvestFetchError, readText } from './fetch';
@@ -140,9 +140,66 @@ export function doctypeGuard(): Transform {
   });
 }
 
+// --- the graph of one document ------------------------------------------------------------------------------------
+
+const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+/** Predicates whose objects are looked up without a subject (paging links). */
+const TRACKED = new Set(['http://www.w3.org/ns/hydra/core#next', 'http://www.w3.org/ns/hydra/core#nextPage']);
+
+const keyOf = (t: Term) => (t.termType === 'BlankNode' ? `_:${t.value}` : t.value);
+
+/**
+ * The quads of one document indexed the way harvesting reads them: by subject and predicate, subjects by rdf:type,
+ * and a few predicates by themselves. n3's Store keeps three full indexes with numeric ids, which for a page of 1000
+ * datasets costs several times the parse itself (measured: bench/harvest.ts); this keeps one.
+ */
+export class Graph {
+  private readonly bySubject = new Map<string, Map<string, Term[]>>();
+  private readonly byType = new Map<string, Term[]>();
+  private readonly tracked = new Map<string, Term[]>();
+  size = 0;
+
+  add(q: Quad): void {
+    this.size++;
+    const sk = keyOf(q.subject);
+    let props = this.bySubject.get(sk);
+    if (!props) this.bySubject.set(sk, (props = new Map()));
+    const p = q.predicate.value;
+    const list = props.get(p);
+    if (list) {
+      // RDF is a set: a triple stated twice is one triple.
+      if (list.some((o) => o.equals(q.object))) return;
+      list.push(q.object);
+    } else props.set(p, [q.object]);
+    if (p === RDF_TYPE) {
+      const subjects = this.byType.get(q.object.value);
+      if (subjects) subjects.push(q.subject);
+      else this.byType.set(q.object.value, [q.subject]);
+    }
+    if (TRACKED.has(p)) {
+      const objects = this.tracked.get(p) ?? [];
+      objects.push(q.object);
+      this.tracked.set(p, objects);
+    }
+  }
+
+  objects(s: Term, p: string): Term[] {
+    return this.bySubject.get(keyOf(s))?.get(p) ?? [];
+  }
+
+  subjectsOfType(type: string): Term[] {
+    return this.byType.get(type) ?? [];
+  }
+
+  /** Objects of a tracked predicate (TRACKED), whatever the subject. */
+  objectsOf(p: string): Term[] {
+    return this.tracked.get(p) ?? [];
+  }
+}
+
 // --- parsing --------------------------------------------------------------------------------------------------------
 
-function streamInto(store: Store, source: Readable, parser: NodeJS.ReadWriteStream, syntax: string, complete: () => boolean = () => true): Promise<void> {
+function streamInto(store: Graph, source: Readable, parser: NodeJS.ReadWriteStream, syntax: string, complete: () => boolean = () => true): Promise<void> {
   return new Promise((resolve, reject) => {
     let done = false;
     const fail = (err: Error) => {
@@ -154,7 +211,7 @@ function streamInto(store: Store, source: Readable, parser: NodeJS.ReadWriteStre
     };
     source.on('error', fail);
     parser.on('error', fail);
-    parser.on('data', (q: Quad) => store.addQuad(q));
+    parser.on('data', (q: Quad) => store.add(q));
     parser.on('end', () => {
       if (done) return;
       if (!complete()) return fail(new RdfParseError(`Malformed ${syntax}: the document ends before its root element is closed.`));
@@ -184,8 +241,8 @@ function isRemoteContextError(err: unknown): boolean {
 }
 
 /** Parses one document into a store; throws RdfParseError (malformed, refused) or HarvestFetchError (size, timeout). */
-export async function parseRdf(body: Readable, syntax: RdfSyntax | null, baseIRI: string): Promise<Store> {
-  const store = new Store();
+export async function parseRdf(body: Readable, syntax: RdfSyntax | null, baseIRI: string): Promise<Graph> {
+  const store = new Graph();
   let chosen = syntax;
   let source: Readable = body;
   if (!chosen) {
@@ -230,7 +287,7 @@ export async function parseRdf(body: Readable, syntax: RdfSyntax | null, baseIRI
     }
     try {
       const quads = (await jsonld.toRDF(doc as never, { base: baseIRI, documentLoader: bundledDocumentLoader as never, safe: false } as never)) as unknown as { subject: JsonLdTerm; predicate: JsonLdTerm; object: JsonLdTerm }[];
-      for (const q of quads) store.addQuad(DataFactory.quad(toTerm(q.subject) as never, toTerm(q.predicate) as never, toTerm(q.object) as never));
+      for (const q of quads) store.add(DataFactory.quad(toTerm(q.subject) as never, toTerm(q.predicate) as never, toTerm(q.object) as never));
     } catch (err) {
       if (isRemoteContextError(err)) throw new RdfParseError('The JSON-LD document names a remote @context; only bundled contexts are used and nothing is fetched, so it was refused.');
       throw new RdfParseError(`Malformed JSON-LD: ${String((err as Error).message).slice(0, 300)}`);

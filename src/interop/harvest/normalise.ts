@@ -115,7 +115,20 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 // One formatter for all calls: constructing an Intl.DateTimeFormat costs far more than using one.
 const OSLO = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
+// Offsets change only on whole hours (UTC), so one answer per hour is exact.
+const offsetByHour = new Map<number, number>();
+
 function osloOffsetMinutes(utcMs: number): number {
+  const hour = Math.floor(utcMs / 3_600_000);
+  const known = offsetByHour.get(hour);
+  if (known !== undefined) return known;
+  const offset = computeOsloOffset(utcMs);
+  if (offsetByHour.size > 100_000) offsetByHour.clear();
+  offsetByHour.set(hour, offset);
+  return offset;
+}
+
+function computeOsloOffset(utcMs: number): number {
   const parts = OSLO.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));

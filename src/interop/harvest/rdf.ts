@@ -157,20 +157,23 @@ export class Graph {
   private readonly bySubject = new Map<string, Map<string, Term[]>>();
   private readonly byType = new Map<string, Term[]>();
   private readonly tracked = new Map<string, Term[]>();
+  private readonly seen = new Set<string>();
   size = 0;
 
   add(q: Quad): void {
+    // RDF is a set: a triple stated twice is one triple.
+    const o = q.object;
+    const tripleKey = `${keyOf(q.subject)}\u0000${q.predicate.value}\u0000${o.termType === 'Literal' ? `"${o.value}"@${(o as unknown as { language: string }).language}^${(o as unknown as { datatype: Term }).datatype?.value ?? ''}` : keyOf(o)}`;
+    if (this.seen.has(tripleKey)) return;
+    this.seen.add(tripleKey);
     this.size++;
     const sk = keyOf(q.subject);
     let props = this.bySubject.get(sk);
     if (!props) this.bySubject.set(sk, (props = new Map()));
     const p = q.predicate.value;
     const list = props.get(p);
-    if (list) {
-      // RDF is a set: a triple stated twice is one triple.
-      if (list.some((o) => o.equals(q.object))) return;
-      list.push(q.object);
-    } else props.set(p, [q.object]);
+    if (list) list.push(q.object);
+    else props.set(p, [q.object]);
     if (p === RDF_TYPE) {
       const subjects = this.byType.get(q.object.value);
       if (subjects) subjects.push(q.subject);

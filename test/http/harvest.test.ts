@@ -111,6 +111,13 @@ describe('JSON API /api/v1/harvest-sources', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('harvest_run_active');
     await t.db.deleteFrom('harvest_runs').where('id', '=', 'held').execute();
+    // A run whose job has ended without finishing it (its worker died) does not block the source: it is marked
+    // interrupted and a new run is queued.
+    await t.db.insertInto('harvest_runs').values({ id: 'orphan', source_id: sourceId, state: 'running', trigger: 'manual', job_id: queued.json().jobId, error: null, created_at: now, started_at: now, finished_at: null }).execute();
+    const next = await t.app.inject({ method: 'POST', url, headers: auth(opToken) });
+    expect(next.statusCode).toBe(202);
+    await t.services.jobs.drain(30_000);
+    expect((await t.app.inject({ url: `${url}/orphan`, headers: auth(opToken) })).json()).toMatchObject({ state: 'failed', error: expect.stringMatching(/Interrupted/) });
     const runId = queued.json().id;
     expect((await t.app.inject({ url: `${url}/${runId}` })).statusCode).toBe(401);
     expect((await t.app.inject({ url: `${url}/${runId}`, headers: auth(aliceToken) })).statusCode).toBe(403);

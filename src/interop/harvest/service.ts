@@ -38,6 +38,8 @@ import { READERS } from './sources';
 import { recordHash, removeSourceDatasets, stageRecords, switchIn } from './store';
 
 export const HARVEST_JOB = 'harvest.run';
+/** A CLI run (no job) still `running` after this long belongs to a process that died. */
+export const STALE_CLI_RUN_MS = 6 * 60 * 60_000;
 
 export interface HarvestServiceDeps {
   db: Db;
@@ -160,8 +162,21 @@ export function createHarvestService(deps: HarvestServiceDeps) {
     return map;
   }
 
+  /**
+   * The source's queued or running run, if one is really alive: a run whose job has ended (its worker died and the
+   * queue gave up on it) or a CLI run whose process died (running for over STALE_CLI_RUN_MS) is marked interrupted
+   * instead, so it never blocks the source.
+   */
   async function activeRun(sourceId: string): Promise<RunRow | undefined> {
-    return db.selectFrom('harvest_runs').selectAll().where('source_id', '=', sourceId).where('state', 'in', ['queued', 'running']).orderBy('created_at', 'desc').executeTakeFirst();
+    const runs = await db.selectFrom('harvest_runs').selectAll().where('source_id', '=', sourceId).where('state', 'in', ['queued', 'running']).orderBy('created_at', 'desc').execute();
+    for (const r of runs) {
+      const job = r.job_id ? await jobs.get(r.job_id) : undefined;
+      const dead = r.job_id ? !job || job.state === 'failed' || job.state === 'succeeded' : r.state === 'running' && Date.now() - Date.parse(r.started_at ?? r.created_at) > STALE_CLI_RUN_MS;
+      if (!dead) return r;
+      await db.deleteFrom('harvest_staged').where('run_id', '=', r.id).execute();
+      await db.updateTable('harvest_runs').set({ state: 'failed', error: 'Interrupted: the process running this harvest stopped. Nothing from it was applied.', finished_at: nowIso() }).where('id', '=', r.id).execute();
+    }
+    return undefined;
   }
 
   async function createRun(sourceId: string, trigger: RunTrigger): Promise<RunRow> {
@@ -187,7 +202,9 @@ export function createHarvestService(deps: HarvestServiceDeps) {
   async function execute(runId: string, signal?: AbortSignal): Promise<RunReport> {
     const run = await db.selectFrom('harvest_runs').selectAll().where('id', '=', runId).executeTakeFirst();
     if (!run) throw new NotFoundError('Harvest run', runId, 'harvest_run_not_found');
-    if (run.state !== 'queued') return presentRun(run);
+    // A job is delivered again only when its worker died mid-run: start the run over (its staging is dropped below).
+    if (run.state === 'running' && run.job_id) await db.deleteFrom('harvest_staged').where('run_id', '=', runId).execute();
+    else if (run.state !== 'queued') return presentRun(run);
     const source = await sourceRow(run.source_id);
     const started = nowIso();
     // Runs a crashed process left behind: failed, their staged rows dropped. The datasets never saw them.

@@ -198,6 +198,15 @@ export function createHarvestService(deps: HarvestServiceDeps) {
     return { ...run, job_id: jobId };
   }
 
+  async function appliedHashes(sourceId: string, keys: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await db.selectFrom('harvest_records').select(['record_key', 'hash']).where('source_id', '=', sourceId).where('record_key', 'in', keys.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.record_key, r.hash);
+    }
+    return out;
+  }
+
   /** Executes a run to its end; never throws for source problems (they are the run's report). */
   async function execute(runId: string, signal?: AbortSignal): Promise<RunReport> {
     const run = await db.selectFrom('harvest_runs').selectAll().where('id', '=', runId).executeTakeFirst();
@@ -226,16 +235,16 @@ export function createHarvestService(deps: HarvestServiceDeps) {
       for await (const page of READERS[source.kind](source.url, policy, signal)) {
         pages++;
         for (const f of page.failures) fail(f);
-        const batch: { key: string; hash: string; payload: string }[] = [];
-        for (const r of page.records) {
-          if (keys.has(r.key)) {
-            fail({ record: r.key, reason: 'listed more than once in the source; the first was kept' });
-            continue;
-          }
-          keys.add(r.key);
-          batch.push({ key: r.key, hash: recordHash(r), payload: JSON.stringify(r) });
-        }
-        await stageRecords(db, runId, batch);
+        const fresh = page.records.filter((r) => {
+          if (!keys.has(r.key)) return keys.add(r.key);
+          fail({ record: r.key, reason: 'listed more than once in the source; the first was kept' });
+          return false;
+        });
+        // Records whose hash equals the one applied last are staged without their payload: the switch needs only
+        // to know they are still there, and an unchanged catalogue then costs little more than reading it.
+        const hashes = fresh.map((r) => recordHash(r));
+        const lastApplied = await appliedHashes(source.id, fresh.map((r) => r.key));
+        await stageRecords(db, runId, fresh.map((r, i) => ({ key: r.key, hash: hashes[i]!, payload: lastApplied.get(r.key) === hashes[i] ? '' : JSON.stringify(r) })));
         if (pages % 10 === 0) await db.updateTable('harvest_runs').set({ pages }).where('id', '=', runId).execute();
       }
       const counts = await db.transaction().execute((tx) => switchIn(tx, { runId, sourceId: source.id, sourceName: source.name, ownDatasetPrefix }));

@@ -211,7 +211,8 @@ export async function switchIn(tx: Tx, opts: { runId: string; sourceId: string; 
     after = staged[staged.length - 1]!.record_key;
     const keys = staged.map((s) => s.record_key);
     const known = new Map((await tx.selectFrom('harvest_records').selectAll().where('source_id', '=', sourceId).where('record_key', 'in', keys).execute()).map((r) => [r.record_key, r]));
-    const changed = staged.filter((s) => known.get(s.record_key)?.hash !== s.hash);
+    // A payload-less staged row was unchanged when it was staged (only one run per source runs at a time).
+    const changed = staged.filter((s) => s.payload !== '' && known.get(s.record_key)?.hash !== s.hash);
     counts.unchanged += staged.length - changed.length;
     if (changed.length === 0) continue;
     const records = changed.map((s) => ({ hash: s.hash, record: JSON.parse(s.payload) as HarvestRecord }));

@@ -147,6 +147,7 @@ const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
 const TRACKED = new Set(['http://www.w3.org/ns/hydra/core#next', 'http://www.w3.org/ns/hydra/core#nextPage']);
 
 const keyOf = (t: Term) => (t.termType === 'BlankNode' ? `_:${t.value}` : t.value);
+const termKey = (t: Term) => (t.termType === 'Literal' ? `"${t.value}"@${(t as unknown as { language: string }).language}^${(t as unknown as { datatype?: Term }).datatype?.value ?? ''}` : keyOf(t));
 
 /**
  * The quads of one document indexed the way harvesting reads them: by subject and predicate, subjects by rdf:type,
@@ -157,23 +158,32 @@ export class Graph {
   private readonly bySubject = new Map<string, Map<string, Term[]>>();
   private readonly byType = new Map<string, Term[]>();
   private readonly tracked = new Map<string, Term[]>();
-  private readonly seen = new Set<string>();
+  /** For long object lists (a catalogue's dcat:dataset), the objects already there, for the set check below. */
+  private readonly long = new WeakMap<Term[], Set<string>>();
   size = 0;
 
+  private isDuplicate(list: Term[], o: Term): boolean {
+    // RDF is a set: a triple stated twice is one triple. Short lists are compared directly, long ones by key.
+    if (list.length < 16) return list.some((x) => x.equals(o));
+    let keys = this.long.get(list);
+    if (!keys) this.long.set(list, (keys = new Set(list.map(termKey))));
+    const k = termKey(o);
+    if (keys.has(k)) return true;
+    keys.add(k);
+    return false;
+  }
+
   add(q: Quad): void {
-    // RDF is a set: a triple stated twice is one triple.
-    const o = q.object;
-    const tripleKey = `${keyOf(q.subject)}\u0000${q.predicate.value}\u0000${o.termType === 'Literal' ? `"${o.value}"@${(o as unknown as { language: string }).language}^${(o as unknown as { datatype: Term }).datatype?.value ?? ''}` : keyOf(o)}`;
-    if (this.seen.has(tripleKey)) return;
-    this.seen.add(tripleKey);
-    this.size++;
     const sk = keyOf(q.subject);
     let props = this.bySubject.get(sk);
     if (!props) this.bySubject.set(sk, (props = new Map()));
     const p = q.predicate.value;
     const list = props.get(p);
-    if (list) list.push(q.object);
-    else props.set(p, [q.object]);
+    if (list) {
+      if (this.isDuplicate(list, q.object)) return;
+      list.push(q.object);
+    } else props.set(p, [q.object]);
+    this.size++;
     if (p === RDF_TYPE) {
       const subjects = this.byType.get(q.object.value);
       if (subjects) subjects.push(q.subject);

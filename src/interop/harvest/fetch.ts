@@ -132,8 +132,26 @@ function capped(maxBytes: number, url: string): Transform {
 
 /** One HTTP request under the policy, following redirects; the caller reads (or destroys) the body. */
 export async function harvestFetch(rawUrl: string, policy: FetchPolicy, opts: RequestOptions = {}, signal?: AbortSignal): Promise<FetchResponse> {
-  const deadline = AbortSignal.timeout(policy.timeoutMs);
-  const combined = signal ? AbortSignal.any([deadline, signal]) : deadline;
+  // One timer and controller per request, cleared when the body is done (AbortSignal.timeout/any would keep every
+  // page's response reachable until the timeout fires: memory grew with the number of pages in bench/harvest.ts).
+  const controller = new AbortController();
+  const combined = controller.signal;
+  const timer = setTimeout(() => controller.abort(), policy.timeoutMs);
+  const onOuter = () => controller.abort();
+  signal?.addEventListener('abort', onOuter, { once: true });
+  const cleanup = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onOuter);
+  };
+  try {
+    return await follow(rawUrl, policy, opts, combined, cleanup);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
+async function follow(rawUrl: string, policy: FetchPolicy, opts: RequestOptions, combined: AbortSignal, cleanup: () => void): Promise<FetchResponse> {
   const seen = new Set<string>();
   let url = checkUrl(rawUrl, policy);
   for (let hop = 0; ; hop++) {
@@ -165,7 +183,10 @@ export async function harvestFetch(rawUrl: string, policy: FetchPolicy, opts: Re
       res.destroy();
       body.destroy(e);
     });
-    body.on('close', () => combined.removeEventListener('abort', onAbort));
+    body.on('close', () => {
+      combined.removeEventListener('abort', onAbort);
+      cleanup();
+    });
     res.pipe(cap).pipe(body);
     return { url: url.href, status: res.statusCode ?? 0, contentType, body };
   }

@@ -105,6 +105,11 @@ function presentSource(s: SourceRow, lastRun: RunRow | undefined): HarvestSource
   };
 }
 
+/** A string that shares no memory with the text it was cut from (see the page loop in execute). */
+function ownString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 function addMinutes(iso: string, minutes: number): string {
   return new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 }
@@ -229,14 +234,15 @@ export function createHarvestService(deps: HarvestServiceDeps) {
     const keys = new Set<string>();
     const fail = (f: RecordFailure) => {
       failed++;
-      if (failures.length < MAX_REPORTED_FAILURES) failures.push({ record: f.record.slice(0, 500), reason: f.reason.slice(0, 500) });
+      if (failures.length < MAX_REPORTED_FAILURES) failures.push({ record: ownString(f.record.slice(0, 500)), reason: ownString(f.reason.slice(0, 500)) });
     };
     try {
       for await (const page of READERS[source.kind](source.url, policy, signal)) {
         pages++;
         for (const f of page.failures) fail(f);
         const fresh = page.records.filter((r) => {
-          if (!keys.has(r.key)) return keys.add(r.key);
+          // A copy, not the parser's substring: V8 keeps a substring's whole source text (the page) alive.
+          if (!keys.has(r.key)) return keys.add(ownString(r.key));
           fail({ record: r.key, reason: 'listed more than once in the source; the first was kept' });
           return false;
         });

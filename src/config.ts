@@ -48,6 +48,8 @@ export interface Config {
   sql: { timeoutMs: number; memoryLimit: string; maxConcurrent: number };
   /** QUALITY_ALLOW_PRIVATE_URLS: let the metadata-quality URL check reach loopback/private addresses (closed networks). */
   qualityAllowPrivateUrls: boolean;
+  /** Harvesting (src/interop/harvest): whether sources on private/loopback addresses are allowed, the largest document, the timeout. */
+  harvest: { allowPrivate: boolean; maxBytes: number; timeoutMs: number };
 }
 
 export interface OidcConfig {
@@ -105,6 +107,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'SQL_MEMORY_LIMIT', default: '512MB', description: 'DuckDB memory limit of one SQL query (each runs in its own sandbox instance).' },
   { name: 'SQL_CONCURRENCY', default: '2', description: 'SQL queries that run at once; others wait up to SQL_TIMEOUT_MS for a slot, then get 503.' },
   { name: 'QUALITY_ALLOW_PRIVATE_URLS', default: 'false', description: 'Let the metadata-quality check of external distribution URLs reach loopback and private addresses (only for closed networks).' },
+  { name: 'HARVEST_ALLOW_PRIVATE', default: 'false', description: 'Allow harvest sources on private, loopback and link-local addresses (closed networks, tests). Off, such sources are refused and reported on the run.' },
+  { name: 'HARVEST_MAX_BYTES', default: '52428800', description: 'Largest document (or page) a harvest reads, in bytes; a larger one fails the run and nothing from it is imported.' },
+  { name: 'HARVEST_TIMEOUT_MS', default: '60000', description: 'How long one harvest request may take (connect, headers and body), in milliseconds.' },
 ];
 
 export class ConfigError extends Error {
@@ -275,6 +280,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     oidc,
     sql: { timeoutMs: sqlTimeoutMs, memoryLimit: sqlMemoryLimit, maxConcurrent: Math.max(1, int(env, 'SQL_CONCURRENCY', 2)) },
     qualityAllowPrivateUrls: bool(env, 'QUALITY_ALLOW_PRIVATE_URLS', false),
+    harvest: { allowPrivate: bool(env, 'HARVEST_ALLOW_PRIVATE', false), maxBytes: Math.max(1024, int(env, 'HARVEST_MAX_BYTES', 50 * 1024 * 1024)), timeoutMs: Math.max(100, int(env, 'HARVEST_TIMEOUT_MS', 60_000)) },
   };
   return { ...config, ...overrides };
 }

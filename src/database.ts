@@ -7,6 +7,7 @@ import type { ContentItemsTable } from './competence/model';
 import type { ConsentEventsTable, ConsentsTable, ConsentTablesTable } from './consent/model';
 import type { ClientAccessTokensTable, ClientAssertionJtisTable, MachineClientsTable, OidcFlowsTable, OidcLinksTable } from './identity/model';
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
+import type { HarvestRecordsTable, HarvestRunsTable, HarvestSourcesTable, HarvestStagedTable } from './interop/harvest/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { QualityUrlChecksTable } from './quality/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
@@ -47,6 +48,10 @@ export interface Database {
   search_docs: SearchDocsTable;
   search_facets: SearchFacetsTable;
   search_terms: SearchTermsTable;
+  harvest_sources: HarvestSourcesTable;
+  harvest_runs: HarvestRunsTable;
+  harvest_records: HarvestRecordsTable;
+  harvest_staged: HarvestStagedTable;
 }
 
 export type Db = Kysely<Database>;

@@ -10,7 +10,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifySchema, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { accountsApi } from './accounts/api';
 import { accountsPages, refreshSessionCookie } from './accounts/pages';
@@ -53,8 +53,44 @@ import { qualityApi } from './quality/api';
 import { dataApi } from './data-api/api';
 import { searchApi } from './search/api';
 import { searchPages } from './search/pages';
+import { harvestApi } from './interop/harvest/api';
+import { harvestPages } from './interop/harvest/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The error shape every /api/v1 error has, for the OpenAPI document. */
+const ERROR_RESPONSE = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
+    },
+  },
+};
+
+/**
+ * @fastify/swagger's per-route transform: an operationId from the method and path when the route names none
+ * (`GET /api/v1/datasets/{id}/tables` → `getDatasetsIdTables`), and the 4XX error response every route can give
+ * (bad input 400, 401/403 for credentials, 404, 409/422 for rules) where the route lists none.
+ */
+function documentOperation(args: { schema: FastifySchema; url: string; route: { method: string | string[] } }): { schema: FastifySchema; url: string } {
+  const { url, route } = args;
+  const schema = args.schema as Record<string, unknown> | undefined;
+  if (!schema || schema.hide) return { schema: args.schema, url };
+  const method = (Array.isArray(route.method) ? route.method[0]! : route.method).toLowerCase();
+  const words = url
+    .replace(/^\/api\/v1/, '')
+    .split(/[/.:{}-]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1));
+  const response = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
+  if (!Object.keys(response).some((k) => /^4/.test(k))) response['4XX'] = { description: 'An error: `{ "error": { "code", "message", "details" } }`.', ...ERROR_RESPONSE };
+  const operationId = typeof schema.operationId === 'string' ? schema.operationId : `${method}${words.join('')}`;
+  return { schema: { ...schema, operationId, response } as FastifySchema, url };
+}
 
 export interface AppOptions {
   services: Services;
@@ -149,6 +185,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
       info: {
         title: 'Datafabrikken API',
         version: '1.0.0',
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
         description:
           'JSON API of Datafabrikken. Authenticate with a session cookie or `Authorization: Bearer <token>` (create tokens under My account or with `datafabrikken token create`); other Authorization schemes are ignored. A change made with the session cookie must come from this site (`Sec-Fetch-Site: same-origin` or a matching `Origin`) or send the CSRF token in `x-csrf-token`, else it is 403 `csrf_failed`. Errors always have the shape `{ "error": { "code", "message", "details" } }`; bad input is a 400 naming the field (`details.problems[]`).',
       },
@@ -156,7 +193,13 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (df_…), or a machine client’s access token (dfm_…) from POST /api/v1/oauth/token' } },
       },
+      // Public operations need no credentials; a token (or session) is always accepted. Operations that need one
+      // declare `security` themselves.
+      security: [{}, { bearer: [] }],
     },
+    // The document is linted (`npm run lint:openapi`, test/unit/openapi-lint.test.ts): every operation gets an id
+    // and the error responses it can give. This changes the document only, never validation or serialisation.
+    transform: documentOperation,
   });
 
   app.decorateRequest('actor', null as never);
@@ -292,6 +335,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(identityPages, { services });
   await app.register(accessRequestsApi, { prefix: API_PREFIX, services });
   await app.register(accessRequestsPages, { services });
+  await app.register(harvestApi, { prefix: API_PREFIX, services });
+  await app.register(harvestPages, { services });
 
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -23,6 +23,7 @@ import { createSqlSandbox } from './sql/sandbox';
 import { createQualityService } from './quality/service';
 import { createDataApiService } from './data-api/service';
 import { createSearchService } from './search/service';
+import { createHarvestService } from './interop/harvest/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -46,7 +47,8 @@ export function createServices(platform: Platform) {
   const auditLog = createAuditLogService({ db });
   const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
   const quality = createQualityService({ db, catalog, organisations, jobs: platform.jobs, check: { allowPrivate: platform.config.qualityAllowPrivateUrls } });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, dataApi, search, jobs: platform.jobs, platform };
+  const harvest = createHarvestService({ db, jobs: platform.jobs, policy: platform.config.harvest, baseUrl: platform.config.baseUrl, logger: platform.logger });
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, dataApi, search, harvest, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

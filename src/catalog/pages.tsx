@@ -1,6 +1,7 @@
 // Web pages of the catalogue: the dataset list with search, filters and paging (plain GET forms, no JavaScript), one
 // dataset with all its metadata, its distributions and its tables, and the create/edit form for editors. Forms
 // re-render with the input and translated messages on errors (422) and redirect with 303 after a change.
+import { ProvenanceBox } from '../interop/harvest/pages';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accessNotice } from '../access-requests/pages';
 import { ConflictError, ValidationError, type FieldProblem } from '../errors';
@@ -383,6 +384,8 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
   // The sharing assessment (editors only): stops are a warning here, and publishing then goes through a confirmation.
   const assessment = canEdit ? await assessmentWarning(request, services, id) : null;
   const confirmPublish = ds.state !== 'published' && assessment?.hasStops === true;
+  // Harvested datasets say where they came from (src/interop/harvest).
+  const provenance = await services.harvest.provenanceOf(id);
   const title = textIn(ds.title, locale);
   const none = t('catalog.field.none');
   return sendPage(
@@ -418,6 +421,7 @@ async function renderDataset(request: FastifyRequest, reply: FastifyReply, servi
         </p>
       ) : null}
       {description ? <p class="ds-paragraph df-pre-line">{description}</p> : null}
+      {provenance ? <ProvenanceBox t={t} locale={locale} provenance={provenance} /> : null}
       {canEdit ? (
         <div class="df-actions">
           <a class="ds-button" data-variant="secondary" href={urls.datasetEdit(id)}>{t('catalog.edit.link')}</a>

@@ -374,6 +374,8 @@ export interface ListDatasetsOptions {
   limit: number;
   offset: number;
   sort?: DatasetSort;
+  /** Only datasets published here ('local'), not those harvested from other catalogues (the DCAT export re-publishes none of those). */
+  origin?: 'local';
 }
 
 function cleanDistribution(input: DistributionInput, p: Problems, partial: boolean) {
@@ -571,6 +573,7 @@ export function createCatalogService({ db }: { db: Db }) {
       if (opts.state) base = base.where('datasets.state', '=', opts.state);
       if (opts.orgnr) base = base.where('datasets.orgnr', '=', opts.orgnr);
       if (opts.accessRights) base = base.where('datasets.access_rights', '=', opts.accessRights);
+      if (opts.origin) base = base.where('datasets.origin', '=', opts.origin);
       // Words as search matches them (stems, any order, prefixes: src/search); ranking stays this list's own order.
       const terms = queryTerms(opts.q ?? '');
       if (terms.length > 0) base = base.where(datasetMatches(db, terms.map((term) => ({ term, alternatives: [] }))));

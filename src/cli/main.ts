@@ -1,5 +1,5 @@
 // The `datafabrikken` command: serve, worker, migrate, seed, user create, org create/add-member/approve/reject/pending,
-// registry import/recheck, token create, audit verify.
+// registry import/recheck, token create, audit verify, harvest list/add/SOURCE.
 // Each command parses its flags with node:util parseArgs, has --help, prints results as text or --json, and exits
 // non-zero with a clear message on failure (1 = the operation failed, 2 = the command line was wrong).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -341,6 +341,64 @@ reached.`,
         else if (values.json === true) io.out(JSON.stringify(r, null, 2));
         else io.err(text);
         return r.ok ? 0 : 1;
+      });
+    },
+  },
+  {
+    name: 'harvest list',
+    summary: 'List the harvest sources with their last run.',
+    usage: 'datafabrikken harvest list [--json]',
+    options: { ...JSON_OPT },
+    async run({ values, io }) {
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const sources = await services.harvest.list(CLI_ACTOR);
+        const lines = sources.map((s) => `${s.id}  ${s.kind.padEnd(5)}  ${s.name}  ${s.url}  ${s.intervalMinutes ? `every ${s.intervalMinutes} min` : 'on demand'}  ${s.lastRun ? `${s.lastRun.state} ${s.lastRun.createdAt}` : 'never run'}`);
+        print(io, values.json === true, sources, lines.length ? lines.join('\n') : 'No harvest sources.');
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'harvest add',
+    summary: 'Add a harvest source (a DCAT catalogue, a CKAN site or data.norge.no\'s search API).',
+    usage: 'datafabrikken harvest add --name N --kind dcat|ckan|norge --url URL [--every MINUTES] [--json]',
+    details: 'Without --every the source is harvested only on demand (`datafabrikken harvest SOURCE`, or the operator page /operator/hosting).',
+    options: { name: { type: 'string' }, kind: { type: 'string' }, url: { type: 'string' }, every: { type: 'string' }, ...JSON_OPT },
+    async run({ values, io }) {
+      const kind = need(values, 'kind');
+      if (!['dcat', 'ckan', 'norge'].includes(kind)) throw new UsageError(`--kind must be dcat, ckan or norge; got "${kind}".`);
+      const every = typeof values.every === 'string' ? values.every.trim() : '';
+      if (every && !/^\d+$/.test(every)) throw new UsageError('--every must be a whole number of minutes.');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const s = await services.harvest.create(CLI_ACTOR, { name: need(values, 'name'), kind: kind as 'dcat', url: need(values, 'url'), intervalMinutes: every ? Number(every) : null });
+        print(io, values.json === true, s, `Added harvest source ${s.id} (${s.name}).`);
+        return 0;
+      });
+    },
+  },
+  {
+    name: 'harvest',
+    summary: 'Harvest one source now (by id or name) and print the run report.',
+    usage: 'datafabrikken harvest SOURCE [--json]',
+    args: ['SOURCE'],
+    details: 'Runs in this process (no worker needed) and stores the report like any run. Exits 1 when the run failed; then nothing was changed.',
+    options: { ...JSON_OPT },
+    async run({ values, positionals, io }) {
+      const ref = onePositional(positionals, 'SOURCE');
+      const { CLI_ACTOR } = await import('../access/model');
+      return withServices(io, async (services) => {
+        const source = await services.harvest.resolve(CLI_ACTOR, ref);
+        const r = await services.harvest.runNow(CLI_ACTOR, source.id);
+        const text = [
+          `Harvest of ${source.name}: ${r.state}.`,
+          `added ${r.added}, updated ${r.updated}, unchanged ${r.unchanged}, merged ${r.merged}, removed ${r.removed}, failed ${r.failed} (${r.pages} page(s)).`,
+          ...(r.error ? [`Error: ${r.error}`] : []),
+          ...r.failures.slice(0, 20).map((f) => `  ${f.record}: ${f.reason}`),
+        ].join('\n');
+        print(io, values.json === true, r, text);
+        return r.state === 'succeeded' ? 0 : 1;
       });
     },
   },

@@ -49,6 +49,7 @@ async function open(env: Record<string, string | undefined>, log: ServeOptions['
   const services = createServices(platform);
   services.tables.registerJobs();
   services.quality.registerJobs();
+  services.harvest.registerJobs();
   return { config, platform, services };
 }
 
@@ -58,8 +59,14 @@ async function open(env: Record<string, string | undefined>, log: ServeOptions['
  */
 export async function serve(env: Record<string, string | undefined>, io: Io, opts: ServeOptions = {}): Promise<number> {
   const { config, platform, services } = await open(env, opts.log);
+  // The harvest scheduler runs beside the worker: every node with a worker ticks, and the compare-and-set on
+  // next_run_at lets exactly one of them enqueue each due run (src/interop/harvest/service.ts).
+  let stopScheduler = () => {};
   try {
-    if (config.runWorkerInProcess) await platform.jobs.start();
+    if (config.runWorkerInProcess) {
+      await platform.jobs.start();
+      stopScheduler = services.harvest.startScheduler();
+    }
     const seeded = await seedAll(services, platform, { waitForJobs: false, seedDemo: config.seedDemo });
     if (seeded.operator.created && seeded.operator.password) {
       // The password goes to the terminal only; the log gets the fact without it.
@@ -77,18 +84,21 @@ export async function serve(env: Record<string, string | undefined>, io: Io, opt
     await app.close();
     return 0;
   } finally {
+    stopScheduler();
     await platform.close();
   }
 }
 
 export async function worker(env: Record<string, string | undefined>, io: Io): Promise<number> {
-  const { platform } = await open(env);
+  const { platform, services } = await open(env);
+  const stopScheduler = services.harvest.startScheduler();
   try {
     await platform.jobs.start();
     io.err(`Datafabrikken worker is running (${platform.jobs.kind}). Stop with Ctrl+C.`);
     await waitForSignal();
     return 0;
   } finally {
+    stopScheduler();
     await platform.close();
   }
 }

@@ -27,6 +27,10 @@ export interface OrganizationsTable {
   registry_checked_at: string | null; // null: not checked against Enhetsregisteret
   registry_source: 'api' | 'file' | null;
   registry_status: RegistryCheckStatus | null;
+  /** 1: created by a harvest (migration 20261202-001): no members, never signs in or publishes. */
+  harvested: Generated<number>;
+  /** The publisher's URI as a harvested source gave it. */
+  agent_uri: Generated<string | null>;
 }
 
 /** The local copy of Enhetsregisteret: API answers cached on lookup and the imported bulk download. */

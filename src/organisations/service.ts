@@ -361,7 +361,7 @@ export function createOrganisationsService({ db, registry = disabledRegistry }: 
       if (problems.length > 0 || !orgnr.value) throw new ValidationError(problems);
       // Answer a duplicate before asking the registry (the transaction below checks again).
       const known = await findOrganization(db, orgnr.value);
-      if (known && known.status !== 'rejected') throw new ConflictError(`Organisation ${orgnr.value} is already registered.`, 'organization_exists', { orgnr: orgnr.value });
+      if (known && known.status !== 'rejected' && !known.harvested) throw new ConflictError(`Organisation ${orgnr.value} is already registered.`, 'organization_exists', { orgnr: orgnr.value });
       const check = await checkRegistry(orgnr.value);
       const refused = refusal(orgnr.value, check);
       if (refused) throw refused;
@@ -388,15 +388,19 @@ export function createOrganisationsService({ db, registry = disabledRegistry }: 
         registry_checked_at: null,
         registry_source: null,
         registry_status: null,
+        // A publisher row a harvest created (migration 20261202-001) is taken over by the real organisation's claim.
+        harvested: 0,
+        agent_uri: null,
         ...checkedColumns(check),
       };
       await db.transaction().execute(async (tx) => {
         const existing = await findOrganization(tx, row.orgnr);
-        if (existing && existing.status !== 'rejected') {
+        if (existing && existing.status !== 'rejected' && !existing.harvested) {
           throw new ConflictError(`Organisation ${row.orgnr} is already registered.`, 'organization_exists', { orgnr: row.orgnr });
         }
         if (existing) {
-          // A rejected claim does not block the real organisation: a new claim (or the operator) takes the number over.
+          // A rejected claim (or a harvested publisher row) does not block the real organisation: a new claim (or the
+          // operator) takes the number over.
           await tx.deleteFrom('memberships').where('orgnr', '=', row.orgnr).execute();
           await tx.updateTable('organizations').set({ ...row, created_at: existing.created_at }).where('orgnr', '=', row.orgnr).execute();
         } else {

@@ -191,4 +191,12 @@ export const urls = {
     action: (action: string) => `/api/3/action/${enc(action)}`,
   },
   static: (file: string) => `/static/${file}`,
+  /** The operator's harvest pages and their JSON twins (src/interop/harvest). */
+  harvest: {
+    sources: (q?: Query) => withQuery('/operator/hosting', q),
+    source: (id: string, q?: Query) => withQuery(`/operator/hosting/${enc(id)}`, q),
+    run: (id: string) => `/operator/hosting/${enc(id)}/kjor`,
+    remove: (id: string) => `/operator/hosting/${enc(id)}/slett`,
+    api: (id?: string) => (id ? `/api/v1/harvest-sources/${enc(id)}` : '/api/v1/harvest-sources'),
+  },
 };

@@ -27,6 +27,7 @@ export async function startServer(opts: { seed?: boolean; env?: Record<string, s
   const platform = await openPlatform(config, logger);
   const services = createServices(platform);
   services.tables.registerJobs();
+  services.harvest.registerJobs();
   await platform.jobs.start();
   if (opts.seed) {
     const { seedAll } = await import('../../src/cli/serve');

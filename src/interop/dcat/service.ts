@@ -280,7 +280,7 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
    * served datasets per page (a `dcat:servesDataset` quad follows each dataset with tables).
    */
   async function* catalogChunks(sel: CatalogSelection, opts: { all?: boolean } = {}): AsyncGenerator<Quad[]> {
-    const list = (offset: number) => catalog.listDatasets(ANONYMOUS, { state: 'published', orgnr: sel.publisher, limit: CATALOG_PAGE_SIZE, offset });
+    const list = (offset: number) => catalog.listDatasets(ANONYMOUS, { state: 'published', origin: 'local', orgnr: sel.publisher, limit: CATALOG_PAGE_SIZE, offset });
     let offset = sel.page !== undefined ? (sel.page - 1) * CATALOG_PAGE_SIZE : 0;
     let batch = await list(offset);
     // A catalogue larger than one page is paged even when no page was asked for (Hydra's first page), except the dump.
@@ -306,7 +306,7 @@ export function createDcatService({ catalog, blobs, baseUrl, operator }: { catal
 
   /** What identifies the catalogue's current state: count and the latest change of a published dataset. */
   async function fingerprint(): Promise<{ tag: string; lastModified: Date }> {
-    const { items, total } = await catalog.listDatasets(ANONYMOUS, { state: 'published', sort: 'updated', limit: 1, offset: 0 });
+    const { items, total } = await catalog.listDatasets(ANONYMOUS, { state: 'published', origin: 'local', sort: 'updated', limit: 1, offset: 0 });
     const latest = items[0];
     const fp = `${baseUrl} ${total} ${latest ? `${latest.updatedAt} ${latest.id}` : 'empty'}`;
     const tag = crypto.createHash('sha256').update(fp).digest('base64url').slice(0, 27);

@@ -24,8 +24,12 @@ export interface DataResource {
   orgnr: string;
   state: DatasetState;
   accessRights: AccessRights;
-  /** The owner hides this NON_PUBLIC dataset (404 to outsiders without a grant). */
-  hidden?: boolean;
+  /**
+   * The owner hides this NON_PUBLIC dataset (404 to outsiders without a grant). Required, not optional: a caller that
+   * forgot it would answer 401/403 for a hidden dataset and so confirm that it exists (the leak matrix caught the data
+   * API doing exactly that).
+   */
+  hidden: boolean;
 }
 
 /** Only rows whose `column` (as text) is one of `values`: a consent-based table read under consents. */
@@ -87,7 +91,7 @@ export async function datasetResourceFor(
  * the surfaces.
  */
 export async function resolveDataAccess(db: DbOrTx, actor: Actor, dataset: DataResource, table?: { id: string }): Promise<DataAccess> {
-  const resource: Extract<Resource, { type: 'dataset' }> = { type: 'dataset', orgnr: dataset.orgnr, state: dataset.state, accessRights: dataset.accessRights, hidden: dataset.hidden === true };
+  const resource: Extract<Resource, { type: 'dataset' }> = { type: 'dataset', orgnr: dataset.orgnr, state: dataset.state, accessRights: dataset.accessRights, hidden: dataset.hidden && dataset.accessRights === 'NON_PUBLIC' };
   const d = decide(actor, 'dataset:read-data', resource);
   if (d.allow) {
     const basis = dataset.accessRights === 'PUBLIC' ? 'public' : actor.user?.isOperator ? 'operator' : 'member';

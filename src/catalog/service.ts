@@ -557,7 +557,7 @@ export function createCatalogService({ db }: { db: Db }) {
     /** Throws unless the actor may read the dataset's data (404 hidden, 401 anonymous, 403 not allowed). */
     async assertCanReadData(actor: Actor, id: string): Promise<void> {
       const row = await visibleRow(actor, id);
-      authorizeData(await resolveDataAccess(db, actor, { id, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights, hidden: row.resource.hidden }), () => datasetNotFound(id));
+      authorizeData(await resolveDataAccess(db, actor, { id, orgnr: row.orgnr, state: row.state, accessRights: row.access_rights, hidden: row.resource.hidden === true }), () => datasetNotFound(id));
     },
 
     /** Throws unless the actor may change the dataset (used by the tables domain for uploads). */

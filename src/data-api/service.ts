@@ -16,7 +16,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { recordAudit } from '../access/audit';
-import { authorizeData, resolveDataAccess, type DataAccess } from '../access/data-access';
+import { authorizeData, datasetResourceFor, resolveDataAccess, type DataAccess } from '../access/data-access';
 import type { Actor } from '../access/model';
 import { authorize } from '../access/service';
 import type { AccessRights, DatasetState, LangText } from '../catalog/model';
@@ -46,6 +46,7 @@ interface DatasetRow {
   state: DatasetState;
   access_rights: AccessRights;
   title: string;
+  hidden: number;
 }
 
 /** A table version an actor may read, with the rows they may read. */
@@ -150,10 +151,12 @@ export function createDataApiService(deps: DataApiDeps) {
    */
   async function resolve(actor: Actor, datasetId: string, tableName: string, versionParam?: string): Promise<ResolvedVersion> {
     const notFound = () => new NotFoundError('Dataset', datasetId, 'dataset_not_found');
-    const ds: DatasetRow | undefined = await db.selectFrom('datasets').select(['id', 'orgnr', 'state', 'access_rights', 'title']).where('id', '=', datasetId).executeTakeFirst();
+    const ds: DatasetRow | undefined = await db.selectFrom('datasets').select(['id', 'orgnr', 'state', 'access_rights', 'title', 'hidden']).where('id', '=', datasetId).executeTakeFirst();
     if (!ds) throw notFound();
-    const resource = { id: ds.id, orgnr: ds.orgnr, state: ds.state, accessRights: ds.access_rights };
-    authorize(actor, 'dataset:read-metadata', { type: 'dataset', ...resource }, notFound);
+    // The access door's view of the dataset (hidden ones are 404 to outsiders, grant holders see them).
+    const door = await datasetResourceFor(db, actor, ds);
+    authorize(actor, 'dataset:read-metadata', door, notFound);
+    const resource = { id: ds.id, orgnr: ds.orgnr, state: ds.state, accessRights: ds.access_rights, hidden: door.hidden === true };
     const table: TableRow | undefined = TABLE_NAME_PATTERN.test(tableName)
       ? await db.selectFrom('tables').selectAll().where('dataset_id', '=', datasetId).where('name', '=', tableName).executeTakeFirst()
       : undefined;

@@ -14,10 +14,10 @@
 // `details.duckdb` only when every table the query read is open data, since a cast error quotes the value it failed on.
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../access/audit';
-import { resolveDataAccess, type DataAccess } from '../access/data-access';
+import { datasetResourceFor, resolveDataAccess, type DataAccess } from '../access/data-access';
 import type { Actor } from '../access/model';
 import { decide } from '../access/service';
-import type { AccessRights, DatasetState, LangText } from '../catalog/model';
+import type { AccessRights, LangText } from '../catalog/model';
 import { whereVisible } from '../catalog/service';
 import type { Db } from '../database';
 import { ConflictError } from '../errors';
@@ -94,7 +94,7 @@ export function createSqlService(deps: SqlServiceDeps) {
   async function datasetsWithPrefix(orgnr: string, idPrefix: string) {
     return db
       .selectFrom('datasets')
-      .select(['id', 'orgnr', 'state', 'access_rights', 'title'])
+      .select(['id', 'orgnr', 'state', 'access_rights', 'title', 'hidden'])
       .where('orgnr', '=', orgnr)
       .where('id', 'like', `${idPrefix}%`)
       .execute();
@@ -107,11 +107,10 @@ export function createSqlService(deps: SqlServiceDeps) {
     const candidates = await datasetsWithPrefix(parts.orgnr, parts.idPrefix);
     const ds = candidates.find((d) => sqlTableName({ id: d.id, orgnr: d.orgnr, title: parseJson<LangText>(d.title, {}) }, parts.table) === name);
     if (!ds) throw tableNotFound(name);
-    const resource = { type: 'dataset' as const, orgnr: ds.orgnr, state: ds.state as DatasetState, accessRights: ds.access_rights };
-    if (!decide(actor, 'dataset:read-metadata', resource).allow) throw tableNotFound(name);
+    if (!decide(actor, 'dataset:read-metadata', await datasetResourceFor(db, actor, ds)).allow) throw tableNotFound(name);
     const table = await db.selectFrom('tables').select(['id', 'name', 'current_version_id']).where('dataset_id', '=', ds.id).where('name', '=', parts.table).executeTakeFirst();
     if (!table?.current_version_id) throw tableNotFound(name);
-    const access = await resolveAccess(db, actor, { id: ds.id, orgnr: ds.orgnr, state: ds.state, accessRights: ds.access_rights }, { id: table.id });
+    const access = await resolveAccess(db, actor, { id: ds.id, orgnr: ds.orgnr, state: ds.state, accessRights: ds.access_rights, hidden: Boolean(ds.hidden) }, { id: table.id });
     if (!access.allow) throw tableNotFound(name);
     const version = await db.selectFrom('table_versions').selectAll().where('id', '=', table.current_version_id).executeTakeFirst();
     if (!version || version.state !== 'ready') throw tableNotFound(name);
@@ -211,6 +210,7 @@ export function createSqlService(deps: SqlServiceDeps) {
           'datasets.orgnr as orgnr',
           'datasets.state as state',
           'datasets.access_rights as access_rights',
+          'datasets.hidden as hidden',
           'datasets.title as dataset_title',
           'tables.id as table_id',
           'tables.name as table_name',
@@ -226,7 +226,7 @@ export function createSqlService(deps: SqlServiceDeps) {
       const rows = await q.execute();
       const items: ReadableTable[] = [];
       for (const r of rows.slice(0, MAX_SCHEMA_TABLES)) {
-        const access = await resolveAccess(db, actor, { id: r.dataset_id, orgnr: r.orgnr, state: r.state, accessRights: r.access_rights }, { id: r.table_id });
+        const access = await resolveAccess(db, actor, { id: r.dataset_id, orgnr: r.orgnr, state: r.state, accessRights: r.access_rights, hidden: Boolean(r.hidden) }, { id: r.table_id });
         if (!access.allow) continue;
         const title = parseJson<LangText>(r.dataset_title, {});
         items.push({

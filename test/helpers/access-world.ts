@@ -31,6 +31,8 @@ export interface World {
   grants: { approved: string; approvedHidden: string; expired: string; revoked: string };
   actor(key: ActorKey): Promise<Actor>;
   machineClient(orgnr: string): Actor;
+  /** Each dataset's table as SQL names it ("<orgnr>/<slug>/data", from what the operator's schema list says). */
+  sqlNames: Record<DatasetKey, string>;
 }
 
 const CSV = `navn;kode;belop\n${MARK}-a;0301;10\n${MARK}-b;4601;20\n${MARK}-c;5001;30\n`;
@@ -144,7 +146,13 @@ export async function buildWorld(t: TestApp): Promise<World> {
   await accessRequests.revoke(editor, revoked.grant, { reason: 'Avtalen er brutt.' });
   await accessRequests.revoke(editor, revokedHidden.grant, {});
 
+  const sqlNames = {} as Record<DatasetKey, string>;
+  for (const item of await t.services.sql.readableTables(await actor('operator'), {}).then((r) => r.items)) {
+    const key = DATASET_KEYS.find((k) => datasets[k] === item.datasetId);
+    if (key) sqlNames[key] = item.name;
+  }
   return {
+    sqlNames,
     datasets,
     resources,
     tokens,

@@ -130,6 +130,94 @@ const surfaces: Surface[] = [
   },
   { name: 'dataset grants', perDataset: true, expected: (a) => (DECIDERS.includes(a) ? '200' : '404'), actual: async (a, d) => String((await get(a, `/api/v1/datasets/${w.datasets[d]}/grants`)).statusCode) },
   {
+    name: 'data API filter + count',
+    perDataset: true,
+    expected: rowsCell,
+    actual: async (a, d) => {
+      const r = await get(a, `/api/v1/datasets/${w.datasets[d]}/tables/data/rows?navn__startswith=ROW&_count=exact`);
+      if (r.statusCode !== 200) return r.body.includes(MARK) ? `${r.statusCode} LEAK` : String(r.statusCode);
+      return `200 rows=${(r.json() as { total: number }).total}`;
+    },
+  },
+  {
+    name: 'data API aggregate',
+    perDataset: true,
+    expected: (a, d) => (dataStatus(a, d) === 200 ? '200 groups=3' : String(dataStatus(a, d))),
+    actual: async (a, d) => {
+      const r = await get(a, `/api/v1/datasets/${w.datasets[d]}/tables/data/rows?_group=kode&_agg=count`);
+      if (r.statusCode !== 200) return r.body.includes('0301') ? `${r.statusCode} LEAK` : String(r.statusCode);
+      return `200 groups=${(r.json() as { rows: unknown[] }).rows.length}`;
+    },
+  },
+  {
+    name: 'download CSV (latest)',
+    perDataset: true,
+    expected: rowsCell,
+    actual: async (a, d) => {
+      const r = await get(a, `/api/v1/datasets/${w.datasets[d]}/tables/data/download/latest/csv`);
+      if (r.statusCode !== 200) return r.body.includes(MARK) ? `${r.statusCode} LEAK` : String(r.statusCode);
+      return `200 rows=${r.body.trim().split(/\r?\n/).length - 1}`;
+    },
+  },
+  {
+    name: 'download original',
+    perDataset: true,
+    expected: (a, d) => (dataStatus(a, d) === 200 ? '200 +rows' : String(dataStatus(a, d))),
+    actual: async (a, d) => {
+      const r = await get(a, `/api/v1/datasets/${w.datasets[d]}/tables/data/download/latest/original`);
+      if (r.statusCode !== 200) return r.body.includes(MARK) ? `${r.statusCode} LEAK` : String(r.statusCode);
+      return r.body.includes(MARK) ? '200 +rows' : '200';
+    },
+  },
+  {
+    name: 'SQL count(*)',
+    perDataset: true,
+    // A table the caller may not read is indistinguishable from one that does not exist.
+    expected: (a, d) => (dataStatus(a, d) === 200 ? '200 n=3' : '400 sql_table_not_found'),
+    actual: async (a, d) => {
+      const r = await t.app.inject({ method: 'POST', url: '/api/v1/sql', headers: { ...headers(a), 'content-type': 'application/json' }, payload: { sql: `select count(*) as n from "${w.sqlNames[d]}"` } });
+      if (r.statusCode !== 200) return r.body.includes(MARK) ? `${r.statusCode} LEAK` : `${r.statusCode} ${(r.json() as { error: { code: string } }).error.code}`;
+      return `200 n=${String((r.json() as { rows: unknown[][] }).rows[0]?.[0])}`;
+    },
+  },
+  { name: 'quality score', perDataset: true, expected: (a, d) => (metaVisible(a, d) ? '200' : '404'), actual: async (a, d) => String((await get(a, `/api/v1/datasets/${w.datasets[d]}/quality`)).statusCode) },
+  {
+    name: 'SQL schema list',
+    perDataset: false,
+    expected: (a) => DATASET_KEYS.filter((d) => dataStatus(a, d) === 200).join(',') || '-',
+    actual: async (a) => {
+      const r = await get(a, '/api/v1/sql/tables');
+      if (r.statusCode !== 200) return String(r.statusCode);
+      return keysIn((r.json() as { items: { datasetId: string }[] }).items.map((i) => i.datasetId).join(' '));
+    },
+  },
+  {
+    name: 'search total + facets',
+    perDataset: false,
+    expected: (a) => {
+      const n = DATASET_KEYS.filter((d) => metaVisible(a, d)).length;
+      return `total=${n} access=${n} publisher=${n}`;
+    },
+    actual: async (a) => {
+      const r = await get(a, `/api/v1/datasets?q=tilskudd&publisher=${OWNER}&limit=100`);
+      if (r.statusCode !== 200) return `${r.statusCode} ${r.body.slice(0, 80)}`;
+      const body = r.json() as { total: number; facets: Record<string, { value: string; count: number }[]> };
+      // "Åpne data" (OPEN) is a subset of PUBLIC; every dataset is counted once in the other access values.
+      const access = (body.facets.access ?? []).filter((f) => f.value !== 'OPEN').reduce((n, f) => n + f.count, 0);
+      const publisher = (body.facets.publisher ?? []).reduce((n, f) => n + f.count, 0);
+      return `total=${body.total} access=${access} publisher=${publisher}`;
+    },
+  },
+  {
+    name: 'suggestions',
+    perDataset: false,
+    expected: (a) => DATASET_KEYS.filter((d) => metaVisible(a, d)).join(',') || '-',
+    actual: async (a) => {
+      const r = await get(a, '/api/v1/search/suggestions?q=tilsk');
+      return keysIn((r.json() as { items: { id: string }[] }).items.map((i) => i.id).join(' '));
+    },
+  },
+  {
     name: 'API list + total',
     perDataset: false,
     expected: (a) => {

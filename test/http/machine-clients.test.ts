@@ -343,7 +343,7 @@ describe('API tokens carry their user’s organisations (and so their grants)', 
     const viaSession = await t.services.accounts.resolveActor({ sessionToken });
     expect(viaToken.memberships).toEqual(viaSession.memberships);
     expect(actingOrganisations(viaToken)).toEqual([ORG_A]);
-    const ds = { id: privateDatasetA, orgnr: ORG_A, state: 'draft' as const, accessRights: 'NON_PUBLIC' as const };
+    const ds = { id: privateDatasetA, orgnr: ORG_A, state: 'draft' as const, accessRights: 'NON_PUBLIC' as const, hidden: false };
     expect(await resolveDataAccess(t.db, viaToken, ds)).toEqual(await resolveDataAccess(t.db, viaSession, ds));
     expect((await resolveDataAccess(t.db, viaToken, ds)).allow).toBe(true);
     const rows = await t.app.inject({ url: `/api/v1/datasets/${privateDatasetA}/tables/tilskudd/rows`, headers: { authorization: `Bearer ${token}` } });

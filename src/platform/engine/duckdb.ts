@@ -56,6 +56,7 @@ import {
 import { detectEncoding, looksLikeUtf16WithoutBom, sniffFileKind, transcodeToUtf8 } from './encoding';
 import { columnNames, detectDialect, looksLikeHeader } from './dialect';
 import { RecordScanner, type ScanDialect, type ScanResult } from './records';
+import { profileParquetWith } from './profile';
 import {
   classSql,
   decideConvention,
@@ -835,6 +836,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     readRows,
     countRows,
     describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),
+    profileParquet: async (parquetPath) => { await statFile(parquetPath, 'Parquet'); return withConnection((conn) => profileParquetWith(conn, parquetPath)); },
     async currentSetting(name: string): Promise<string> {
       return withConnection(async (conn) => {
         const [row] = await rowsOf(conn, `SELECT current_setting(${sqlString(name)})::VARCHAR AS value`);

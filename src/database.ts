@@ -9,6 +9,7 @@ import type { ClientAccessTokensTable, ClientAssertionJtisTable, MachineClientsT
 import type { MembershipsTable, OrganizationsTable, RegistryUnitsTable } from './organisations/model';
 import type { JobsTable } from './platform/jobs/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
+import type { ColumnProfilesTable } from './tables/profile';
 import type { SharingAssessmentsTable } from './wizard/dataset';
 
 export interface Database {
@@ -36,6 +37,7 @@ export interface Database {
   machine_clients: MachineClientsTable;
   client_assertion_jtis: ClientAssertionJtisTable;
   client_access_tokens: ClientAccessTokensTable;
+  column_profiles: ColumnProfilesTable;
 }
 
 export type Db = Kysely<Database>;

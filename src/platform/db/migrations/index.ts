@@ -10,6 +10,7 @@ import * as m20261201_006_content_items from './20261201-006-content-items';
 import * as m20261202_000_dataset_flags from './20261202-000-dataset-flags';
 import * as m20261202_003_consent from './20261202-003-consent';
 import * as m20261202_004_identity from './20261202-004-identity';
+import * as m20261202_010_profile from './20261202-010-profile';
 
 export const migrations: Record<string, Migration> = {
   '20261126-001-foundation': m20261126_001_foundation,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '20261202-000-dataset-flags': m20261202_000_dataset_flags,
   '20261202-003-consent': m20261202_003_consent,
   '20261202-004-identity': m20261202_004_identity,
+  '20261202-010-profile': m20261202_010_profile,
 };

@@ -152,7 +152,7 @@ const ColumnProfileSchema = Type.Object({
       checked: Type.Integer(),
       basis: Type.String({ description: 'name (the column name names the kind), values or type.' }),
       confirmed: Type.Boolean({ description: 'validShare ≥ 0.9.' }),
-      sample: Type.String({ description: 'all_distinct, or most_frequent (the 1,000 most frequent distinct values).' }),
+      sample: Type.String({ description: 'all_distinct; most_frequent (the 1,000 most frequent distinct values); row_sample (a column of 10,000+ values, > 90 % distinct: the distinct values of a fixed-seed sample of 10,000 rows).' }),
       inNorway: Type.Optional(Type.Number({ description: 'Coordinates: share inside a box around Norway, Svalbard and Jan Mayen.' })),
     }),
     Type.Null(),

@@ -131,6 +131,16 @@ describe('generated columns', () => {
     expect(col(p, 'a').topValues[0]).toEqual({ value: 2, count: 2 });
   });
 
+  it('a column of nearly all distinct values gets no top values and a sampled semantic check', async () => {
+    const lines = ['id;epost;gruppe'];
+    for (let i = 0; i < 12_000; i++) lines.push(`${i};person${i}@example.no;${i % 7}`);
+    const p = await profileText(lines.join('\n'), 'wide');
+    expect(col(p, 'epost').topValues).toEqual([]);
+    expect(col(p, 'epost').semantic).toMatchObject({ type: 'email', validShare: 1, sample: 'row_sample', checked: 1000 });
+    expect(col(p, 'gruppe').topValues).toHaveLength(7);
+    expect(col(p, 'gruppe').histogram!.bins).toHaveLength(7);
+  });
+
   it('refuses a file that is not Parquet without quoting it', async () => {
     const bad = join(work, 'bad.parquet');
     await writeFile(bad, 'secret-value-123');

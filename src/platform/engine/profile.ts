@@ -8,7 +8,9 @@
 // (numbers: HISTOGRAM_BINS equal-width bins from min to max, whole-number columns with a small range one bin per
 // value; dates and timestamps: by month when the span is at most MAX_MONTH_BINS months, else by year, empty periods
 // included), and the semantic type (./semantic.ts) with the share of valid values over the column's distinct values
-// — all of them when there are at most SEMANTIC_SAMPLE, else the SEMANTIC_SAMPLE most frequent ones.
+// — all of them when there are at most SEMANTIC_SAMPLE, else the SEMANTIC_SAMPLE most frequent ones; for a column of
+// HIGH_CARDINALITY_FROM values or more that are > 90 % distinct (names, ids) the distinct values of a fixed-seed
+// reservoir sample of ROW_SAMPLE rows (at most SEMANTIC_SAMPLE of them), and no top values.
 // Only the first MAX_PROFILED_COLUMNS columns are profiled in full; the rest get counts only. Values longer than
 // MAX_VALUE_CHARS are cut (with '…'). Values come out as text for text, dates and timestamps, and as numbers for
 // numeric columns (as text beyond 2^53).
@@ -24,6 +26,10 @@ export const MAX_MONTH_BINS = 120;
 export const SEMANTIC_SAMPLE = 1000;
 export const MAX_PROFILED_COLUMNS = 500;
 export const MAX_VALUE_CHARS = 200;
+/** From this many values, a column whose values are > 90 % distinct gets no top values and a sampled semantic check. */
+export const HIGH_CARDINALITY_FROM = 10_000;
+/** The rows (reservoir sample, fixed seed) whose distinct values a high-cardinality column's semantic check reads. */
+export const ROW_SAMPLE = 10_000;
 
 export type ProfileValue = string | number | boolean;
 
@@ -47,7 +53,7 @@ export interface ColumnProfile {
   mean: number | null;
   topValues: { value: ProfileValue; count: number }[];
   histogram: { kind: 'numeric' | 'month' | 'year'; bins: HistogramBin[] } | null;
-  semantic: (SemanticGuess & { sample: 'all_distinct' | 'most_frequent'; inNorway?: number }) | null;
+  semantic: (SemanticGuess & { sample: 'all_distinct' | 'most_frequent' | 'row_sample'; inNorway?: number }) | null;
   /** False for columns past MAX_PROFILED_COLUMNS: counts only. */
   profiled: boolean;
 }
@@ -158,10 +164,15 @@ export async function profileParquetWith(conn: DuckDBConnection, parquetPath: st
       profile.max = valueOf(c.max, type);
       profile.mean = c.mean === null || c.mean === undefined ? null : Number(c.mean);
       const col = ident(name);
-      const top = await rows(conn, `SELECT CAST(${col} AS VARCHAR) AS v, count(*) AS n FROM ${src} WHERE ${col} IS NOT NULL GROUP BY ${col} ORDER BY n DESC, v LIMIT ${TOP_VALUES}`);
+      // Nearly every value distinct (a name, an id): no top values (their counts say nothing) and the semantic check
+      // reads a row sample instead of grouping the whole column — the one GROUP BY that costs most.
+      const highCardinality = c.nonNull >= HIGH_CARDINALITY_FROM && profile.distinctCount > 0.9 * c.nonNull;
+      const frequent = highCardinality ? [] : await rows(conn, `SELECT CAST(${col} AS VARCHAR) AS v, count(*) AS n FROM ${src} WHERE ${col} IS NOT NULL
+        GROUP BY ${col} ORDER BY n DESC, v LIMIT ${SEMANTIC_SAMPLE + 1}`);
+      const top = frequent.slice(0, TOP_VALUES);
       if (top.length > 0 && num(top[0]?.n) > 1) profile.topValues = top.map((r) => ({ value: valueOf(r.v, type)!, count: num(r.n) }));
       profile.histogram = await histogram(conn, src, col, type, profile);
-      profile.semantic = await semantic(conn, src, col, name, type, profile);
+      profile.semantic = await semantic(conn, src, col, name, type, profile, highCardinality ? undefined : frequent.map((r) => String(r.v).trim()));
     }
     return { rowCount, columns };
   } catch (err) {
@@ -218,17 +229,16 @@ async function histogram(conn: DuckDBConnection, src: string, col: string, type:
   return null;
 }
 
-async function semantic(conn: DuckDBConnection, src: string, col: string, name: string, type: string, p: ColumnProfile): Promise<ColumnProfile['semantic']> {
+async function semantic(conn: DuckDBConnection, src: string, col: string, name: string, type: string, p: ColumnProfile, frequent: string[] | undefined): Promise<ColumnProfile['semantic']> {
   if (TEMPORAL.test(type)) {
     return { type: 'date', validShare: 1, checked: p.distinctCount, basis: 'type', confirmed: true, sample: 'all_distinct' };
   }
   const named = semanticKindOfName(name);
   if (!named && type !== 'VARCHAR' && !WHOLE.test(type)) return null;
   if (named && type === 'BOOLEAN') return null;
-  const r = await rows(conn, `SELECT trim(CAST(${col} AS VARCHAR)) AS v, count(*) AS n FROM ${src} WHERE ${col} IS NOT NULL
-    GROUP BY 1 ORDER BY n DESC, v LIMIT ${SEMANTIC_SAMPLE + 1}`);
-  const values = r.map((x) => String(x.v));
-  const sample = values.length > SEMANTIC_SAMPLE ? 'most_frequent' : 'all_distinct';
+  const values = frequent ?? (await rows(conn, `SELECT DISTINCT trim(CAST(${col} AS VARCHAR)) AS v
+    FROM (SELECT ${col} FROM ${src} WHERE ${col} IS NOT NULL USING SAMPLE reservoir(${ROW_SAMPLE} ROWS) REPEATABLE (42)) ORDER BY v LIMIT ${SEMANTIC_SAMPLE}`)).map((x) => String(x.v));
+  const sample = frequent === undefined ? 'row_sample' : values.length > SEMANTIC_SAMPLE ? 'most_frequent' : 'all_distinct';
   const guess = guessSemanticType(named, values.slice(0, SEMANTIC_SAMPLE));
   if (!guess) return null;
   const out: NonNullable<ColumnProfile['semantic']> = { ...guess, sample };

@@ -37,7 +37,9 @@ export async function computeProfile(engine: Pick<TableEngine, 'profileParquet'>
   return {
     profile,
     columns: columns.map((c) => {
-      const s = byName.get(c.name)?.semantic;
+      const p = byName.get(c.name);
+      if (!p?.profiled) return c; // past the profiled columns: the engine's name-and-values check stands
+      const s = p.semantic;
       const { semanticType: _drop, ...rest } = c;
       return s && s.confirmed && s.basis !== 'type' ? { ...rest, semanticType: s.type } : rest;
     }),

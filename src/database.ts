@@ -11,6 +11,7 @@ import type { HarvestRecordsTable, HarvestRunsTable, HarvestSourcesTable, Harves
 import type { JobsTable } from './platform/jobs/model';
 import type { QualityUrlChecksTable } from './quality/model';
 import type { TablesTable, TableVersionsTable } from './tables/model';
+import type { ColumnProfilesTable } from './tables/profile';
 import type { SharingAssessmentsTable } from './wizard/dataset';
 import type { AccessGrantsTable, AccessRequestsTable } from './access-requests/model';
 import type { NotificationsTable } from './notifications/model';
@@ -52,6 +53,7 @@ export interface Database {
   harvest_runs: HarvestRunsTable;
   harvest_records: HarvestRecordsTable;
   harvest_staged: HarvestStagedTable;
+  column_profiles: ColumnProfilesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -131,6 +131,47 @@ const ReingestBody = Type.Object(
 
 const tags = ['tables'];
 
+const ProfileValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+const ColumnProfileSchema = Type.Object({
+  name: Type.String(),
+  type: Type.String(),
+  nullable: Type.Boolean(),
+  nullCount: Type.Integer(),
+  distinctCount: Type.Integer(),
+  distinctApproximate: Type.Boolean({ description: 'True when counted with approx_count_distinct (tables of 1,000,000 rows or more).' }),
+  min: Type.Union([ProfileValue, Type.Null()]),
+  max: Type.Union([ProfileValue, Type.Null()]),
+  mean: Type.Union([Type.Number(), Type.Null()]),
+  topValues: Type.Array(Type.Object({ value: ProfileValue, count: Type.Integer() }), { description: 'The 10 most frequent values; empty when every value is distinct.' }),
+  histogram: Type.Union([
+    Type.Object({
+      kind: Type.String({ description: 'numeric, month or year.' }),
+      bins: Type.Array(Type.Object({ from: ProfileValue, to: ProfileValue, count: Type.Integer() })),
+    }),
+    Type.Null(),
+  ]),
+  semantic: Type.Union([
+    Type.Object({
+      type: Type.String({ description: 'orgnr, kommunenummer, fylkesnummer, postnummer, fodselsnummer, kontonummer, email, phone, date, latitude, longitude, utm_easting, utm_northing.' }),
+      validShare: Type.Number({ description: 'Share (0–1) of the checked distinct values that are valid (check digits, code lists, shapes, ranges).' }),
+      checked: Type.Integer(),
+      basis: Type.String({ description: 'name (the column name names the kind), values or type.' }),
+      confirmed: Type.Boolean({ description: 'validShare ≥ 0.9.' }),
+      sample: Type.String({ description: 'all_distinct; most_frequent (the 1,000 most frequent distinct values); row_sample (a column of 10,000+ values, > 90 % distinct: the distinct values of a fixed-seed sample of 10,000 rows).' }),
+      inNorway: Type.Optional(Type.Number({ description: 'Coordinates: share inside a box around Norway, Svalbard and Jan Mayen.' })),
+    }),
+    Type.Null(),
+  ]),
+  profiled: Type.Boolean({ description: 'False past the 500th column: counts only.' }),
+});
+const ProfileSchema = Type.Object({
+  available: Type.Boolean(),
+  versionId: Type.String(),
+  version: Type.Integer(),
+  rowCount: Type.Integer(),
+  columns: Type.Array(ColumnProfileSchema),
+});
+
 function presentVersion(v: TableVersion) {
   const { detail, ...rest } = v;
   const error = v.errorCode ? ingestErrorMessage(v.errorCode, detail?.errorParams ?? {}) : null;
@@ -318,6 +359,29 @@ export const tablesApi: DomainPlugin = async (app, { services }) => {
       },
     },
     async (request) => presentDetail(await tables.getTable(request.actor, request.params.id, request.params.table)),
+  );
+
+  app.get<{ Params: Static<typeof TableParams> }>(
+    '/datasets/:id/tables/:table/profile',
+    {
+      schema: {
+        tags,
+        summary: 'Column profile of a table',
+        description:
+          'Per column of the current version: type, nullability, null and distinct counts (approximate from 1,000,000 rows), min/max, mean, the 10 most frequent values, a histogram (numbers: 20 equal-width bins; dates: by month, or by year over more than 120 months) and the semantic type with the share of valid values among the distinct values checked (all of them up to 1,000, else the 1,000 most frequent). The profile holds values: it needs access to all rows of the table (401 without sign-in, 403 without access; 403 `profile_not_available_under_consent` for a consent-based read of some rows). 409 `table_not_ready` before the first version is ready, 409 `profile_not_computed` for a version ingested before profiles existed (upload or read it again).',
+        params: TableParams,
+        security: [{ bearer: [] }, {}],
+        response: { 200: ProfileSchema },
+      },
+    },
+    async (request) => {
+      const view = await tables.profile(request.actor, request.params.id, request.params.table);
+      if (view.available) return view;
+      if (view.reason === 'consent') {
+        throw new DomainError(403, 'profile_not_available_under_consent', 'The profile is not available under consent: it describes all rows of the table, and you may read some of them.');
+      }
+      throw new DomainError(409, 'profile_not_computed', 'This table version has no profile: it was ingested before profiles existed. Upload the file again or read it again to compute one.');
+    },
   );
 
   // GET …/tables/:table/rows is the data API's (src/data-api/api.ts).

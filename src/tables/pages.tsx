@@ -21,6 +21,7 @@ import { CsrfField, ErrorSummary, sendPage, TextField } from '../web/layout';
 import { urls } from '../web/urls';
 import type { Services } from '../services';
 import { readTableUpload } from './api';
+import { ProfileSection } from './profile-view';
 import type { ColumnSchema, TableDetail, TableSummary, TableVersion } from './model';
 import { MAX_SKIP_LINES } from './service';
 
@@ -250,6 +251,7 @@ async function TableBlock(request: FastifyRequest, services: Services, datasetId
       {ready ? <ColumnsTable request={request} title={table.title} columns={table.columns} /> : null}
       {await tableConsentNotice(request, services, datasetId, table, { canUpload, canReadAll })}
       {ready && canRead ? <RowsPreview request={request} table={table} rows={rows} /> : null}
+      {ready && canRead ? await ProfileSection(request, services, datasetId, table) : null}
       {ready && !canRead ? (
         <div class="ds-alert" data-color="info">
           <p class="ds-paragraph">{t(request.actor.user ? 'tables.rows.noAccess' : 'tables.rows.signIn')}</p>

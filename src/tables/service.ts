@@ -50,6 +50,7 @@ import {
 import type { JobContext, JobQueue } from '../platform/jobs/index';
 import { indexDatasets } from '../search/indexer';
 import type { ColumnSchema, TableDetail, TableRow, TableSummary, TableVersion, TableVersionRow } from './model';
+import { computeProfile, loadProfile, storeProfile, type ProfileView } from './profile';
 
 export type { TableDetail, TableSummary, TableVersion } from './model';
 
@@ -78,7 +79,7 @@ export interface TablesServiceDeps {
   db: Db;
   blobs: BlobStore;
   jobs: Pick<JobQueue, 'register' | 'enqueue'>;
-  engine: Pick<TableEngine, 'tableToParquet' | 'readRows' | 'countRows'>;
+  engine: Pick<TableEngine, 'tableToParquet' | 'readRows' | 'countRows' | 'profileParquet'>;
   dataDir: string;
   logger?: { warn(obj: object, msg?: string): void };
 }
@@ -530,6 +531,7 @@ export function createTablesService(deps: TablesServiceDeps) {
       const givenOptions = parseJson<CsvReadOptions>(version.given_options, {});
       const out = path.join(dir, 'table.parquet');
       const converted = await engine.tableToParquet(source, out, givenOptions);
+      const profiled = await computeProfile(engine, out, converted.columns); // issue 9.4: stored with the ready switch
       await ctx.progress(80, `Storing ${converted.rowCount} rows as Parquet`);
       const byteSize = (await stat(out)).size;
       const parquetKey = `tables/${payload.tableId}/${version.id}.parquet`;
@@ -552,7 +554,7 @@ export function createTablesService(deps: TablesServiceDeps) {
             record_count: Number.isFinite(converted.recordCount) ? converted.recordCount : null,
             skipped: JSON.stringify(converted.skipped ?? []),
             byte_size: byteSize,
-            columns: JSON.stringify(converted.columns.map(storedColumn)),
+            columns: JSON.stringify(profiled.columns.map(storedColumn)),
             source_options: JSON.stringify(converted.detected),
             // What the content turned out to be (the extension only guessed), the workbook's sheets, the notes.
             source_format: converted.format === 'csv' && converted.detected.delimiter === '\t' ? 'tsv' : converted.format,
@@ -561,6 +563,7 @@ export function createTablesService(deps: TablesServiceDeps) {
           })
           .where('id', '=', version.id)
           .execute();
+        await storeProfile(tx, version.id, profiled.profile);
         // Switch only forwards: an older upload that finishes after a newer one must not replace it.
         const table = await tx.selectFrom('tables').select(['current_version_id']).where('id', '=', payload.tableId).executeTakeFirst();
         const current = table?.current_version_id ? await findVersion(tx, table.current_version_id) : undefined;
@@ -834,6 +837,30 @@ export function createTablesService(deps: TablesServiceDeps) {
      * with resolveDataAccess(); never hand the path to a caller.
      */
     localParquet,
+
+    /**
+     * The column profile of the table's current version (src/tables/profile.ts): data, so only for actors who may read
+     * all its rows; under a consent (a RowRestriction) it is not shown. Non-open reads are written to the audit log.
+     */
+    async profile(actor: Actor, datasetId: string, name: string): Promise<ProfileView> {
+      const dataset = await visibleDataset(actor, datasetId);
+      const table = await tableOf(datasetId, name);
+      const access = await resolveDataAccess(db, actor, dataResource(dataset), { id: table.id });
+      authorizeData(access, () => new NotFoundError('Dataset', datasetId, 'dataset_not_found'));
+      const version = table.current_version_id ? await findVersion(db, table.current_version_id) : undefined;
+      if (!version || version.state !== 'ready') throw new ConflictError(`Table "${name}" has no ready version yet.`, 'table_not_ready');
+      const ref = { versionId: version.id, version: Number(version.version) };
+      if (access.rows !== 'all') return { available: false, reason: 'consent', ...ref };
+      const columns = await loadProfile(db, version.id);
+      if (columns.length === 0) return { available: false, reason: 'not_computed', ...ref };
+      if (dataset.access_rights !== 'PUBLIC') {
+        await recordAudit(db, actor, {
+          action: 'table.profile', resourceType: 'table', resourceId: table.id,
+          details: { datasetId, table: name, versionId: version.id, basis: access.basis, ...(access.grantId ? { grantId: access.grantId } : {}) },
+        });
+      }
+      return { available: true, ...ref, rowCount: Number(version.row_count ?? 0), columns };
+    },
 
     /** The dataset an ingest job belongs to, for deciding who may see the job (GET /jobs/{id}). */
     async datasetResourceOf(datasetId: string): Promise<Resource | undefined> {

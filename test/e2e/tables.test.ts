@@ -215,7 +215,7 @@ describe('table upload journey', () => {
         );
         expect(wide).toEqual([]);
         // The five-column preview is wider than the screen and scrolls inside its region.
-        const scroller = await page.evaluate(`(() => { const r = [...document.querySelectorAll('#table-${name}-section [role=region]')].pop(); return r ? [r.scrollWidth > r.clientWidth, getComputedStyle(r).overflowX] : null; })()`);
+        const scroller = await page.evaluate(`(() => { const r = document.querySelector('#table-${name}-section [role=region][aria-label^="De første"]'); return r ? [r.scrollWidth > r.clientWidth, getComputedStyle(r).overflowX] : null; })()`);
         expect(scroller).toEqual([true, 'auto']);
         const region = page.locator(`#table-${name}-section [role=region][tabindex="0"]`).first();
         expect(await region.count()).toBe(1);

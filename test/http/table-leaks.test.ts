@@ -135,6 +135,12 @@ describe('non-open tables through their metadata', () => {
       expect(detail.columns.find((c: { name: string }) => c.name === 'kode')).toMatchObject({ type: 'VARCHAR', keptAsText: 'leading_zeros' });
       const page = await t.app.inject({ url: `/datasett/${id}`, headers: { authorization: `Bearer ${editorToken}` } });
       expect(page.body).toContain(MARK);
+      // The profile holds the markers (min of navn and kode, a top value of kode): the leak checks below can fail.
+      const profile = await t.app.inject({ url: `/api/v1/datasets/${id}/tables/med-overskrift/profile`, headers: { authorization: `Bearer ${editorToken}` } });
+      expect(profile.statusCode).toBe(200);
+      expect(profile.body).toContain(MARK);
+      expect(profile.body).toContain(MARK_DIGITS);
+      expect(page.body).toContain('Kolonneprofil');
     }
   });
 
@@ -168,6 +174,7 @@ describe('non-open tables through their metadata', () => {
           const page = await get(`/datasett/${id}?lang=${lang}`);
           expect(page.statusCode).toBe(200);
           expect(page.body).toContain('navn'); // column names are public metadata
+          expect(page.body).not.toMatch(/<svg|Kolonneprofil|Column profile/); // no profile, no chart
         }
         await get(`/api/v1/datasets/${id}`);
         await get(`/api/v1/datasets/${id}/distributions`);
@@ -183,6 +190,11 @@ describe('non-open tables through their metadata', () => {
           for (const c of detail.json().columns) expect(Object.keys(c).sort()).toEqual(['name', 'nullable', 'type']);
           const rows = await get(`/api/v1/datasets/${id}/tables/${name}/rows`);
           expect([401, 403, 409]).toContain(rows.statusCode);
+          // The column profile (values, counts, shares, semantic types) is data: refused, and the error holds none of it.
+          const profile = await get(`/api/v1/datasets/${id}/tables/${name}/profile`);
+          expect([401, 403, 409]).toContain(profile.statusCode);
+          expect(profile.body).not.toMatch(/topValues|histogram|distinctCount|validShare|semantic/);
+          await get(`/api/v1/datasets/${id}/tables/${name}/profile`, { accept: 'text/html' });
           await get(`/api/v1/datasets/${id}/tables/${name}/rows?_size=1000&_offset=0`, { accept: 'text/html' });
           const importPage = await get(`/datasett/${id}/tabeller/${name}/innlesing`);
           expect([303, 403]).toContain(importPage.statusCode);

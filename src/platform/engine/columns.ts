@@ -1,14 +1,17 @@
 // Column rules: which columns hold identifiers (by name, checked against the values where a check digit exists), the
 // shape classes values fall in (numbers under each decimal/thousands convention, dates, codes with leading zeros,
 // suppression markers), and the decision of a column's type from the counts of those classes.
-import { fylkeOf, isFodselsnummer, isKommunenummer, isKontonummer, isOrgnr, isPostnummer } from '../../identifiers';
 import type { SemanticType } from './index';
+import { MIN_SHARE, validShare } from './semantic';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Identifier names
 
-/** Names (normalised: lower case, æøå folded, digits and separators removed) of identifier columns, by kind. */
-const SEMANTIC_NAMES: Record<SemanticType, string[]> = {
+/**
+ * Names (normalised: lower case, æøå folded, digits and separators removed) of identifier columns, by kind. Only the
+ * identifier kinds (which stay text); names of contact, date and coordinate columns are in ./semantic.ts.
+ */
+const SEMANTIC_NAMES: Partial<Record<SemanticType, string[]>> = {
   orgnr: ['orgnr', 'orgno', 'orgnum', 'orgnummer', 'orgnumber', 'organisasjonsnr', 'organisasjonsnummer', 'organisationnumber',
     'organizationnumber', 'organisationno', 'organizationno', 'foretaksnr', 'foretaksnummer', 'enhetsnr', 'enhetsnummer'],
   kommunenummer: ['komnr', 'kommnr', 'kommunenr', 'kommunenummer', 'kummunenr', 'knr', 'kommunenum', 'kommuneno', 'kommuneid',
@@ -45,7 +48,7 @@ function nameMatches(patterns: string[], compact: string, tokens: string[]): boo
 export function semanticTypeOfName(columnName: string): SemanticType | undefined {
   const { compact, tokens } = normaliseName(columnName);
   for (const kind of Object.keys(SEMANTIC_NAMES) as SemanticType[]) {
-    if (nameMatches(SEMANTIC_NAMES[kind], compact, tokens)) return kind;
+    if (nameMatches(SEMANTIC_NAMES[kind] ?? [], compact, tokens)) return kind;
   }
   return undefined;
 }
@@ -61,21 +64,11 @@ export function isIdentifierName(columnName: string): boolean {
   return nameMatches(OTHER_ID_NAMES, compact, tokens);
 }
 
-const VALIDATORS: Record<SemanticType, (v: string) => boolean> = {
-  orgnr: (v) => /^\d{9}$/.test(v) && isOrgnr(v),
-  kommunenummer: (v) => /^\d{4}$/.test(v) && isKommunenummer(v),
-  fylkesnummer: (v) => /^\d{2}$/.test(v) && fylkeOf(v) !== undefined,
-  postnummer: (v) => /^\d{4}$/.test(v) && isPostnummer(v),
-  fodselsnummer: (v) => /^\d{11}$/.test(v) && isFodselsnummer(v),
-  kontonummer: (v) => /^\d{11}$/.test(v.replace(/[ .]/g, '')) && isKontonummer(v),
-};
-
 /** Whether most (≥ 90 %) of a sample of a column's distinct values pass the kind's check (check digit, known code). */
 export function valuesConfirm(kind: SemanticType, values: string[]): boolean {
   const vs = values.map((v) => v.trim()).filter((v) => v !== '');
   if (vs.length === 0) return false;
-  const ok = vs.filter((v) => VALIDATORS[kind](v)).length;
-  return ok * 10 >= vs.length * 9;
+  return validShare(kind, vs).share >= MIN_SHARE;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

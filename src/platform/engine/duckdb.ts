@@ -61,6 +61,7 @@ import { RecordScanner, type ScanDialect, type ScanResult } from './records';
 import type { FixedColumn } from './staging';
 import { stageXlsx } from './xlsx';
 import { stageJson } from './json';
+import { profileParquetWith } from './profile';
 import {
   classSql,
   decideConvention,
@@ -990,6 +991,7 @@ export async function createDuckDbEngine(opts: DuckDbEngineOptions): Promise<Duc
     countRows,
     withConnection,
     describeParquet: (parquetPath) => withConnection((conn) => describeWith(conn, parquetPath)),
+    profileParquet: async (parquetPath) => { await statFile(parquetPath, 'Parquet'); return withConnection((conn) => profileParquetWith(conn, parquetPath)); },
     async currentSetting(name: string): Promise<string> {
       return withConnection(async (conn) => {
         const [row] = await rowsOf(conn, `SELECT current_setting(${sqlString(name)})::VARCHAR AS value`);

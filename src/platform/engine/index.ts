@@ -10,6 +10,9 @@
 //      the file's header (or column1…), and a header is only taken when the first row is clearly not data.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DomainError } from '../../errors';
+import type { TableProfile } from './profile';
+
+export type { ColumnProfile, TableProfile } from './profile';
 
 /**
  * Text encodings the engine reads (WHATWG labels). Detection (a charset detector over the bytes, plus a strict UTF-8
@@ -58,8 +61,15 @@ export type SourceFormat = 'csv' | 'xlsx' | 'json' | 'ndjson' | 'parquet';
 /** Why a column that looks numeric stays text. Codes, never values; pages translate them. */
 export type KeptAsTextReason = 'leading_zeros' | 'plus_sign' | 'identifier_name' | 'too_large' | 'publisher_choice';
 
-/** Identifier kinds recognised from column names (normalised, nb and en) and checked against the values. */
-export type SemanticType = 'orgnr' | 'kommunenummer' | 'fylkesnummer' | 'postnummer' | 'fodselsnummer' | 'kontonummer';
+/**
+ * What a column holds, beyond its type: identifiers with check digits or code lists (src/identifiers), contact data,
+ * dates and coordinates. The one list: ColumnInfo.semanticType and the column profile (./profile.ts) both use it, and
+ * the validators of every kind are in ./semantic.ts. Identifier kinds are recognised from column names (normalised, nb
+ * and en) and confirmed by the values; some kinds are also recognised from the values alone (see ./semantic.ts).
+ */
+export const SEMANTIC_TYPES = ['orgnr', 'kommunenummer', 'fylkesnummer', 'postnummer', 'fodselsnummer', 'kontonummer',
+  'email', 'phone', 'date', 'latitude', 'longitude', 'utm_easting', 'utm_northing'] as const;
+export type SemanticType = (typeof SEMANTIC_TYPES)[number];
 
 export interface ColumnInfo {
   name: string;
@@ -180,6 +190,8 @@ export interface TableEngine {
    * Parquet versions (src/data-api). The caller binds every value as a parameter and quotes every identifier.
    */
   withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** The column profile of a local Parquet file (statistics, top values, histograms, semantic types): ./profile.ts. */
+  profileParquet(parquetPath: string): Promise<TableProfile>;
   close(): Promise<void>;
 }
 

@@ -1310,6 +1310,38 @@ export const nb = {
   'harvest.provenance.alsoIn': "Finnes også i: {sources}",
   'harvest.operatorLink': "Høsting av kataloger",
   // --- harvest ---
+  // --- profile ---
+  "tables.profile.heading": "Kolonneprofil",
+  "tables.profile.caption": "Profil av kolonnene i {title}",
+  "tables.profile.nulls": "Tomme",
+  "tables.profile.distinct": "Ulike verdier",
+  "tables.profile.min": "Minste",
+  "tables.profile.max": "Største",
+  "tables.profile.mean": "Gjennomsnitt",
+  "tables.profile.semantic": "Innhold",
+  "tables.profile.semanticValid": "{type} ({share} gyldige av {checked} ulike verdier)",
+  "tables.profile.semanticDoubt": "Navnet tyder på {type}, men bare {share} av {checked} ulike verdier er gyldige",
+  "tables.profile.consent": "Profilen er ikke tilgjengelig under samtykke: den beskriver hele tabellen, og du har bare tilgang til noen av radene.",
+  "tables.profile.notComputed": "Denne versjonen av tabellen har ingen profil ennå. Les inn filen på nytt for å lage en.",
+  "tables.profile.chartData": "Tallene i diagrammet",
+  "tables.profile.histogram": "Fordeling av {column}",
+  "tables.profile.timeline": "Tidslinje for {column}",
+  "tables.profile.top": "De {count} vanligste verdiene i {column}",
+  "tables.profile.chartDesc": "Søylediagram med {bins} søyler fra {from} til {to}; den høyeste søylen har {max} rader.",
+  "tables.profile.topDesc": "Liggende søylediagram over de {count} vanligste verdiene; den vanligste er «{first}» med {max} rader.",
+  "tables.profile.interval": "Intervall",
+  "tables.profile.month": "Måned",
+  "tables.profile.year": "År",
+  "tables.profile.count": "Rader",
+  "tables.profile.value": "Verdi",
+  "tables.semantic.email": "E-postadresse",
+  "tables.semantic.phone": "Telefonnummer",
+  "tables.semantic.date": "Dato",
+  "tables.semantic.latitude": "Breddegrad",
+  "tables.semantic.longitude": "Lengdegrad",
+  "tables.semantic.utm_easting": "UTM øst",
+  "tables.semantic.utm_northing": "UTM nord",
+  // --- end profile ---
 } as const;
 
 export type MessageKey = keyof typeof nb;

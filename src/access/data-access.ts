@@ -123,3 +123,15 @@ export function authorizeData(access: DataAccess, notFound: () => NotFoundError)
     access.reason,
   );
 }
+
+/**
+ * The organisation a data read was made for, for its audit entry and the owner's usage statistics: the grant's grantee,
+ * the owner for its own members, a machine client's organisation, else none. One rule for every data surface.
+ */
+export async function readForOrganisation(db: DbOrTx, actor: Actor, access: Extract<DataAccess, { allow: true }>, ownerOrgnr: string): Promise<string | null> {
+  if (access.basis === 'grant' && access.grantId) {
+    return (await db.selectFrom('access_grants').select('grantee_orgnr').where('id', '=', access.grantId).executeTakeFirst())?.grantee_orgnr ?? null;
+  }
+  if (access.basis === 'member') return ownerOrgnr;
+  return actor.client?.orgnr ?? null;
+}

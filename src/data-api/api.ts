@@ -23,13 +23,15 @@ const DownloadParams = Type.Object({
 });
 
 const s = (description: string) => Type.Optional(Type.String({ description }));
+/** Whole numbers in digits only, checked before anything is looked up (1e3, 0x10, -1 are a 400 even for an unknown table). */
+const digits = (description: string) => Type.Optional(Type.String({ description, pattern: '^[0-9]{1,12}$' }));
 const RowsQuery = Type.Object(
   {
     _sort: s('Comma list of columns to sort by; `-column` sorts descending. Ties are broken by row order. NULLs sort last.'),
     _fields: s('Comma list of the columns to return, in that order (default all).'),
-    _size: s(`Rows per page, 1–${MAX_SIZE} (default ${DEFAULT_SIZE}); with _group, groups per page.`),
+    _size: digits(`Rows per page, 1–${MAX_SIZE} (default ${DEFAULT_SIZE}); with _group, groups per page.`),
     _cursor: s('Where a page starts: the opaque value of the `next` link. It continues only the query (filters, sort) and version it came from; anything else is a 400.'),
-    _offset: s('Legacy paging: skip this many rows (0–1,000,000,000). Cannot be combined with _cursor; prefer `next`, which is as fast on the last page as on the first.'),
+    _offset: digits('Legacy paging: skip this many rows (0–1,000,000,000). Cannot be combined with _cursor; prefer `next`, which is as fast on the last page as on the first.'),
     _count: s('`exact` (default), `estimate` (for tables over a million rows, counted on a sample of row ranges and scaled; `totalExact: false`) or `none` (no count: fastest).'),
     _group: s('Comma list of columns to group by; the answer has one row per group with the _agg results.'),
     _agg: s('Comma list of aggregates: `count`, `sum:column`, `avg:column` (numeric columns), `min:column`, `max:column`. Default `count`. Each result is named as written (`count`, `sum:belop`).'),

@@ -16,7 +16,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { recordAudit } from '../access/audit';
-import { authorizeData, datasetResourceFor, resolveDataAccess, type DataAccess } from '../access/data-access';
+import { authorizeData, datasetResourceFor, readForOrganisation, resolveDataAccess, type DataAccess } from '../access/data-access';
+import { recordConsentUse } from '../consent/access';
 import type { Actor } from '../access/model';
 import { authorize } from '../access/service';
 import type { AccessRights, DatasetState, LangText } from '../catalog/model';
@@ -51,7 +52,7 @@ interface DatasetRow {
 
 /** A table version an actor may read, with the rows they may read. */
 export interface ResolvedVersion {
-  dataset: { id: string; accessRights: AccessRights; slug: string };
+  dataset: { id: string; orgnr: string; accessRights: AccessRights; slug: string };
   table: { id: string; name: string };
   version: { id: string; number: number; rowCount: number; sourceKey: string; sourceFormat: string };
   columns: QueryColumn[];
@@ -178,7 +179,7 @@ export function createDataApiService(deps: DataApiDeps) {
     if (!version || version.state !== 'ready') throw new ConflictError(`Version ${version?.version ?? ''} of table "${tableName}" is not ready.`, 'table_not_ready');
     const title = parseJson<LangText>(ds.title, {});
     return {
-      dataset: { id: ds.id, accessRights: ds.access_rights, slug: packageName({ id: ds.id, title }) },
+      dataset: { id: ds.id, orgnr: ds.orgnr, accessRights: ds.access_rights, slug: packageName({ id: ds.id, title }) },
       table: { id: table.id, name: table.name },
       version: { id: version.id, number: Number(version.version), rowCount: Number(version.row_count ?? 0), sourceKey: version.source_blob_key, sourceFormat: version.source_format },
       columns: queryColumns(parseJson<{ name: string; type: string }[]>(version.columns, [])),
@@ -188,23 +189,43 @@ export function createDataApiService(deps: DataApiDeps) {
     };
   }
 
-  async function audit(actor: Actor, r: ResolvedVersion, action: string, details: Record<string, unknown>): Promise<void> {
+  /**
+   * The audit entry of a non-open read, with the organisation it was made for; under consent also the subjects' `used`
+   * events (with each subject's row count when the rows are at hand), in one transaction.
+   */
+  async function audit(actor: Actor, r: ResolvedVersion, action: string, details: Record<string, unknown>, rows?: Record<string, unknown>[]): Promise<void> {
     if (r.dataset.accessRights === 'PUBLIC' && r.scope === 'all') return;
-    await recordAudit(db, actor, {
-      action,
-      resourceType: 'table',
-      resourceId: r.table.id,
-      details: {
-        datasetId: r.dataset.id,
-        table: r.table.name,
-        versionId: r.version.id,
-        version: r.version.number,
-        basis: r.access.basis,
-        ...(r.access.grantId ? { grantId: r.access.grantId } : {}),
-        ...(r.scope !== 'all' ? { consentIds: r.scope.consentIds, restrictedColumn: r.scope.column } : {}),
-        ...details,
-      },
+    const orgnr = await readForOrganisation(db, actor, r.access, r.dataset.orgnr);
+    await db.transaction().execute(async (tx) => {
+      await recordAudit(tx, actor, {
+        action,
+        resourceType: 'table',
+        resourceId: r.table.id,
+        details: {
+          datasetId: r.dataset.id,
+          table: r.table.name,
+          versionId: r.version.id,
+          version: r.version.number,
+          basis: r.access.basis,
+          orgnr,
+          ...(r.access.grantId ? { grantId: r.access.grantId } : {}),
+          ...(r.scope !== 'all' ? { consentIds: r.scope.consentIds, restrictedColumn: r.scope.column } : {}),
+          ...details,
+        },
+      });
+      if (r.scope !== 'all') await recordConsentUse(tx, actor, r.scope, rows ?? [], { offset: 0, surface: action });
     });
+  }
+
+  /**
+   * A page's rows as objects for the consent `used` events, which count rows per subject by the restricted column. When
+   * `_fields` left that column out and only one subject consented, every row is that subject's.
+   */
+  function usedRows(r: ResolvedVersion, fields: { name: string }[], rows: unknown[][]): Record<string, unknown>[] {
+    if (r.scope === 'all') return [];
+    const scope = r.scope;
+    const at = fields.findIndex((f) => f.name === scope.column);
+    return rows.map((row) => ({ [scope.column]: at >= 0 ? row[at] : scope.values.length === 1 ? scope.values[0] : null }));
   }
 
   async function total(r: ResolvedVersion, spec: RowsSpec, pageRows: number, more: boolean): Promise<{ total: number | null; exact: boolean }> {
@@ -245,7 +266,7 @@ export function createDataApiService(deps: DataApiDeps) {
       }
       const page = await layer.page(r.parquet, r.columns, spec, r.scope);
       const t = await total(r, spec, page.rows.length, page.more);
-      await audit(actor, r, 'table.read', { rows: page.rows.length, filters: spec.filters.length, ...(spec.offset ? { offset: spec.offset } : {}), cursor: !!spec.cursor });
+      await audit(actor, r, 'table.read', { rows: page.rows.length, filters: spec.filters.length, ...(spec.offset ? { offset: spec.offset } : {}), cursor: !!spec.cursor }, usedRows(r, spec.fields, page.rows));
       const next = page.last
         ? { _version: String(r.version.number), _cursor: encodeCursor({ versionId: r.version.id, query: queryFingerprint(spec), keys: page.last.keys, row: page.last.row }) }
         : undefined;

@@ -38,6 +38,7 @@ async function published(actor: Actor, input: Partial<DatasetInput> & { title: {
     description: { nb: 'Data til bruk for alle.' },
     accessRights: 'PUBLIC',
     licence: 'https://data.norge.no/nlod/no/2.0/',
+    contactPoint: { email: 'data@example.no' },
     ...input,
   });
   await catalog.publishDataset(actor, ds.id);

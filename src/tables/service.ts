@@ -28,7 +28,7 @@ import type { Actor, Resource } from '../access/model';
 import { recordAudit } from '../access/audit';
 import { authorize, decide } from '../access/service';
 import { visibleTable } from '../access/table-visibility';
-import { authorizeData, datasetResourceFor, resolveDataAccess, type DataResource } from '../access/data-access';
+import { authorizeData, datasetResourceFor, readForOrganisation, resolveDataAccess, type DataResource } from '../access/data-access';
 import { recordConsentUse } from '../consent/access';
 import type { AccessRights, DatasetState } from '../catalog/model';
 import type { Db, DbOrTx } from '../database';
@@ -461,11 +461,6 @@ export function createTablesService(deps: TablesServiceDeps) {
     return { ...dataset, grantee: resource.grantee };
   }
 
-  async function grantee(grantId: string | undefined): Promise<string | undefined> {
-    if (!grantId) return undefined;
-    return (await db.selectFrom('access_grants').select('grantee_orgnr').where('id', '=', grantId).executeTakeFirst())?.grantee_orgnr;
-  }
-
   async function tableOf(datasetId: string, name: string): Promise<TableRow> {
     const table = TABLE_NAME_PATTERN.test(name) ? await findTable(db, datasetId, name) : undefined;
     if (!table) throw new NotFoundError('Table', name, 'table_not_found');
@@ -805,7 +800,7 @@ export function createTablesService(deps: TablesServiceDeps) {
       const rows = offset >= total ? [] : await engine.readRows(parquet ?? (await localParquet(version)), { offset, limit: size, ...(where ? { where } : {}) });
       if (dataset.access_rights !== 'PUBLIC') {
         // The organisation the read was made for: the grant's grantee, else the owner (members) or the machine client's.
-        const readFor = access.basis === 'grant' ? ((await grantee(access.grantId)) ?? null) : access.basis === 'member' ? dataset.orgnr : (actor.client?.orgnr ?? null);
+        const readFor = await readForOrganisation(db, actor, access, dataset.orgnr);
         await db.transaction().execute(async (tx) => {
           await recordAudit(tx, actor, {
             action: 'table.read',

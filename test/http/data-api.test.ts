@@ -70,7 +70,7 @@ beforeAll(async () => {
   await organisations.addMember(CLI_ACTOR, '971526920', { email: 'outsider@example.no', role: 'admin' });
   editor = await bearerFor(t.services, 'editor@example.no', ['read', 'write']);
   outsider = await bearerFor(t.services, 'outsider@example.no', ['read']);
-  const base = { orgnr: ORG, description: { nb: 'Tall.' }, licence: 'http://data.norge.no/nlod/no/2.0' };
+  const base = { orgnr: ORG, description: { nb: 'Tall.' }, licence: 'http://data.norge.no/nlod/no/2.0', contactPoint: { email: 'data@example.no' } };
   const pub = await catalog.createDataset(CLI_ACTOR, { ...base, title: { nb: 'Tall for testing' }, accessRights: 'PUBLIC' });
   await catalog.publishDataset(CLI_ACTOR, pub.id);
   publicId = pub.id;

@@ -16,7 +16,7 @@ let draft: string;
 let memberToken: string;
 
 async function publish(input: Partial<DatasetInput> & { orgnr: string; title: { nb: string } }): Promise<string> {
-  const ds = await t.services.catalog.createDataset(CLI_ACTOR, { description: { nb: 'Data for alle.' }, accessRights: 'PUBLIC', licence: 'https://data.norge.no/nlod/no/2.0/', ...input });
+  const ds = await t.services.catalog.createDataset(CLI_ACTOR, { description: { nb: 'Data for alle.' }, accessRights: 'PUBLIC', licence: 'https://data.norge.no/nlod/no/2.0/', contactPoint: { email: 'data@example.no' }, ...input });
   await t.services.catalog.publishDataset(CLI_ACTOR, ds.id);
   return ds.id;
 }

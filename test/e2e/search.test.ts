@@ -15,7 +15,7 @@ const checker = pageChecker(() => page);
 let target: string;
 
 async function publish(input: Partial<DatasetInput> & { orgnr: string; title: { nb: string } }): Promise<string> {
-  const ds = await server.services.catalog.createDataset(CLI_ACTOR, { description: { nb: 'Tall for hele landet.' }, accessRights: 'PUBLIC', licence: 'https://data.norge.no/nlod/no/2.0/', ...input });
+  const ds = await server.services.catalog.createDataset(CLI_ACTOR, { description: { nb: 'Tall for hele landet.' }, accessRights: 'PUBLIC', licence: 'https://data.norge.no/nlod/no/2.0/', contactPoint: { email: 'data@example.no' }, ...input });
   await server.services.catalog.publishDataset(CLI_ACTOR, ds.id);
   return ds.id;
 }

@@ -66,6 +66,7 @@ beforeAll(async () => {
     description: { nb: 'Hvem som fikk bostøtte, med fødselsnummer.' },
     licence: 'http://data.norge.no/nlod/no/2.0',
     accessRights: 'NON_PUBLIC',
+    contactPoint: { email: 'data@brreg.example.no' },
   });
   datasetId = ds.id;
   const { jobId } = await tables.createTableFromFile(CLI_ACTOR, datasetId, { name: 'mottakere', filename: 'mottakere.csv', stream: Readable.from([Buffer.from(await fnrCsv())]) });

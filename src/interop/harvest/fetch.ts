@@ -11,6 +11,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { isPrivateAddress } from '../../platform/http/address-policy';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 
 export interface FetchPolicy {
@@ -26,40 +27,7 @@ export class HarvestFetchError extends Error {
   override name = 'HarvestFetchError';
 }
 
-const blocked = new net.BlockList();
-for (const [a, p] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  blocked.addSubnet(a, p, 'ipv4');
-for (const [a, p] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const)
-  blocked.addSubnet(a, p, 'ipv6');
-
-/** Whether an IP address is private, loopback, link-local, multicast or reserved (IPv4-mapped IPv6 included). */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1]!, 'ipv4');
-  const family = net.isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) return blocked.check(address, 'ipv6');
-  return true;
-}
+export { isPrivateAddress };
 
 function privateRefused(host: string, address: string): HarvestFetchError {
   return new HarvestFetchError(`Refusing to connect to ${host} (${address}): a private or loopback address. Set HARVEST_ALLOW_PRIVATE=true to allow it.`);

@@ -5,6 +5,7 @@ import { createCatalogService } from './catalog/service';
 import { createCompetenceService } from './competence/service';
 import { createDcatService } from './interop/dcat/service';
 import { createDataPackageImporter } from './interop/datapackage/import';
+import { createDataPackageUrlImporter } from './interop/datapackage/from-url';
 import { createDataPackageService } from './interop/datapackage/service';
 import { createOrganisationsService } from './organisations/service';
 import type { Platform } from './platform/index';
@@ -40,6 +41,7 @@ export function createServices(platform: Platform) {
   const base = platform.config.baseUrl;
   const identity = createIdentityService({ db, config: platform.config, accounts, logger: platform.logger });
   const dataPackageImports = createDataPackageImporter({ catalog, tables, uploadLimit: platform.config.uploadLimitBytes });
+  const dataPackageUrlImports = createDataPackageUrlImporter({ importer: dataPackageImports, uploadLimit: platform.config.uploadLimitBytes, allowPrivate: platform.config.harvest.allowPrivate, timeoutMs: platform.config.harvest.timeoutMs });
   const dataPackages = createDataPackageService({ catalog, tables, urls: { homepage: (id) => `${base}${urls.dataset(id)}`, csv: (id, t) => `${base}${urls.api.rowsCsv(id, t)}` } });
   const consents = createConsentService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
   const notifications = createNotificationsService({ db, mail: platform.mail, baseUrl: base, logger: platform.logger });
@@ -48,7 +50,7 @@ export function createServices(platform: Platform) {
   const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
   const quality = createQualityService({ db, catalog, organisations, jobs: platform.jobs, check: { allowPrivate: platform.config.qualityAllowPrivateUrls } });
   const harvest = createHarvestService({ db, jobs: platform.jobs, policy: platform.config.harvest, baseUrl: platform.config.baseUrl, logger: platform.logger });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, sql, quality, dataApi, search, harvest, jobs: platform.jobs, platform };
+  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, dataPackageUrlImports, sql, quality, dataApi, search, harvest, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

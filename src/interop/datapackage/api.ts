@@ -67,6 +67,8 @@ export async function readZipUpload(request: FastifyRequest, uploadLimit: number
   return zip;
 }
 
+const FromUrlBody = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2000, description: 'http(s) URL of a Data Package zip or of its datapackage.json.' }) }, { additionalProperties: false });
+
 export const dataPackageApi: DomainPlugin = async (app, { services }) => {
   const { dataPackages, dataPackageImports, organisations } = services;
 
@@ -90,6 +92,36 @@ export const dataPackageApi: DomainPlugin = async (app, { services }) => {
       await organisations.get(orgnr, request.actor);
       const zip = await readZipUpload(request, services.platform.config.uploadLimitBytes);
       const result = await dataPackageImports.importZip(request.actor, orgnr, zip);
+      const url = urls.api.dataset(result.datasetId);
+      return reply
+        .status(201)
+        .header('location', url)
+        .send({
+          dataset: { id: result.datasetId, url, page: urls.dataset(result.datasetId) },
+          tables: result.tables.map((t) => ({ name: t.name, job: { id: t.jobId, url: urls.api.job(t.jobId) } })),
+        });
+    },
+  );
+
+  app.post<{ Params: Static<typeof OrgParams>; Body: Static<typeof FromUrlBody> }>(
+    '/organizations/:orgnr/datapackages/from-url',
+    {
+      schema: {
+        tags,
+        summary: 'Import a Data Package from a URL as a new draft dataset',
+        description:
+          'JSON `{ "url" }`: the URL of a Data Package zip, or of a `datapackage.json` whose resources name their CSV files by a `path` relative to it. The files are fetched (http or https only; never a private, loopback or link-local address unless HARVEST_ALLOW_PRIVATE is set; at most 5 redirects; HARVEST_TIMEOUT_MS per request; the whole package at most the upload limit) and then checked and imported exactly as an uploaded zip (see `POST /organizations/{orgnr}/datapackages`): resource paths that are absolute URLs or leave the folder are refused, nothing else is fetched. A URL that cannot be fetched, or answers neither a zip nor a descriptor, is a 422 naming the problem. Editors of the organisation only. Answers 201 with the dataset and the ingest jobs.',
+        params: OrgParams,
+        body: FromUrlBody,
+        security: [{ bearer: [] }],
+        response: { 201: ImportResponse },
+      },
+    },
+    async (request, reply) => {
+      const { orgnr } = request.params;
+      dataPackageImports.assertCanImport(request.actor, orgnr);
+      await organisations.get(orgnr, request.actor);
+      const result = await services.dataPackageUrlImports.importUrl(request.actor, orgnr, request.body.url);
       const url = urls.api.dataset(result.datasetId);
       return reply
         .status(201)

@@ -12,9 +12,17 @@ const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = (max: number, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
 
 const LangTextSchema = (max: number, description: string) =>
-  Type.Object({ nb: Type.Optional(Str(max)), nn: Type.Optional(Str(max)), en: Type.Optional(Str(max)) }, { additionalProperties: false, description });
+  Type.Object(
+    { nb: Type.Optional(Str(max)), nn: Type.Optional(Str(max)), en: Type.Optional(Str(max)), no: Type.Optional(Str(max, 'Norwegian without a written standard, as many catalogues tag it: read as bokmål (nb) when nb is not given.')) },
+    { additionalProperties: false, description },
+  );
 const LangListSchema = Type.Object(
-  { nb: Type.Optional(Type.Array(Str(100), { maxItems: 50 })), nn: Type.Optional(Type.Array(Str(100), { maxItems: 50 })), en: Type.Optional(Type.Array(Str(100), { maxItems: 50 })) },
+  {
+    nb: Type.Optional(Type.Array(Str(100), { maxItems: 50 })),
+    nn: Type.Optional(Type.Array(Str(100), { maxItems: 50 })),
+    en: Type.Optional(Type.Array(Str(100), { maxItems: 50 })),
+    no: Type.Optional(Type.Array(Str(100), { maxItems: 50, description: 'Read as bokmål (nb) when nb is not given.' })),
+  },
   { additionalProperties: false, description: 'Keywords per language.' },
 );
 export const AccessRightsSchema = Type.Union(
@@ -40,8 +48,8 @@ const datasetFields = {
   temporal: Type.Optional(Type.Object({ start: Type.Optional(Nullable(Str(10))), end: Type.Optional(Nullable(Str(10))) }, { additionalProperties: false, description: 'Period covered, as YYYY-MM-DD.' })),
   frequency: Type.Optional(Nullable(Str(200, 'EU frequency code, e.g. ANNUAL, MONTHLY, DAILY, or its URI.'))),
   provenance: Type.Optional(Nullable(Str(5000))),
-  issued: Type.Optional(Nullable(Str(40, 'YYYY-MM-DD or an ISO date-time.'))),
-  modified: Type.Optional(Nullable(Str(40, 'YYYY-MM-DD or an ISO date-time.'))),
+  issued: Type.Optional(Nullable(Str(40, 'YYYY-MM-DD or an ISO date-time; a date-time without a time zone is Norwegian local time (stored in UTC).'))),
+  modified: Type.Optional(Nullable(Str(40, 'YYYY-MM-DD or an ISO date-time; a date-time without a time zone is Norwegian local time (stored in UTC).'))),
   landingPage: Type.Optional(Nullable(Str(500))),
   legalBasis: Type.Optional(
     Type.Object(

@@ -37,6 +37,7 @@ import { indexDatasets } from '../search/indexer';
 import { datasetMatches } from '../search/query';
 import { queryTerms } from '../search/text';
 import { EU_THEME_BASE, findEuTheme, findLicence, frequencyCode, isLosUri } from './vocabularies';
+import { normaliseDate, type Lang } from './tolerant';
 
 export const LIST_LIMIT_MAX = 100;
 export const LANGS = ['nb', 'nn', 'en'] as const;
@@ -78,8 +79,15 @@ class Problems {
   }
 }
 
-function cleanLangText(v: LangText | undefined, field: string, max: number, p: Problems): LangText | undefined {
-  if (v === undefined) return undefined;
+/** The language tag `no` (Norwegian, as many catalogues write it) is bokmål when no `nb` is given (./tolerant). */
+function withNoAsNb<T>(v: { [K in Lang]?: T }): { [K in Lang]?: T } {
+  const { no, ...rest } = v as { [K in Lang | 'no']?: T };
+  return rest.nb === undefined && no !== undefined ? { ...rest, nb: no } : rest;
+}
+
+function cleanLangText(raw: LangText | undefined, field: string, max: number, p: Problems): LangText | undefined {
+  if (raw === undefined) return undefined;
+  const v = withNoAsNb<string>(raw);
   const out: LangText = {};
   for (const lang of LANGS) {
     const t = v[lang]?.trim();
@@ -90,8 +98,9 @@ function cleanLangText(v: LangText | undefined, field: string, max: number, p: P
   return out;
 }
 
-function cleanLangList(v: LangList | undefined, field: string, p: Problems): LangList | undefined {
-  if (v === undefined) return undefined;
+function cleanLangList(raw: LangList | undefined, field: string, p: Problems): LangList | undefined {
+  if (raw === undefined) return undefined;
+  const v = withNoAsNb<string[]>(raw);
   const out: LangList = {};
   for (const lang of LANGS) {
     const words = [...new Set((v[lang] ?? []).map((w) => w.trim()).filter((w) => w !== ''))];
@@ -190,6 +199,10 @@ function cleanDate(v: string | null | undefined, field: string, p: Problems, all
   const s = optionalText(v);
   if (!s) return s;
   if (allowTime ? isIsoDateOrDateTime(s) : isIsoDate(s)) return s;
+  // As tolerant as harvesting (./tolerant): a date-time without a zone is Norwegian local time (stored in UTC), and
+  // DD.MM.YYYY is a date.
+  const tolerated = normaliseDate(s);
+  if (tolerated && (allowTime || tolerated.length === 10)) return tolerated;
   p.add(field, 'invalid_date', `${field.slice(1)} must be a date as YYYY-MM-DD${allowTime ? ' (or an ISO date-time)' : ''}.`);
   return undefined;
 }
@@ -495,7 +508,7 @@ export function createCatalogService({ db }: { db: Db }) {
       const p = new Problems();
       if (!orgnrCheck.valid) p.add('/orgnr', orgnrCheck.reason === 'check_digit' ? 'orgnr_check_digit' : 'orgnr_format', orgnrCheck.message);
       const cols = datasetColumns(input, p);
-      const title = input.title ?? {};
+      const title = withNoAsNb<string>(input.title ?? {});
       if (!title.nb?.trim() && !title.en?.trim()) p.add('/title', 'required', 'A title in bokmål or English is required.');
       if (input.accessRights === undefined) p.add('/accessRights', 'required', `Access rights are required: ${ACCESS_RIGHTS.join(', ')}.`);
       if (cols.hidden === 1 && cols.access_rights !== 'NON_PUBLIC') p.add('/hidden', 'hidden_requires_non_public', 'Only a dataset with non-public access can be hidden.');

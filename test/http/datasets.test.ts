@@ -88,6 +88,30 @@ describe('POST /api/v1/datasets', () => {
   });
 });
 
+describe('tolerance for what other catalogues send', () => {
+  it('reads the language tag "no" as bokmål and a date-time without a zone as Norwegian local time', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasets',
+      headers: json(editorToken),
+      payload: { orgnr: ORG, accessRights: 'PUBLIC', title: { no: 'Tilskudd per foretak' }, keywords: { no: ['tilskudd'] }, issued: '2024-01-31T10:00:00', modified: '2024-07-01T10:00', temporal: { start: '31.01.2024' } },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const ds = res.json();
+    expect(ds.title).toEqual({ nb: 'Tilskudd per foretak' });
+    expect(ds.keywords).toEqual({ nb: ['tilskudd'] });
+    expect(ds.issued).toBe('2024-01-31T09:00:00.000Z'); // CET, UTC+1
+    expect(ds.modified).toBe('2024-07-01T08:00:00.000Z'); // CEST, UTC+2
+    expect(ds.temporal.start).toBe('2024-01-31');
+    // nb wins over no when both are given; what is not a date stays a 422 naming the field.
+    const both = await t.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: json(editorToken), payload: { orgnr: ORG, accessRights: 'PUBLIC', title: { nb: 'Bokmål', no: 'Norsk' } } });
+    expect(both.json().title).toEqual({ nb: 'Bokmål' });
+    const bad = await t.app.inject({ method: 'POST', url: '/api/v1/datasets', headers: json(editorToken), payload: { orgnr: ORG, accessRights: 'PUBLIC', title: { nb: 'X' }, issued: '2024-13-45T10:00' } });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().error.details.problems[0].field).toBe('/issued');
+  });
+});
+
 describe('GET /api/v1/datasets/:id, publish, archive', () => {
   it('drafts are 404 for outsiders and anonymous, visible to members; publishing needs the required fields', async () => {
     const id = await createDataset({ orgnr: ORG, title: { nb: 'Halvferdig' }, accessRights: 'PUBLIC' });

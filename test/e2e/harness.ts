@@ -121,3 +121,22 @@ export function pageChecker(page: () => Page): { check(label: string): Promise<v
     },
   };
 }
+
+/** Signs in through the sign-in form, as a person would, and waits for the account page. */
+export async function signInWithForm(page: Page, base: string, email: string, password: string): Promise<void> {
+  await page.goto(`${base}/logg-inn`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.locator('main form button[type=submit]').click();
+  await page.waitForURL('**/konto');
+}
+
+/** Creates a draft dataset of `orgnr` through the new-dataset form; returns the dataset page's URL. */
+export async function createDatasetWithForm(page: Page, base: string, orgnr: string, text: { title: string; description: string }): Promise<string> {
+  await page.goto(`${base}/datasett/ny?org=${orgnr}`);
+  await page.fill('#title_nb', text.title);
+  await page.fill('#description_nb', text.description);
+  await page.locator('main form').filter({ has: page.locator('#title_nb') }).locator('button[type=submit]').click();
+  await page.waitForURL(/\/datasett\/[0-9a-f-]{36}$/);
+  return page.url();
+}

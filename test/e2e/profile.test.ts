@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CLI_ACTOR } from '../../src/access/model';
-import { launchBrowser, pageChecker, startServer, type RunningServer } from './harness';
+import { launchBrowser, pageChecker, startServer, type RunningServer, createDatasetWithForm, signInWithForm } from './harness';
 
 let server: RunningServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -44,18 +44,9 @@ afterAll(async () => {
 describe('column profile', () => {
   it('uploads a CSV and sees the profile and its charts, accessibly', async () => {
     const base = server.baseUrl;
-    await page.goto(`${base}/logg-inn`);
-    await page.fill('#email', EMAIL);
-    await page.fill('#password', PASSWORD);
-    await page.locator('main form button[type=submit]').click();
-    await page.waitForURL('**/konto');
+    await signInWithForm(page, base, EMAIL, PASSWORD);
 
-    await page.goto(`${base}/datasett/ny?org=${ORGNR}`);
-    await page.fill('#title_nb', 'Tilskudd med profil');
-    await page.fill('#description_nb', 'Tilskudd per kommune og måned.');
-    await page.locator('main form').filter({ has: page.locator('#title_nb') }).locator('button[type=submit]').click();
-    await page.waitForURL(/\/datasett\/[0-9a-f-]{36}$/);
-    const datasetUrl = page.url();
+    const datasetUrl = await createDatasetWithForm(page, base, ORGNR, { title: 'Tilskudd med profil', description: 'Tilskudd per kommune og måned.' });
 
     await page.getByRole('link', { name: 'Last opp en tabell' }).click();
     await page.waitForURL(/\/tabeller\/ny$/);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { CLI_ACTOR } from '../../src/access/model';
-import { launchBrowser, pageChecker, startServer, type RunningServer } from './harness';
+import { launchBrowser, pageChecker, startServer, type RunningServer, createDatasetWithForm, signInWithForm } from './harness';
 
 let server: RunningServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -59,17 +59,8 @@ afterAll(async () => {
 describe('XLSX upload journey', () => {
   it('uploads a workbook, sees its sheets on the import page, reads another sheet — accessibly, also at 390 px', async () => {
     const base = server.baseUrl;
-    await page.goto(`${base}/logg-inn`);
-    await page.fill('#email', EMAIL);
-    await page.fill('#password', PASSWORD);
-    await page.locator('main form button[type=submit]').click();
-    await page.waitForURL('**/konto');
-    await page.goto(`${base}/datasett/ny?org=${ORGNR}`);
-    await page.fill('#title_nb', 'Pristilskudd fra regneark');
-    await page.fill('#description_nb', 'Pristilskudd per kommune, lastet opp som Excel-regneark.');
-    await page.locator('main form').filter({ has: page.locator('#title_nb') }).locator('button[type=submit]').click();
-    await page.waitForURL(/\/datasett\/[0-9a-f-]{36}$/);
-    const datasetUrl = page.url();
+    await signInWithForm(page, base, EMAIL, PASSWORD);
+    const datasetUrl = await createDatasetWithForm(page, base, ORGNR, { title: 'Pristilskudd fra regneark', description: 'Pristilskudd per kommune, lastet opp som Excel-regneark.' });
 
     await page.getByRole('link', { name: 'Last opp en tabell' }).click();
     await page.waitForURL(/\/tabeller\/ny$/);

@@ -16,6 +16,7 @@ import type { SharingAssessmentsTable } from './wizard/dataset';
 import type { AccessGrantsTable, AccessRequestsTable } from './access-requests/model';
 import type { NotificationsTable } from './notifications/model';
 import type { SearchDocsTable, SearchFacetsTable, SearchTermsTable } from './search/model';
+import type { SavedQueriesTable } from './workbench/model';
 
 export interface Database {
   organizations: OrganizationsTable;
@@ -49,6 +50,7 @@ export interface Database {
   search_docs: SearchDocsTable;
   search_facets: SearchFacetsTable;
   search_terms: SearchTermsTable;
+  saved_queries: SavedQueriesTable;
   harvest_sources: HarvestSourcesTable;
   harvest_runs: HarvestRunsTable;
   harvest_records: HarvestRecordsTable;

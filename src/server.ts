@@ -55,6 +55,8 @@ import { searchApi } from './search/api';
 import { searchPages } from './search/pages';
 import { harvestApi } from './interop/harvest/api';
 import { harvestPages } from './interop/harvest/pages';
+import { workbenchApi } from './workbench/api';
+import { workbenchPages } from './workbench/pages';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -316,6 +318,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(consentApi, { prefix: API_PREFIX, services });
   await app.register(sqlApi, { prefix: API_PREFIX, services });
   await app.register(sqlPages, { services });
+  await app.register(workbenchPages, { services });
+  await app.register(workbenchApi, { prefix: API_PREFIX, services });
   await app.register(qualityApi, { prefix: API_PREFIX, services });
   await app.register(homePages, { services });
   await app.register(accountsPages, { services });

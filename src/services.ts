@@ -25,6 +25,7 @@ import { createQualityService } from './quality/service';
 import { createDataApiService } from './data-api/service';
 import { createSearchService } from './search/service';
 import { createHarvestService } from './interop/harvest/service';
+import { createWorkbenchService } from './workbench/service';
 
 export function createServices(platform: Platform) {
   const { db } = platform.dbh;
@@ -50,7 +51,8 @@ export function createServices(platform: Platform) {
   const sql = createSqlService({ db, tables, sandbox: createSqlSandbox({ ...platform.config.sql, threads: platform.config.duckdb.threads, tempDir: path.join(platform.config.dataDir, 'tmp', 'sql') }), limits: platform.config.sql });
   const quality = createQualityService({ db, catalog, organisations, jobs: platform.jobs, check: { allowPrivate: platform.config.qualityAllowPrivateUrls } });
   const harvest = createHarvestService({ db, jobs: platform.jobs, policy: platform.config.harvest, baseUrl: platform.config.baseUrl, logger: platform.logger });
-  return { consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, dataPackageUrlImports, sql, quality, dataApi, search, harvest, jobs: platform.jobs, platform };
+  const workbench = createWorkbenchService({ db, sql, catalog, baseUrl: platform.config.baseUrl, datasetUrl: (id) => urls.dataset(id) });
+  return { workbench, consents, identity, notifications, accessRequests, auditLog, accounts, organisations, catalog, tables, sharingAssessments, competence, dcat, ckan, dataPackages, dataPackageImports, dataPackageUrlImports, sql, quality, dataApi, search, harvest, jobs: platform.jobs, platform };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,10 +1,16 @@
 // JSON routes of the SQL domain: run one read-only SELECT (`POST /api/v1/sql`) and list the tables a caller may query
-// (`GET /api/v1/sql/tables`). Output as JSON (default), NDJSON or CSV by `_format` or `Accept`.
+// (`GET /api/v1/sql/tables`). Output as JSON (default), NDJSON, CSV, Parquet or XLSX by `_format` or `Accept`.
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csvCell, csvLine } from '../interop/datapackage/service';
 import { CSV_INJECTION_NOTE } from '../interop/datapackage/model';
+import type { TableEngine } from '../platform/engine/index';
 import type { DomainPlugin } from '../platform/http/plugin';
+import { resultToParquet, resultToXlsx } from './output';
 import { MAX_ROWS, MAX_SQL_LENGTH, DEFAULT_MAX_ROWS, SQL_FORMATS, SqlError, type SqlColumn, type SqlFormat, type SqlResult } from './model';
 
 const tags = ['sql'];
@@ -17,10 +23,11 @@ const QueryBody = Type.Object(
   { additionalProperties: false },
 );
 const FormatQuery = Type.Object(
-  { _format: Type.Optional(Type.String({ description: 'json (default), ndjson or csv; overrides Accept.' })) },
+  { _format: Type.Optional(Type.String({ description: 'json (default), ndjson, csv, parquet or xlsx; overrides Accept.' })) },
   { additionalProperties: false },
 );
 const Column = Type.Object({ name: Type.String(), type: Type.String({ description: 'DuckDB type: VARCHAR, BIGINT, DOUBLE, DECIMAL(p,s), DATE, TIMESTAMP, BOOLEAN, lists, structs…' }) });
+const TableColumn = Type.Object({ name: Type.String(), type: Type.String(), semanticType: Type.Optional(Type.String({ description: 'What the column holds, detected at ingest with check digits: organisasjonsnummer, kommunenummer, postnummer, …' })) });
 const QueryResponse = Type.Object({
   columns: Type.Array(Column),
   rows: Type.Array(Type.Array(Type.Unknown()), { description: 'One array per row, in column order (names may repeat, so rows are not objects).' }),
@@ -41,7 +48,7 @@ const TableItem = Type.Object({
   accessRights: Type.String(),
   restricted: Type.Boolean({ description: 'You see only the rows shared with you (consent).' }),
   rowCount: Type.Union([Type.Integer(), Type.Null()]),
-  columns: Type.Array(Column),
+  columns: Type.Array(TableColumn),
 });
 const TablesResponse = Type.Object({ items: Type.Array(TableItem), truncated: Type.Boolean() });
 
@@ -57,6 +64,8 @@ export function negotiateFormat(format: string | undefined, accept: string | und
     if (type === 'application/json') return 'json';
     if (type === 'text/csv') return 'csv';
     if (type === 'application/x-ndjson' || type === 'application/ndjson') return 'ndjson';
+    if (type === PARQUET_TYPE) return 'parquet';
+    if (type === XLSX_TYPE) return 'xlsx';
   }
   return 'json';
 }
@@ -91,10 +100,26 @@ export function presentResult(r: SqlResult & { queryId: string }) {
   return { columns: r.columns, rows: r.rows, rowCount: r.rows.length, truncated: r.truncated, tables: r.tables, elapsedMs: r.elapsedMs, queryId: r.queryId };
 }
 
-function send(reply: FastifyReply, format: SqlFormat, result: SqlResult & { queryId: string }) {
+export const PARQUET_TYPE = 'application/vnd.apache.parquet';
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/**
+ * Sends a result in a format; `filename` (without extension) names downloads. Parquet is written to a temp file in
+ * `tmpDir` by the table engine and removed once sent.
+ */
+export async function sendSqlResult(reply: FastifyReply, format: SqlFormat, result: SqlResult & { queryId: string }, ctx: { engine: Pick<TableEngine, 'withConnection'>; tmpDir: string; filename?: string }) {
+  const filename = ctx.filename ?? 'sql-result';
   reply.header('x-sql-truncated', String(result.truncated));
-  if (format === 'csv') return reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', 'attachment; filename="sql-result.csv"').send(toCsv(result.columns, result.rows));
+  if (format === 'csv') return reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', `attachment; filename="${filename}.csv"`).send(toCsv(result.columns, result.rows));
   if (format === 'ndjson') return reply.type('application/x-ndjson; charset=utf-8').send(toNdjson(result.columns, result.rows));
+  if (format === 'xlsx') return reply.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${filename}.xlsx"`).send(resultToXlsx(result));
+  if (format === 'parquet') {
+    const target = path.join(ctx.tmpDir, `${randomUUID()}.parquet`);
+    await resultToParquet(ctx.engine, result, target);
+    const stream = createReadStream(target);
+    stream.on('close', () => void fs.rm(target, { force: true }));
+    return reply.type(PARQUET_TYPE).header('content-disposition', `attachment; filename="${filename}.parquet"`).send(stream);
+  }
   return reply.type('application/json; charset=utf-8').send(presentResult(result));
 }
 
@@ -111,11 +136,11 @@ export const sqlApi: DomainPlugin = async (app, { services }) => {
       schema: {
         tags,
         summary: 'Run one read-only SQL query',
-        description: `Runs one SELECT in a DuckDB sandbox over the tables you may read, each named \`"<publisher orgnr>/<dataset slug>/<table>"\` (double quotes; the slug is the dataset's CKAN name: title slug + "-" + the first 8 hex digits of its id; \`GET /api/v1/sql/tables\` lists them with columns and types). Joins across datasets, aggregates, window functions and CTEs work. The sandbox has no file, network or extension access; only the tables named are there, consent-restricted tables hold only the rows shared with you. Limits: one statement, ${MAX_SQL_LENGTH} characters, a time limit (SQL_TIMEOUT_MS, default 10 s: 408), a memory limit (SQL_MEMORY_LIMIT), at most ${MAX_ROWS} rows (\`maxRows\`). Output: JSON (columns with types, rows as arrays), NDJSON (one object per row) or CSV by \`_format\` or \`Accept\` (every format also says in the header \`X-SQL-Truncated: true|false\` whether rows were cut off); ${CSV_INJECTION_NOTE} Reads of RESTRICTED and NON_PUBLIC tables are written to the audit log with the statement and row count. ${REJECTIONS}`,
+        description: `Runs one SELECT in a DuckDB sandbox over the tables you may read, each named \`"<publisher orgnr>/<dataset slug>/<table>"\` (double quotes; the slug is the dataset's CKAN name: title slug + "-" + the first 8 hex digits of its id; \`GET /api/v1/sql/tables\` lists them with columns and types). Joins across datasets, aggregates, window functions and CTEs work. The sandbox has no file, network or extension access; only the tables named are there, consent-restricted tables hold only the rows shared with you. Limits: one statement, ${MAX_SQL_LENGTH} characters, a time limit (SQL_TIMEOUT_MS, default 10 s: 408), a memory limit (SQL_MEMORY_LIMIT), at most ${MAX_ROWS} rows (\`maxRows\`). Output: JSON (columns with types, rows as arrays), NDJSON (one object per row) CSV, Parquet (zstd, the result's column types) or XLSX by \`_format\` or \`Accept\` (every format also says in the header \`X-SQL-Truncated: true|false\` whether rows were cut off); ${CSV_INJECTION_NOTE} Reads of RESTRICTED and NON_PUBLIC tables are written to the audit log with the statement and row count. ${REJECTIONS}`,
         body: QueryBody,
         querystring: FormatQuery,
         security: [{ bearer: [] }, {}],
-        produces: ['application/json', 'application/x-ndjson', 'text/csv'],
+        produces: ['application/json', 'application/x-ndjson', 'text/csv', PARQUET_TYPE, XLSX_TYPE],
         response: {
           200: {
             description: 'The result.',
@@ -123,6 +148,8 @@ export const sqlApi: DomainPlugin = async (app, { services }) => {
               'application/json': { schema: QueryResponse },
               'application/x-ndjson': { schema: { type: 'string' } },
               'text/csv': { schema: { type: 'string' } },
+              [PARQUET_TYPE]: { schema: { type: 'string', format: 'binary' } },
+              [XLSX_TYPE]: { schema: { type: 'string', format: 'binary' } },
             },
           },
         },
@@ -131,7 +158,7 @@ export const sqlApi: DomainPlugin = async (app, { services }) => {
     async (request: FastifyRequest<{ Body: Static<typeof QueryBody>; Querystring: Static<typeof FormatQuery> }>, reply) => {
       const format = negotiateFormat(request.query._format, request.headers.accept);
       const result = await sql.query(request.actor, { sql: request.body.sql, maxRows: request.body.maxRows });
-      return send(reply, format, result);
+      return sendSqlResult(reply, format, result, { engine: services.platform.engine, tmpDir: path.join(services.platform.config.dataDir, 'tmp', 'sql-out') });
     },
   );
 

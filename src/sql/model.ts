@@ -173,5 +173,5 @@ export interface SqlResult {
   elapsedMs: number;
 }
 
-export const SQL_FORMATS = ['json', 'ndjson', 'csv'] as const;
+export const SQL_FORMATS = ['json', 'ndjson', 'csv', 'parquet', 'xlsx'] as const;
 export type SqlFormat = (typeof SQL_FORMATS)[number];

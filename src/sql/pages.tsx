@@ -12,6 +12,8 @@ import { CsrfField, sendPage } from '../web/layout';
 import { urls } from '../web/urls';
 import { quotedTableName, type SqlResult } from './model';
 import type { ReadableTable } from './service';
+import { ChartBlock, chartFor, chartInput, needsToken, SaveAndExport, Snippets } from '../workbench/pages';
+import { resultSnippets } from '../workbench/export';
 
 void Fragment;
 
@@ -22,6 +24,11 @@ const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UI
 
 function titleOf(t: LangText, locale: string): string {
   return (locale === 'en' ? t.en ?? t.nb : locale === 'nn' ? t.nn ?? t.nb : t.nb) ?? t.en ?? t.nn ?? '';
+}
+
+function semanticLabel(t: FastifyRequest['t'], type: string): string {
+  const key = `tables.semantic.${type}`;
+  return hasKey(key) ? t(key) : type;
 }
 
 function exampleFor(table: ReadableTable | undefined): string {
@@ -49,6 +56,7 @@ function SchemaList(props: { request: FastifyRequest; tables: ReadableTable[]; t
                 {x.columns.map((c) => (
                   <li>
                     <code>{c.name}</code> <span class="ds-paragraph" data-size="sm">{c.type}</span>
+                    {c.semanticType ? <span class="ds-paragraph" data-size="sm"> · {semanticLabel(t, c.semanticType)}</span> : null}
                   </li>
                 ))}
               </ul>
@@ -70,7 +78,7 @@ function cellText(value: unknown, type: string, locale: string): string {
   return String(value);
 }
 
-function ResultGrid(props: { request: FastifyRequest; result: SqlResult }): RawHtml {
+export function ResultGrid(props: { request: FastifyRequest; result: SqlResult }): RawHtml {
   const { t, locale } = props.request;
   const r = props.result;
   const label = t('sql.result.caption', { count: r.rows.length });
@@ -116,6 +124,10 @@ interface PageState {
   result?: SqlResult;
   error?: { code: string; message: string; params: Record<string, string | number> };
   status?: number;
+  /** The save form's input and problems, when saving failed. */
+  save?: { title: string; description: string; sharing: string; problems: { field: string; code: string; message: string }[] };
+  /** The chart asked for (form fields chart_kind/x/y). */
+  chartAsked?: { kind?: unknown; x?: unknown; y?: unknown };
 }
 
 /** The same query as a curl command (the statement as a JSON string inside single quotes, for a POSIX shell). */
@@ -124,7 +136,8 @@ export function curlSnippet(baseUrl: string, sql: string): string {
   return `curl -X POST '${baseUrl}${urls.api.sql()}?_format=csv' \\\n  -H 'content-type: application/json' \\\n  -d '${body}'`;
 }
 
-async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: Parameters<DomainPlugin>[1]['services'], state: PageState): Promise<FastifyReply> {
+/** The SQL page (the workbench's editor) with a state; the workbench's routes render it too. */
+export async function renderSqlPage(request: FastifyRequest, reply: FastifyReply, services: Parameters<DomainPlugin>[1]['services'], state: PageState): Promise<FastifyReply> {
   const t = request.t;
   const baseUrl = services.platform.config.baseUrl;
   const all = await services.sql.readableTables(request.actor);
@@ -135,6 +148,8 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
   const errorKey = state.error ? `sql.error.${state.error.code}` : '';
   const hintKey = state.error ? `sql.hint.${state.error.code}` : '';
   const limits = services.sql.limits;
+  const chart = state.result ? chartFor(state.result, state.chartAsked) : null;
+  const token = state.result ? await needsToken(services, request.actor, state.result) : false;
   return sendPage(
     request,
     reply,
@@ -159,7 +174,7 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
           ) : null}
         </div>
       ) : null}
-      <form method="post" action={urls.sql()} class="df-stack">
+      <form method="post" action={urls.sql()} class="df-stack" id="sql-form">
         <CsrfField token={request.csrfToken} />
         {state.datasetId ? <input type="hidden" name="dataset" value={state.datasetId} /> : null}
         <div class="ds-field">
@@ -173,15 +188,20 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
           <button type="submit" class="ds-button">{t('sql.editor.run')}</button>
         </p>
       </form>
+      {chart && state.result ? <ChartBlock request={request} result={state.result} spec={chart.spec} problems={chart.problems} /> : null}
       {state.result ? <ResultGrid request={request} result={state.result} /> : null}
+      {state.result || state.save ? <SaveAndExport request={request} sql={sql} chart={chart?.spec ?? null} save={state.save} /> : null}
+      {state.result ? <Snippets request={request} snippets={resultSnippets({ baseUrl, sql, needsToken: token })} /> : null}
       <SchemaList request={request} tables={tables} truncated={all.truncated} />
       <p class="ds-paragraph">
         {t('sql.api')} ·{' '}
         <a class="ds-link" href={urls.api.sqlTables()} type="application/json">{t('sql.schema.json')}</a>
       </p>
-      <pre class="df-snippet" tabindex="0" aria-label={t('sql.api')}>
-        <code>{curlSnippet(baseUrl, sql)}</code>
-      </pre>
+      {state.result ? null : (
+        <pre class="df-snippet" tabindex="0" aria-label={t('sql.api')}>
+          <code>{curlSnippet(baseUrl, sql)}</code>
+        </pre>
+      )}
     </div>,
   );
 }
@@ -189,7 +209,7 @@ async function sqlPage(request: FastifyRequest, reply: FastifyReply, services: P
 export const sqlPages: DomainPlugin = async (app, { services }) => {
   app.get<{ Querystring: { dataset?: string; sql?: string } }>('/sql', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query;
-    return sqlPage(request, reply, services, { sql: typeof q.sql === 'string' ? q.sql : '', datasetId: typeof q.dataset === 'string' ? q.dataset : undefined });
+    return renderSqlPage(request, reply, services, { sql: typeof q.sql === 'string' ? q.sql : '', datasetId: typeof q.dataset === 'string' ? q.dataset : undefined });
   });
 
   app.post<{ Body: Record<string, unknown> }>('/sql', { schema: { hide: true } }, async (request, reply) => {
@@ -198,10 +218,10 @@ export const sqlPages: DomainPlugin = async (app, { services }) => {
     const datasetId = typeof body.dataset === 'string' && body.dataset !== '' ? body.dataset : undefined;
     try {
       const result = await services.sql.query(request.actor, { sql });
-      return await sqlPage(request, reply, services, { sql, datasetId, result });
+      return await renderSqlPage(request, reply, services, { sql, datasetId, result, chartAsked: chartInput(body) });
     } catch (err) {
       if (!(err instanceof DomainError) || err.status >= 500 && err.status !== 503) throw err;
-      return sqlPage(request, reply, services, { sql, datasetId, error: { code: err.code, message: err.message, params: err.params }, status: err.status });
+      return renderSqlPage(request, reply, services, { sql, datasetId, error: { code: err.code, message: err.message, params: err.params }, status: err.status });
     }
   });
 };

@@ -61,7 +61,22 @@ export interface ReadableTable {
   /** Consent: the caller sees only some rows. */
   restricted: boolean;
   rowCount: number | null;
-  columns: { name: string; type: string }[];
+  /** semanticType: what the column holds, detected at ingest (organisasjonsnummer, kommunenummer, …). */
+  columns: { name: string; type: string; semanticType?: string }[];
+}
+
+/** A table a query reads, as the workbench's data card names it. */
+export interface DescribedTable {
+  name: string;
+  datasetId: string;
+  table: string;
+  accessRights: AccessRights;
+  versionId: string;
+  version: number;
+  /** Consent: the reader sees only some rows (then rowCount is null). */
+  restricted: boolean;
+  rowCount: number | null;
+  columns: ColumnSchema[];
 }
 
 interface Resolved {
@@ -239,10 +254,40 @@ export function createSqlService(deps: SqlServiceDeps) {
           accessRights: r.access_rights,
           restricted: access.rows !== 'all',
           rowCount: access.rows === 'all' && r.row_count !== null ? Number(r.row_count) : null,
-          columns: parseJson<ColumnSchema[]>(r.columns, []).map((c) => ({ name: c.name, type: c.type })),
+          columns: parseJson<ColumnSchema[]>(r.columns, []).map((c) => ({ name: c.name, type: c.type, ...(c.semanticType ? { semanticType: c.semanticType } : {}) })),
         });
       }
       return { items, truncated: rows.length > MAX_SCHEMA_TABLES };
+    },
+
+    /**
+     * What the named tables are (dataset, table, the version read, its row count and columns), for the workbench's
+     * data card and its sharing rule; null when the actor may not read any one of them — the same answer for a name
+     * that does not exist, so a caller cannot probe with it.
+     */
+    async describeTables(actor: Actor, names: string[]): Promise<DescribedTable[] | null> {
+      const out: DescribedTable[] = [];
+      for (const name of names) {
+        let r: Resolved;
+        try {
+          r = await resolve(actor, name);
+        } catch (err) {
+          if (err instanceof SqlError || err instanceof ConflictError) return null;
+          throw err;
+        }
+        out.push({
+          name,
+          datasetId: r.datasetId,
+          table: r.table,
+          accessRights: r.accessRights,
+          versionId: r.version.id,
+          version: r.version.version,
+          restricted: r.access.rows !== 'all',
+          rowCount: r.access.rows === 'all' && r.version.row_count !== null ? Number(r.version.row_count) : null,
+          columns: parseJson<ColumnSchema[]>(r.version.columns, []),
+        });
+      }
+      return out;
     },
 
     /** Interrupts running queries and closes the parser instance (the API plugin calls it on close). */

@@ -191,6 +191,23 @@ export const urls = {
     action: (action: string) => `/api/3/action/${enc(action)}`,
   },
   static: (file: string) => `/static/${file}`,
+  /** The analysis workbench's saved queries and exports (src/workbench), beside the SQL page. */
+  workbench: {
+    saved: () => '/sql/lagret',
+    query: (id: string, q?: Query) => withQuery(`/sql/lagret/${enc(id)}`, q),
+    remove: (id: string) => `/sql/lagret/${enc(id)}/slett`,
+    exportSaved: (id: string, format: string) => `/sql/lagret/${enc(id)}/eksport?format=${enc(format)}`,
+    save: () => '/sql/lagre',
+    export: () => '/sql/eksport',
+    api: {
+      queries: () => '/api/v1/queries',
+      query: (id: string) => `/api/v1/queries/${enc(id)}`,
+      result: (id: string, q?: Query) => withQuery(`/api/v1/queries/${enc(id)}/result`, q),
+      dataCard: (id: string) => `/api/v1/queries/${enc(id)}/datacard`,
+      mlExport: (id: string) => `/api/v1/queries/${enc(id)}/ml-export`,
+      sqlMlExport: () => '/api/v1/sql/ml-export',
+    },
+  },
   /** The operator's harvest pages and their JSON twins (src/interop/harvest). */
   harvest: {
     sources: (q?: Query) => withQuery('/operator/hosting', q),

@@ -16,6 +16,7 @@ import * as m20261202_008_formats from './20261202-008-formats';
 import * as m20261202_005_search from './20261202-005-search';
 import * as m20261202_001_harvest from './20261202-001-harvest';
 import * as m20261202_010_profile from './20261202-010-profile';
+import * as m20261202_019_workbench from './20261202-019-workbench';
 
 export const migrations: Record<string, Migration> = {
   '20261126-001-foundation': m20261126_001_foundation,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '20261202-005-search': m20261202_005_search,
   '20261202-001-harvest': m20261202_001_harvest,
   '20261202-010-profile': m20261202_010_profile,
+  '20261202-019-workbench': m20261202_019_workbench,
 };

@@ -165,6 +165,18 @@ export const workbenchApi: DomainPlugin = async (app, { services }) => {
         querystring: ResultQuery,
         security,
         produces: ['application/json', 'application/x-ndjson', 'text/csv', 'application/vnd.apache.parquet', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+        response: {
+          200: {
+            description: 'The result, as POST /api/v1/sql answers it.',
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+              'text/csv': { schema: { type: 'string' } },
+              'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
+              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -185,7 +197,7 @@ export const workbenchApi: DomainPlugin = async (app, { services }) => {
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/queries/:id/ml-export',
-    { schema: { tags, summary: 'ML-ready export of a saved query', description: `A zip: \`data.parquet\` (zstd, the result's column types, at most ${MAX_ROWS} rows), \`datacard.json\` and \`README.md\` (the data card). ${NOT_FOUND}`, params: IdParams, security, produces: ['application/zip'] } },
+    { schema: { tags, summary: 'ML-ready export of a saved query', description: `A zip: \`data.parquet\` (zstd, the result's column types, at most ${MAX_ROWS} rows), \`datacard.json\` and \`README.md\` (the data card). ${NOT_FOUND}`, params: IdParams, security, produces: ['application/zip'], response: { 200: { description: 'The zip.', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } } } } },
     async (request, reply) => {
       const { query, result } = await workbench.run(request.actor, request.params.id, MAX_ROWS);
       const card = await workbench.dataCard(request.actor, { title: query.title, description: query.description, sql: query.sql }, result);
@@ -196,7 +208,7 @@ export const workbenchApi: DomainPlugin = async (app, { services }) => {
 
   app.post<{ Body: Static<typeof MlBody> }>(
     '/sql/ml-export',
-    { schema: { tags, summary: 'ML-ready export of a statement', description: `Runs the statement like POST /api/v1/sql (same errors) and answers a zip: \`data.parquet\`, \`datacard.json\`, \`README.md\`.`, body: MlBody, security, produces: ['application/zip'] }, preHandler: async (request) => requireJson(request) },
+    { schema: { tags, summary: 'ML-ready export of a statement', description: `Runs the statement like POST /api/v1/sql (same errors) and answers a zip: \`data.parquet\`, \`datacard.json\`, \`README.md\`.`, body: MlBody, security, produces: ['application/zip'], response: { 200: { description: 'The zip.', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } } } }, preHandler: async (request) => requireJson(request) },
     async (request, reply) => {
       const result = await sql.query(request.actor, { sql: request.body.sql, maxRows: MAX_ROWS });
       const title = request.body.title?.trim() || 'SQL-resultat';

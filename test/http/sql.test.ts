@@ -92,7 +92,7 @@ describe('names and the schema list', () => {
     expect(anonNames).not.toContain(names.tilskudd);
     const k = anon.items.find((x: { name: string }) => x.name === names.kommuner);
     expect(k.columns).toEqual([
-      { name: 'kommunenummer', type: 'VARCHAR' },
+      { name: 'kommunenummer', type: 'VARCHAR', semanticType: 'kommunenummer' },
       { name: 'navn', type: 'VARCHAR' },
       { name: 'fylke', type: 'VARCHAR' },
       { name: 'innbyggere', type: 'BIGINT' },
@@ -113,7 +113,7 @@ describe('the OpenAPI document', () => {
     const ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', nullable: true });
     const post = doc.paths['/api/v1/sql'].post;
     expect(post.description).toContain('sql_table_not_found');
-    expect(Object.keys(post.responses['200'].content).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
+    expect(Object.keys(post.responses['200'].content).sort()).toEqual(['application/json', 'application/vnd.apache.parquet', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'application/x-ndjson', 'text/csv']);
     const validateQuery = ajv.compile(post.responses['200'].content['application/json'].schema);
     const res = (await run(`SELECT * FROM ${q(names.kommuner)} k JOIN ${q(names.fylker)} f USING (fylke)`)).json();
     expect(validateQuery(res) ? [] : validateQuery.errors).toEqual([]);

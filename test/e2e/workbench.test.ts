@@ -71,7 +71,7 @@ async function journey(width: number): Promise<void> {
   expect(await page.locator('.df-result-chart title').first().textContent()).toBe('innbyggere etter fylkesnavn');
   await check(`workbench result and chart ${width}px`);
   // No sideways scrolling on a phone.
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+  expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
 
   const csv = await download(() => page.getByRole('button', { name: 'CSV', exact: true }).click());
   expect(csv.name).toBe('resultat.csv');

@@ -169,7 +169,7 @@ export const workbenchApi: DomainPlugin = async (app, { services }) => {
           200: {
             description: 'The result, as POST /api/v1/sql answers it.',
             content: {
-              'application/json': { schema: { type: 'object' } },
+              'application/json': { schema: { type: 'object', additionalProperties: true } },
               'application/x-ndjson': { schema: { type: 'string' } },
               'text/csv': { schema: { type: 'string' } },
               'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
